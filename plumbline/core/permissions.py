@@ -1,0 +1,77 @@
+"""Who may do what. One table, used by every page and endpoint through `can()` and `require()`.
+
+Levels per (role, resource):
+  "all"  read, create, change and delete any record
+  "own"  read everything, create records, change/delete only records the user owns
+  "read" read only
+  "none" not even read
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from plumbline.core.errors import PermissionDenied
+
+Action = Literal["view", "add", "change", "delete"]
+Level = Literal["all", "own", "read", "none"]
+
+ROLES = ("admin", "marketing", "sales", "sales_manager", "viewer")
+RESOURCES = (
+    "company", "contact", "deal", "pipeline", "activity", "campaign", "touchpoint", "user", "import",
+)
+
+POLICY: dict[str, dict[str, Level]] = {
+    "admin": {r: "all" for r in RESOURCES},
+    "marketing": {
+        "company": "all", "contact": "all", "deal": "read", "pipeline": "read", "activity": "own",
+        "campaign": "all", "touchpoint": "all", "user": "none", "import": "all",
+    },
+    "sales": {
+        "company": "own", "contact": "own", "deal": "own", "pipeline": "read", "activity": "own",
+        "campaign": "read", "touchpoint": "read", "user": "none", "import": "none",
+    },
+    "sales_manager": {
+        "company": "all", "contact": "all", "deal": "all", "pipeline": "all", "activity": "all",
+        "campaign": "read", "touchpoint": "read", "user": "none", "import": "all",
+    },
+    "viewer": {
+        "company": "read", "contact": "read", "deal": "read", "pipeline": "read", "activity": "read",
+        "campaign": "read", "touchpoint": "read", "user": "none", "import": "none",
+    },
+}
+
+
+def level(user: Any, resource: str) -> Level:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return "none"
+    if user.is_superuser:
+        return "all"
+    return POLICY.get(getattr(user, "role", ""), {}).get(resource, "none")
+
+
+def _owns(user: Any, obj: Any) -> bool:
+    owner_id = getattr(obj, "owner_id", None)
+    if owner_id is None and hasattr(obj, "author_id"):
+        owner_id = obj.author_id
+    return owner_id == user.pk
+
+
+def can(user: Any, action: Action, resource: str, obj: Any = None) -> bool:
+    """True when `user` may perform `action` on `resource` (and on `obj`, when given)."""
+    lvl = level(user, resource)
+    if lvl == "none":
+        return False
+    if action == "view":
+        return True
+    if lvl == "read":
+        return False
+    if lvl == "all" or action == "add":
+        return True
+    return obj is not None and _owns(user, obj)
+
+
+def require(user: Any, action: Action, resource: str, obj: Any = None) -> None:
+    """Raise PermissionDenied unless `can()`."""
+    if not can(user, action, resource, obj):
+        raise PermissionDenied(f"Your role may not {action} this {resource}.")

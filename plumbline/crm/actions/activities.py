@@ -1,0 +1,70 @@
+"""Activity writes: notes, calls, meetings, emails and tasks on the timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from plumbline.core.errors import DomainError
+from plumbline.core.validation import apply_changes, full_clean
+from plumbline.crm.actions._common import check
+from plumbline.crm.models import Activity
+
+ACTIVITY_FIELDS = (
+    "kind", "subject", "body", "contact", "company", "deal", "owner", "occurred_at", "outcome",
+    "duration_minutes", "due_at", "completed_at",
+)
+
+
+def _check_shape(activity: Activity) -> None:
+    if not (activity.contact_id or activity.company_id or activity.deal_id):
+        raise DomainError("An activity belongs to a contact, a company or a deal.", field="contact", code="required")
+    if activity.outcome and activity.kind != Activity.Kind.CALL:
+        raise DomainError("Only calls have an outcome.", field="outcome")
+    if activity.due_at and activity.kind != Activity.Kind.TASK:
+        raise DomainError("Only tasks have a due date.", field="due_at")
+    if activity.contact_id and not activity.company_id and activity.contact.company_id:
+        activity.company_id = activity.contact.company_id
+
+
+@transaction.atomic
+def do_log_activity(*, by: Any = None, kind: str, **fields: Any) -> Activity:
+    check(by, "add", "activity")
+    fields.setdefault("owner", by)
+    fields["occurred_at"] = fields.get("occurred_at") or timezone.now()
+    activity = Activity()
+    apply_changes(activity, {"kind": kind, **fields}, ACTIVITY_FIELDS)
+    full_clean(activity)
+    _check_shape(activity)
+    activity.save()
+    return activity
+
+
+@transaction.atomic
+def do_update_activity(*, by: Any = None, activity: Activity, changes: dict[str, Any]) -> Activity:
+    check(by, "change", "activity", activity)
+    changed = apply_changes(activity, changes, ACTIVITY_FIELDS)
+    if changed:
+        full_clean(activity)
+        _check_shape(activity)
+        activity.save()
+    return activity
+
+
+@transaction.atomic
+def do_complete_task(*, by: Any = None, activity: Activity) -> Activity:
+    check(by, "change", "activity", activity)
+    if activity.kind != Activity.Kind.TASK:
+        raise DomainError("Only tasks can be completed.", field="kind")
+    if activity.completed_at is None:
+        activity.completed_at = timezone.now()
+        activity.save(update_fields=["completed_at", "updated_at"])
+    return activity
+
+
+@transaction.atomic
+def do_delete_activity(*, by: Any = None, activity: Activity) -> None:
+    check(by, "delete", "activity", activity)
+    activity.delete()

@@ -1,0 +1,18 @@
+"""URL map: the API at /api/v1, the UI pages of each app."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from plumbline.api import api
+from plumbline.core import views as core_views
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("login/", auth_views.LoginView.as_view(template_name="auth/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("", core_views.home, name="home"),
+    path("", include("plumbline.crm.urls")),
+    path("", include("plumbline.marketing.urls")),
+    path("", include("plumbline.interop.urls")),
+]
