@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "plumbline.interop",
     "plumbline.demo",
     "plumbline.analytics",
+    "plumbline.definitions",
+    "plumbline.scoring",
 ]
 
 MIDDLEWARE = [

@@ -19,25 +19,26 @@ Level = Literal["all", "own", "read", "none"]
 ROLES = ("admin", "marketing", "sales", "sales_manager", "viewer")
 RESOURCES = (
     "company", "contact", "deal", "pipeline", "activity", "campaign", "touchpoint", "user", "import",
+    "definitions",
 )
 
 POLICY: dict[str, dict[str, Level]] = {
     "admin": {r: "all" for r in RESOURCES},
     "marketing": {
         "company": "all", "contact": "all", "deal": "read", "pipeline": "read", "activity": "own",
-        "campaign": "all", "touchpoint": "all", "user": "none", "import": "all",
+        "campaign": "all", "touchpoint": "all", "user": "none", "import": "all", "definitions": "read",
     },
     "sales": {
         "company": "own", "contact": "own", "deal": "own", "pipeline": "read", "activity": "own",
-        "campaign": "read", "touchpoint": "read", "user": "none", "import": "none",
+        "campaign": "read", "touchpoint": "read", "user": "none", "import": "none", "definitions": "read",
     },
     "sales_manager": {
         "company": "all", "contact": "all", "deal": "all", "pipeline": "all", "activity": "all",
-        "campaign": "read", "touchpoint": "read", "user": "none", "import": "all",
+        "campaign": "read", "touchpoint": "read", "user": "none", "import": "all", "definitions": "read",
     },
     "viewer": {
         "company": "read", "contact": "read", "deal": "read", "pipeline": "read", "activity": "read",
-        "campaign": "read", "touchpoint": "read", "user": "none", "import": "none",
+        "campaign": "read", "touchpoint": "read", "user": "none", "import": "none", "definitions": "read",
     },
 }
 

@@ -199,7 +199,18 @@ def do_record_touchpoints(*, by: Any = None, items: list[dict[str, Any]]) -> lis
             rows.append(Touchpoint(contact_id=contact_pk, **clean))
     if item_errors:
         raise BatchRejected(item_errors)
-    return Touchpoint.objects.bulk_create(rows, batch_size=500)
+    created = Touchpoint.objects.bulk_create(rows, batch_size=500)
+    _queue_rescore(sorted({row.contact_id for row in created}))
+    return created
+
+
+def _queue_rescore(contact_ids: list[int]) -> None:
+    """Scores follow touchpoints: rescore the contacts once the touchpoints are committed."""
+    from plumbline.scoring.tasks import rescore_contacts
+
+    for start in range(0, len(contact_ids), 200):
+        chunk = contact_ids[start : start + 200]
+        transaction.on_commit(lambda chunk=chunk: rescore_contacts.enqueue(chunk))
 
 
 def do_record_touchpoint(*, by: Any = None, **fields: Any) -> Touchpoint:

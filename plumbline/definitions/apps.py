@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DefinitionsConfig(AppConfig):
+    name = "plumbline.definitions"
+    label = "definitions"

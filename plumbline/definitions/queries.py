@@ -1,0 +1,56 @@
+"""Reading the plumb line: the current version, any version, and the difference between two."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from plumbline.definitions.models import DefinitionVersion
+from plumbline.definitions.schema import DEFAULT, PlumbLine
+
+
+def current_version() -> DefinitionVersion:
+    """The version in force. A fresh install starts from the documented defaults as version 1."""
+    latest = DefinitionVersion.objects.order_by("-number").first()
+    if latest is not None:
+        return latest
+    body = PlumbLine.model_validate(DEFAULT).model_dump(mode="json")
+    try:
+        with transaction.atomic():
+            return DefinitionVersion.objects.create(number=1, body=body, note="Initial definitions")
+    except IntegrityError:
+        return DefinitionVersion.objects.get(number=1)
+
+
+def parsed(version: DefinitionVersion) -> PlumbLine:
+    return PlumbLine.model_validate(version.body)
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        out = {}
+        for i, item in enumerate(value):
+            label = item.get("label") or item.get("code") or str(i)
+            out.update(_flatten(item, f"{prefix}[{label}]"))
+        return out
+    return {prefix: value}
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """Changed, added and removed settings between two bodies, as rows {path, change, old, new}."""
+    a, b = _flatten(old), _flatten(new)
+    rows = []
+    for path in sorted(set(a) | set(b)):
+        if path not in a:
+            rows.append({"path": path, "change": "added", "old": None, "new": b[path]})
+        elif path not in b:
+            rows.append({"path": path, "change": "removed", "old": a[path], "new": None})
+        elif a[path] != b[path]:
+            rows.append({"path": path, "change": "changed", "old": a[path], "new": b[path]})
+    return rows

@@ -1,0 +1,63 @@
+import copy
+
+import pytest
+
+from plumbline.core.errors import DomainError, PermissionDenied, ValidationFailed
+from plumbline.definitions.actions import do_publish_definitions
+from plumbline.definitions.models import DefinitionVersion
+from plumbline.definitions.queries import current_version, diff
+
+
+@pytest.mark.django_db
+def test_fresh_install_starts_at_version_one_with_defaults():
+    v = current_version()
+    assert v.number == 1
+    assert v.body["mql"]["when"]["any"][0]["all"][1] == {
+        "all": None, "any": None, "fit_grade_at_least": None, "fit_score_at_least": None,
+        "engagement_at_least": 50.0, "touchpoint_kind_in": None, "lifecycle_in": None,
+    }
+
+
+@pytest.mark.django_db
+def test_each_change_creates_a_new_version_with_who_and_why(users):
+    body = copy.deepcopy(current_version().body)
+    body["sla"]["first_touch_hours"] = 2
+    v2 = do_publish_definitions(by=users["admin"], body=body, note="Faster follow-up")
+    assert (v2.number, v2.created_by, v2.note) == (2, users["admin"], "Faster follow-up")
+    assert current_version().number == 2
+    assert DefinitionVersion.objects.get(number=1).body["sla"]["first_touch_hours"] == 4
+
+
+@pytest.mark.django_db
+def test_diff_lists_exactly_the_changed_settings(users):
+    old = current_version().body
+    new = copy.deepcopy(old)
+    new["sla"]["first_touch_hours"] = 2
+    new["reject_reasons"].append({"code": "no_show", "label": "No show"})
+    assert diff(old, new) == [
+        {"path": "reject_reasons[No show].code", "change": "added", "old": None, "new": "no_show"},
+        {"path": "reject_reasons[No show].label", "change": "added", "old": None, "new": "No show"},
+        {"path": "sla.first_touch_hours", "change": "changed", "old": 4.0, "new": 2},
+    ]
+
+
+@pytest.mark.django_db
+def test_invalid_definitions_are_refused_with_the_field_path(users):
+    body = copy.deepcopy(current_version().body)
+    body["engagement"]["points"]["teleport"] = 5
+    body["icp"]["grade_thresholds"] = {"A": 10, "B": 40, "C": 20}
+    with pytest.raises(ValidationFailed) as exc:
+        do_publish_definitions(by=users["admin"], body=body, note="oops")
+    fields = sorted(e.field for e in exc.value.errors)
+    assert fields == ["engagement.points", "icp"]
+    assert DefinitionVersion.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_only_admins_publish_and_unchanged_bodies_are_refused(users):
+    body = current_version().body
+    with pytest.raises(PermissionDenied):
+        do_publish_definitions(by=users["marketing"], body=body, note="try")
+    with pytest.raises(DomainError) as exc:
+        do_publish_definitions(by=users["admin"], body=body, note="same")
+    assert exc.value.code == "unchanged"
