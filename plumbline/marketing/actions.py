@@ -206,11 +206,11 @@ def do_record_touchpoints(*, by: Any = None, items: list[dict[str, Any]]) -> lis
 
 def _queue_rescore(contact_ids: list[int]) -> None:
     """Scores follow touchpoints: rescore the contacts once the touchpoints are committed."""
-    from plumbline.scoring.tasks import rescore_contacts
+    from plumbline.handoff.tasks import process_contacts
 
     for start in range(0, len(contact_ids), 200):
         chunk = contact_ids[start : start + 200]
-        transaction.on_commit(lambda chunk=chunk: rescore_contacts.enqueue(chunk))
+        transaction.on_commit(lambda chunk=chunk: process_contacts.enqueue(chunk))
 
 
 def do_record_touchpoint(*, by: Any = None, **fields: Any) -> Touchpoint:
@@ -225,3 +225,28 @@ def do_record_touchpoint(*, by: Any = None, **fields: Any) -> Touchpoint:
 def do_delete_touchpoint(*, by: Any = None, touchpoint: Touchpoint) -> None:
     check(by, "delete", "touchpoint", touchpoint)
     touchpoint.delete()
+
+
+_UPDATABLE_KEYS = _KNOWN_KEYS - {"contact_id", "contact_email"}
+
+
+@transaction.atomic
+def do_update_touchpoint(*, by: Any = None, touchpoint: Touchpoint, changes: dict[str, Any]) -> Touchpoint:
+    """Correct a touchpoint (its campaign, channel, kind, UTM fields, time, value); the contact stays."""
+    check(by, "change", "touchpoint", touchpoint)
+    unknown = sorted(set(changes) - _UPDATABLE_KEYS)
+    if unknown:
+        raise ValidationFailed([DomainError(f"Unknown or read-only field {k!r}.", field=k) for k in unknown])
+    current = {
+        "campaign_id": touchpoint.campaign_id, "channel": touchpoint.channel, "kind": touchpoint.kind,
+        "occurred_at": touchpoint.occurred_at, "value": touchpoint.value,
+        **{key: getattr(touchpoint, key) for key in _TEXT_LIMITS},
+    }
+    merged = {**current, **changes}
+    clean, errors = _clean_item(merged, _load_campaigns([merged]))
+    if errors:
+        raise ValidationFailed(errors)
+    for key, value in clean.items():
+        setattr(touchpoint, key, value)
+    touchpoint.save()
+    return touchpoint
