@@ -74,8 +74,13 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _mount() -> None:
     from plumbline.accounts.api import router as accounts_router
+    from plumbline.crm.api import routers as crm_routers
+    from plumbline.marketing.api import router as marketing_router
 
     api.add_router("/", accounts_router)
+    for router in crm_routers:
+        api.add_router("/", router)
+    api.add_router("/", marketing_router)
 
 
 _mount()

@@ -1,0 +1,96 @@
+"""Pieces every API router shares: strict input schemas, page schemas, 404s, view checks, field renames."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, TypeVar
+
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+from ninja import Schema
+from pydantic import ConfigDict, Field, StringConstraints
+
+from plumbline.accounts.models import User
+from plumbline.core.errors import DomainError, NotFound, ValidationFailed
+from plumbline.core.permissions import require
+
+M = TypeVar("M", bound=Model)
+
+Id = Annotated[int, Field(strict=True, ge=1)]
+Limit = Annotated[int, Field(ge=1, le=200)]
+
+
+def text(max_length: int) -> Any:
+    """A string (never a number or bool coerced to one) of at most `max_length` characters."""
+    return Annotated[str, StringConstraints(strict=True, max_length=max_length)]
+
+
+class In(Schema):
+    """Request bodies: unknown fields are refused (422 naming the field) rather than silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class InvalidReference(DomainError):
+    """A body field points at a row that does not exist."""
+
+    status = 422
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message, field=field, code="does_not_exist")
+
+
+def can_view(request: HttpRequest, resource: str) -> None:
+    require(request.user, "view", resource)
+
+
+def get_or_404(qs: QuerySet[M], pk: int, what: str) -> M:
+    obj = qs.filter(pk=pk).first()
+    if obj is None:
+        raise NotFound(f"No {what} with id {pk}.")
+    return obj
+
+
+def ref(model: type[M], pk: int | None, field: str) -> M | None:
+    """The row a body field names by id (None stays None); 422 naming the field when there is none."""
+    if pk is None:
+        return None
+    obj = model._default_manager.filter(pk=pk).first()
+    if obj is None:
+        raise InvalidReference(f"No {model._meta.verbose_name} with id {pk}.", field=field)
+    return obj
+
+
+def user_ref(pk: int | None, field: str = "owner_id") -> User | None:
+    return ref(User, pk, field)
+
+
+def resolve_refs(data: dict[str, Any], refs: dict[str, tuple[type[Model], str]]) -> dict[str, Any]:
+    """Turn `<name>_id` body fields into objects under the action's field name: {"company_id": 3} -> company."""
+    out = dict(data)
+    for api_field, (model, action_field) in refs.items():
+        if api_field in out:
+            out[action_field] = ref(model, out.pop(api_field), api_field)
+    return out
+
+
+@contextmanager
+def api_fields(renames: dict[str, str]) -> Iterator[None]:
+    """Report action errors under the API's field names (the action says `company`, the API `company_id`)."""
+    try:
+        yield
+    except DomainError as exc:
+        items = exc.errors if isinstance(exc, ValidationFailed) else [exc]
+        for err in items:
+            if err.field in renames:
+                err.field = renames[err.field]
+        if exc.field in renames:
+            exc.field = renames[exc.field]
+        raise
+
+
+REF_RENAMES = {
+    "owner": "owner_id", "company": "company_id", "contact": "contact_id", "deal": "deal_id",
+    "pipeline": "pipeline_id", "stage": "stage_id", "campaign": "campaign_id",
+}

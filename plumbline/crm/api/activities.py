@@ -1,0 +1,148 @@
+"""/activities: notes, calls, meetings, emails and tasks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from pydantic import AwareDatetime, Field
+
+from plumbline.accounts.models import User
+from plumbline.core.pagination import DEFAULT_LIMIT, paginate
+from plumbline.crm.actions import do_delete_activity, do_log_activity, do_update_activity
+from plumbline.crm.api._common import (
+    REF_RENAMES,
+    Id,
+    In,
+    Limit,
+    api_fields,
+    can_view,
+    get_or_404,
+    resolve_refs,
+    text,
+)
+from plumbline.crm.models import Activity, Company, Contact, Deal
+
+router = Router(tags=["activities"])
+
+SORTS = ("occurred_at", "created_at", "updated_at")
+Kind = Literal[tuple(Activity.Kind.values)]  # type: ignore[valid-type]
+Outcome = Literal[("", *Activity.Outcome.values)]  # type: ignore[valid-type]
+Minutes = Annotated[int, Field(strict=True, ge=0, le=100_000)]
+REFS = {
+    "owner_id": (User, "owner"), "contact_id": (Contact, "contact"), "company_id": (Company, "company"),
+    "deal_id": (Deal, "deal"),
+}
+
+
+class ActivityIn(In):
+    kind: Kind
+    subject: text(200) = ""
+    body: text(20000) = ""
+    contact_id: Id | None = None
+    company_id: Id | None = None
+    deal_id: Id | None = None
+    owner_id: Id | None = None
+    occurred_at: AwareDatetime | None = None
+    outcome: Outcome = ""
+    duration_minutes: Minutes | None = None
+    due_at: AwareDatetime | None = None
+    completed_at: AwareDatetime | None = None
+
+
+class ActivityPatch(In):
+    kind: Kind = None
+    subject: text(200) = None
+    body: text(20000) = None
+    contact_id: Id | None = None
+    company_id: Id | None = None
+    deal_id: Id | None = None
+    owner_id: Id | None = None
+    occurred_at: AwareDatetime = None
+    outcome: Outcome = None
+    duration_minutes: Minutes | None = None
+    due_at: AwareDatetime | None = None
+    completed_at: AwareDatetime | None = None
+
+
+class ActivityOut(Schema):
+    id: int
+    kind: str
+    subject: str
+    body: str
+    contact_id: int | None
+    company_id: int | None
+    deal_id: int | None
+    owner_id: int | None
+    occurred_at: dt.datetime
+    outcome: str
+    duration_minutes: int | None
+    due_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ActivityPage(Schema):
+    items: list[ActivityOut]
+    next_cursor: str | None
+
+
+@router.get("/activities", response=ActivityPage, summary="List activities")
+def list_activities(
+    request: HttpRequest,
+    kind: Kind | None = None,
+    contact: int | None = None,
+    company: int | None = None,
+    deal: int | None = None,
+    owner: int | None = None,
+    open_tasks: bool = False,
+    occurred_after: dt.datetime | None = None,
+    occurred_before: dt.datetime | None = None,
+    updated_since: dt.datetime | None = None,
+    sort: str = "-occurred_at",
+    cursor: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> dict:
+    """`open_tasks=true` lists tasks not completed yet."""
+    can_view(request, "activity")
+    qs = Activity.objects.all()
+    for name, value in (("kind", kind), ("contact_id", contact), ("company_id", company), ("deal_id", deal),
+                        ("owner_id", owner), ("occurred_at__gte", occurred_after),
+                        ("occurred_at__lt", occurred_before), ("updated_at__gte", updated_since)):
+        if value is not None:
+            qs = qs.filter(**{name: value})
+    if open_tasks:
+        qs = qs.filter(kind=Activity.Kind.TASK, completed_at__isnull=True)
+    items, next_cursor = paginate(qs, sort=sort, allowed=SORTS, cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.post("/activities", response={201: ActivityOut}, summary="Log an activity")
+def create_activity(request: HttpRequest, payload: ActivityIn) -> Status:
+    with api_fields(REF_RENAMES):
+        fields = resolve_refs(payload.dict(exclude_unset=True), REFS)
+        return Status(201, do_log_activity(by=request.user, **fields))
+
+
+@router.get("/activities/{activity_id}", response=ActivityOut, summary="Read an activity")
+def get_activity(request: HttpRequest, activity_id: int) -> Activity:
+    can_view(request, "activity")
+    return get_or_404(Activity.objects.all(), activity_id, "activity")
+
+
+@router.patch("/activities/{activity_id}", response=ActivityOut, summary="Change an activity")
+def update_activity(request: HttpRequest, activity_id: int, payload: ActivityPatch) -> Activity:
+    activity = get_or_404(Activity.objects.all(), activity_id, "activity")
+    with api_fields(REF_RENAMES):
+        changes = resolve_refs(payload.dict(exclude_unset=True), REFS)
+        return do_update_activity(by=request.user, activity=activity, changes=changes)
+
+
+@router.delete("/activities/{activity_id}", response={204: None}, summary="Delete an activity")
+def delete_activity(request: HttpRequest, activity_id: int) -> Status:
+    activity = get_or_404(Activity.objects.all(), activity_id, "activity")
+    do_delete_activity(by=request.user, activity=activity)
+    return Status(204, None)

@@ -1,0 +1,133 @@
+"""/companies: create, read, update, delete, list."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any
+
+from django.db.models.functions import Lower
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from plumbline.accounts.models import User
+from plumbline.core.pagination import DEFAULT_LIMIT, paginate
+from plumbline.crm import queries
+from plumbline.crm.actions import do_create_company, do_delete_company, do_update_company
+from plumbline.crm.api._common import (
+    REF_RENAMES,
+    Id,
+    In,
+    Limit,
+    api_fields,
+    can_view,
+    get_or_404,
+    resolve_refs,
+    text,
+)
+from plumbline.crm.models import Company
+
+router = Router(tags=["companies"])
+
+SORTS = ("name", "created_at", "updated_at")
+Count = Annotated[int, Field(strict=True, ge=0, le=2_147_483_647)]
+Revenue = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
+REFS = {"owner_id": (User, "owner")}
+
+
+class CompanyIn(In):
+    name: text(200)
+    domain: text(253) | None = None
+    industry: text(100) = ""
+    employee_count: Count | None = None
+    annual_revenue: Revenue | None = None
+    country: text(2) = ""
+    owner_id: Id | None = None
+    custom: dict[str, Any] = {}
+
+
+class CompanyPatch(In):
+    name: text(200) = None
+    domain: text(253) | None = None
+    industry: text(100) = None
+    employee_count: Count | None = None
+    annual_revenue: Revenue | None = None
+    country: text(2) = None
+    owner_id: Id | None = None
+    custom: dict[str, Any] = None
+
+
+class CompanyOut(Schema):
+    id: int
+    name: str
+    domain: str | None
+    industry: str
+    employee_count: int | None
+    annual_revenue: Decimal | None
+    country: str
+    owner_id: int | None
+    custom: dict[str, Any]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class CompanyPage(Schema):
+    items: list[CompanyOut]
+    next_cursor: str | None
+
+
+@router.get("/companies", response=CompanyPage, summary="List companies")
+def list_companies(
+    request: HttpRequest,
+    q: str = "",
+    owner: int | None = None,
+    industry: str | None = None,
+    country: str | None = None,
+    updated_since: dt.datetime | None = None,
+    sort: str = "-updated_at",
+    cursor: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> dict:
+    can_view(request, "company")
+    qs = queries.companies()
+    if q.strip():
+        qs = qs.alias(name_lower=Lower("name")).filter(name_lower__startswith=q.strip().lower())
+    if owner is not None:
+        qs = qs.filter(owner_id=owner)
+    if industry:
+        qs = qs.filter(industry=industry)
+    if country:
+        qs = qs.filter(country=country.upper())
+    if updated_since is not None:
+        qs = qs.filter(updated_at__gte=updated_since)
+    items, next_cursor = paginate(qs, sort=sort, allowed=SORTS, cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.post("/companies", response={201: CompanyOut}, summary="Create a company")
+def create_company(request: HttpRequest, payload: CompanyIn) -> Status:
+    with api_fields(REF_RENAMES):
+        fields = resolve_refs(payload.dict(exclude_unset=True), REFS)
+        return Status(201, do_create_company(by=request.user, **fields))
+
+
+@router.get("/companies/{company_id}", response=CompanyOut, summary="Read a company")
+def get_company(request: HttpRequest, company_id: int) -> Company:
+    can_view(request, "company")
+    return get_or_404(queries.companies(), company_id, "company")
+
+
+@router.patch("/companies/{company_id}", response=CompanyOut, summary="Change a company")
+def update_company(request: HttpRequest, company_id: int, payload: CompanyPatch) -> Company:
+    company = get_or_404(queries.companies(), company_id, "company")
+    with api_fields(REF_RENAMES):
+        changes = resolve_refs(payload.dict(exclude_unset=True), REFS)
+        return do_update_company(by=request.user, company=company, changes=changes)
+
+
+@router.delete("/companies/{company_id}", response={204: None}, summary="Delete a company")
+def delete_company(request: HttpRequest, company_id: int) -> Status:
+    company = get_or_404(queries.companies(), company_id, "company")
+    do_delete_company(by=request.user, company=company)
+    return Status(204, None)

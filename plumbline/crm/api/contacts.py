@@ -1,0 +1,203 @@
+"""/contacts: CRUD, list with search and filters, lifecycle moves, the timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+
+from plumbline.accounts.models import User
+from plumbline.core.pagination import DEFAULT_LIMIT, paginate
+from plumbline.crm import queries
+from plumbline.crm.actions import do_change_lifecycle, do_create_contact, do_delete_contact, do_update_contact
+from plumbline.crm.api._common import (
+    REF_RENAMES,
+    Id,
+    In,
+    Limit,
+    api_fields,
+    can_view,
+    get_or_404,
+    resolve_refs,
+    text,
+)
+from plumbline.crm.models import Company, ConsentStatus, Contact, LifecycleStage
+
+router = Router(tags=["contacts"])
+
+SORTS = ("updated_at", "created_at", "email", "last_name", "first_name", "lifecycle_changed_at")
+Stage = Literal[tuple(LifecycleStage.values)]  # type: ignore[valid-type]
+Consent = Literal[tuple(ConsentStatus.values)]  # type: ignore[valid-type]
+REFS = {"owner_id": (User, "owner"), "company_id": (Company, "company")}
+
+
+class ContactIn(In):
+    email: text(254)
+    first_name: text(100) = ""
+    last_name: text(100) = ""
+    title: text(150) = ""
+    phone: text(40) = ""
+    company_id: Id | None = None
+    owner_id: Id | None = None
+    source: text(100) = ""
+    consent_status: Consent = ConsentStatus.UNKNOWN.value
+    lifecycle_stage: Stage = LifecycleStage.SUBSCRIBER.value
+    custom: dict[str, Any] = {}
+
+
+class ContactPatch(In):
+    email: text(254) = None
+    first_name: text(100) = None
+    last_name: text(100) = None
+    title: text(150) = None
+    phone: text(40) = None
+    company_id: Id | None = None
+    owner_id: Id | None = None
+    source: text(100) = None
+    consent_status: Consent = None
+    custom: dict[str, Any] = None
+
+
+class ContactOut(Schema):
+    id: int
+    email: str
+    first_name: str
+    last_name: str
+    title: str
+    phone: str
+    company_id: int | None
+    owner_id: int | None
+    source: str
+    consent_status: str
+    lifecycle_stage: str
+    lifecycle_changed_at: dt.datetime | None
+    custom: dict[str, Any]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ContactPage(Schema):
+    items: list[ContactOut]
+    next_cursor: str | None
+
+
+class LifecycleIn(In):
+    stage: Stage
+    reason: text(500) = ""
+
+
+class LifecycleTransitionOut(Schema):
+    id: int
+    from_stage: str
+    to_stage: str
+    occurred_at: dt.datetime
+    by_id: int | None
+    reason: str
+    source: str
+
+
+class LifecycleOut(Schema):
+    contact: ContactOut
+    transition: LifecycleTransitionOut
+
+
+class TimelineEntryOut(Schema):
+    kind: str
+    occurred_at: dt.datetime
+    title: str
+    detail: str
+    object_id: int
+
+
+class TimelineOut(Schema):
+    items: list[TimelineEntryOut]
+    next_before: dt.datetime | None
+
+
+@router.get("/contacts", response=ContactPage, summary="List and search contacts")
+def list_contacts(
+    request: HttpRequest,
+    q: str = "",
+    lifecycle_stage: Stage | None = None,
+    owner: int | None = None,
+    company: int | None = None,
+    campaign: int | None = None,
+    consent_status: Consent | None = None,
+    updated_since: dt.datetime | None = None,
+    sort: str = "-updated_at",
+    cursor: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> dict:
+    """`q` is a prefix search over email, first and last name and company name."""
+    from plumbline.marketing.models import Touchpoint
+
+    can_view(request, "contact")
+    qs = queries.filter_contacts(
+        queries.contacts(), q=q, lifecycle_stage=lifecycle_stage, owner_id=owner, company_id=company,
+        updated_since=updated_since,
+    )
+    if campaign is not None:
+        qs = qs.filter(pk__in=Touchpoint.objects.filter(campaign_id=campaign).values("contact_id"))
+    if consent_status:
+        qs = qs.filter(consent_status=consent_status)
+    items, next_cursor = paginate(qs, sort=sort, allowed=SORTS, cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.post("/contacts", response={201: ContactOut}, summary="Create a contact")
+def create_contact(request: HttpRequest, payload: ContactIn) -> Status:
+    with api_fields(REF_RENAMES):
+        fields = resolve_refs(payload.dict(exclude_unset=True), REFS)
+        return Status(201, do_create_contact(by=request.user, **fields))
+
+
+@router.get("/contacts/{contact_id}", response=ContactOut, summary="Read a contact")
+def get_contact(request: HttpRequest, contact_id: int) -> Contact:
+    can_view(request, "contact")
+    return get_or_404(queries.contacts(), contact_id, "contact")
+
+
+@router.patch("/contacts/{contact_id}", response=ContactOut, summary="Change a contact")
+def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) -> Contact:
+    """The lifecycle stage is not a field here: move it with POST /contacts/{id}/lifecycle."""
+    contact = get_or_404(queries.contacts(), contact_id, "contact")
+    with api_fields(REF_RENAMES):
+        changes = resolve_refs(payload.dict(exclude_unset=True), REFS)
+        return do_update_contact(by=request.user, contact=contact, changes=changes)
+
+
+@router.delete("/contacts/{contact_id}", response={204: None}, summary="Delete a contact")
+def delete_contact(request: HttpRequest, contact_id: int) -> Status:
+    contact = get_or_404(queries.contacts(), contact_id, "contact")
+    do_delete_contact(by=request.user, contact=contact)
+    return Status(204, None)
+
+
+@router.post("/contacts/{contact_id}/lifecycle", response=LifecycleOut, summary="Move a contact's lifecycle stage")
+def change_lifecycle(request: HttpRequest, contact_id: int, payload: LifecycleIn) -> dict:
+    """The same rules as the UI: moves that make no sense are refused; backward moves need a reason."""
+    contact = get_or_404(queries.contacts(), contact_id, "contact")
+    with api_fields({"lifecycle_stage": "stage"}):
+        transition = do_change_lifecycle(
+            by=request.user, contact=contact, to_stage=payload.stage, reason=payload.reason
+        )
+    contact.refresh_from_db()
+    return {"contact": contact, "transition": transition}
+
+
+@router.get("/contacts/{contact_id}/timeline", response=TimelineOut, summary="A contact's timeline, newest first")
+def contact_timeline(
+    request: HttpRequest, contact_id: int, before: dt.datetime | None = None, limit: Limit = DEFAULT_LIMIT
+) -> dict:
+    """Activities, touchpoints, lifecycle and deal stage changes; pass `next_before` as `before` for more."""
+    can_view(request, "contact")
+    contact = get_or_404(queries.contacts(), contact_id, "contact")
+    entries = queries.contact_timeline(contact, before=before, limit=limit)
+    items = [
+        {"kind": e.kind, "occurred_at": e.occurred_at, "title": e.title, "detail": e.detail, "object_id": e.obj.pk}
+        for e in entries
+    ]
+    next_before = entries[-1].occurred_at if len(entries) == limit else None
+    return {"items": items, "next_before": next_before}

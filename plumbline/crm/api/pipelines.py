@@ -1,0 +1,120 @@
+"""/pipelines: pipelines with their ordered stages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from django.db.models import Prefetch
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from pydantic import Field
+
+from plumbline.core.errors import DomainError
+from plumbline.core.pagination import DEFAULT_LIMIT, paginate
+from plumbline.crm.actions import do_create_pipeline, do_delete_pipeline, do_update_pipeline
+from plumbline.crm.api._common import In, Limit, can_view, get_or_404, text
+from plumbline.crm.models import Pipeline, PipelineStage
+
+router = Router(tags=["pipelines"])
+
+SORTS = ("name", "created_at", "updated_at")
+Kind = Literal[tuple(PipelineStage.Kind.values)]  # type: ignore[valid-type]
+Probability = Annotated[int, Field(strict=True, ge=0, le=100)]
+
+
+class StageIn(In):
+    name: text(100)
+    probability: Probability = 0
+    kind: Kind = PipelineStage.Kind.OPEN.value
+
+
+class PipelineIn(In):
+    name: text(100)
+    is_default: Annotated[bool, Field(strict=True)] = False
+    stages: list[StageIn] = Field(min_length=1, max_length=50)
+
+
+class PipelinePatch(In):
+    name: text(100) = None
+    is_default: Annotated[bool, Field(strict=True)] = None
+
+
+class StageOut(Schema):
+    id: int
+    name: str
+    position: int
+    probability: int
+    kind: str
+
+
+class PipelineOut(Schema):
+    id: int
+    name: str
+    is_default: bool
+    stages: list[StageOut]
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @staticmethod
+    def resolve_stages(obj: Pipeline) -> list[PipelineStage]:
+        return list(obj.stages.all())
+
+
+class PipelinePage(Schema):
+    items: list[PipelineOut]
+    next_cursor: str | None
+
+
+def _pipelines():
+    return Pipeline.objects.prefetch_related(Prefetch("stages", PipelineStage.objects.order_by("position")))
+
+
+@router.get("/pipelines", response=PipelinePage, summary="List pipelines with their stages")
+def list_pipelines(
+    request: HttpRequest,
+    updated_since: dt.datetime | None = None,
+    sort: str = "name",
+    cursor: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> dict:
+    can_view(request, "pipeline")
+    qs = _pipelines()
+    if updated_since is not None:
+        qs = qs.filter(updated_at__gte=updated_since)
+    items, next_cursor = paginate(qs, sort=sort, allowed=SORTS, cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.post("/pipelines", response={201: PipelineOut}, summary="Create a pipeline with its stages")
+def create_pipeline(request: HttpRequest, payload: PipelineIn) -> Status:
+    pipeline = do_create_pipeline(
+        by=request.user, name=payload.name, is_default=payload.is_default,
+        stages=[s.dict() for s in payload.stages],
+    )
+    return Status(201, get_or_404(_pipelines(), pipeline.pk, "pipeline"))
+
+
+@router.get("/pipelines/{pipeline_id}", response=PipelineOut, summary="Read a pipeline")
+def get_pipeline(request: HttpRequest, pipeline_id: int) -> Pipeline:
+    can_view(request, "pipeline")
+    return get_or_404(_pipelines(), pipeline_id, "pipeline")
+
+
+@router.patch("/pipelines/{pipeline_id}", response=PipelineOut, summary="Rename a pipeline or make it the default")
+def update_pipeline(request: HttpRequest, pipeline_id: int, payload: PipelinePatch) -> Pipeline:
+    pipeline = get_or_404(_pipelines(), pipeline_id, "pipeline")
+    changes = payload.dict(exclude_unset=True)
+    if changes.get("is_default") is False:
+        raise DomainError(
+            "There is always one default pipeline: make another pipeline the default instead.", field="is_default"
+        )
+    do_update_pipeline(by=request.user, pipeline=pipeline, **changes)
+    return get_or_404(_pipelines(), pipeline.pk, "pipeline")
+
+
+@router.delete("/pipelines/{pipeline_id}", response={204: None}, summary="Delete a pipeline without deals")
+def delete_pipeline(request: HttpRequest, pipeline_id: int) -> Status:
+    pipeline = get_or_404(_pipelines(), pipeline_id, "pipeline")
+    do_delete_pipeline(by=request.user, pipeline=pipeline)
+    return Status(204, None)

@@ -1,0 +1,305 @@
+"""/campaigns and /touchpoints, including the all-or-nothing batch ingest."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from django.db.models.functions import Lower
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import ValidationError as PydanticValidationError
+
+from plumbline.accounts.models import User
+from plumbline.core.errors import DomainError
+from plumbline.core.pagination import DEFAULT_LIMIT, paginate
+from plumbline.crm.api._common import (
+    REF_RENAMES,
+    Id,
+    In,
+    Limit,
+    api_fields,
+    can_view,
+    get_or_404,
+    resolve_refs,
+    text,
+)
+from plumbline.marketing.actions import (
+    MAX_BATCH,
+    BatchRejected,
+    do_create_campaign,
+    do_delete_campaign,
+    do_delete_touchpoint,
+    do_record_touchpoint,
+    do_record_touchpoints,
+    do_update_campaign,
+    do_update_touchpoint,
+)
+from plumbline.marketing.models import Campaign, Channel, Touchpoint, TouchpointKind
+
+router = Router(tags=["marketing"])
+
+CAMPAIGN_SORTS = ("updated_at", "created_at", "name", "cost")
+TOUCHPOINT_SORTS = ("occurred_at", "created_at")
+ChannelName = Literal[tuple(Channel.values)]  # type: ignore[valid-type]
+KindName = Literal[tuple(TouchpointKind.values)]  # type: ignore[valid-type]
+Cost = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+Value = Annotated[Decimal, Field(gt=-(10**12), lt=10**12, max_digits=14, decimal_places=2)]
+Currency = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Za-z]{3}$")]
+Slug = Annotated[str, StringConstraints(strict=True, max_length=100, pattern=r"^[-a-zA-Z0-9_]+$")]
+VanitySlug = Annotated[str, StringConstraints(strict=True, max_length=60, pattern=r"^[-a-zA-Z0-9_]+$")]
+CAMPAIGN_REFS = {"owner_id": (User, "owner")}
+
+
+# --- campaigns ---------------------------------------------------------------------------------------------
+
+
+class CampaignIn(In):
+    name: text(200)
+    channel: ChannelName
+    cost: Cost = Decimal(0)
+    currency: Currency = "USD"
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    utm_campaign: Slug = None
+    vanity_slug: VanitySlug | None = None
+    landing_url: text(500) = ""
+    description: text(5000) = ""
+    owner_id: Id | None = None
+
+
+class CampaignPatch(In):
+    name: text(200) = None
+    channel: ChannelName = None
+    cost: Cost = None
+    currency: Currency = None
+    starts_on: dt.date | None = None
+    ends_on: dt.date | None = None
+    utm_campaign: Slug = None
+    vanity_slug: VanitySlug | None = None
+    landing_url: text(500) = None
+    description: text(5000) = None
+    owner_id: Id | None = None
+
+
+class CampaignOut(Schema):
+    id: int
+    name: str
+    channel: str
+    cost: Decimal
+    currency: str
+    starts_on: dt.date | None
+    ends_on: dt.date | None
+    utm_campaign: str
+    vanity_slug: str | None
+    landing_url: str
+    description: str
+    owner_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class CampaignPage(Schema):
+    items: list[CampaignOut]
+    next_cursor: str | None
+
+
+@router.get("/campaigns", response=CampaignPage, summary="List campaigns", tags=["campaigns"])
+def list_campaigns(
+    request: HttpRequest,
+    q: str = "",
+    channel: ChannelName | None = None,
+    owner: int | None = None,
+    active_on: dt.date | None = None,
+    updated_since: dt.datetime | None = None,
+    sort: str = "-updated_at",
+    cursor: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> dict:
+    """`active_on` keeps campaigns running that day (open-ended dates count as running)."""
+    can_view(request, "campaign")
+    qs = Campaign.objects.all()
+    if q.strip():
+        qs = qs.alias(name_lower=Lower("name")).filter(name_lower__startswith=q.strip().lower())
+    if channel:
+        qs = qs.filter(channel=channel)
+    if owner is not None:
+        qs = qs.filter(owner_id=owner)
+    if active_on is not None:
+        qs = qs.exclude(starts_on__gt=active_on).exclude(ends_on__lt=active_on)
+    if updated_since is not None:
+        qs = qs.filter(updated_at__gte=updated_since)
+    items, next_cursor = paginate(qs, sort=sort, allowed=CAMPAIGN_SORTS, cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.post("/campaigns", response={201: CampaignOut}, summary="Create a campaign", tags=["campaigns"])
+def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status:
+    """`utm_campaign` defaults to the slugified name; print campaigns get a vanity slug for their QR code."""
+    with api_fields(REF_RENAMES):
+        fields = resolve_refs(payload.dict(exclude_unset=True), CAMPAIGN_REFS)
+        return Status(201, do_create_campaign(by=request.user, **fields))
+
+
+@router.get("/campaigns/{campaign_id}", response=CampaignOut, summary="Read a campaign", tags=["campaigns"])
+def get_campaign(request: HttpRequest, campaign_id: int) -> Campaign:
+    can_view(request, "campaign")
+    return get_or_404(Campaign.objects.all(), campaign_id, "campaign")
+
+
+@router.patch("/campaigns/{campaign_id}", response=CampaignOut, summary="Change a campaign", tags=["campaigns"])
+def update_campaign(request: HttpRequest, campaign_id: int, payload: CampaignPatch) -> Campaign:
+    campaign = get_or_404(Campaign.objects.all(), campaign_id, "campaign")
+    with api_fields(REF_RENAMES):
+        changes = resolve_refs(payload.dict(exclude_unset=True), CAMPAIGN_REFS)
+        return do_update_campaign(by=request.user, campaign=campaign, changes=changes)
+
+
+@router.delete("/campaigns/{campaign_id}", response={204: None}, summary="Delete a campaign", tags=["campaigns"])
+def delete_campaign(request: HttpRequest, campaign_id: int) -> Status:
+    campaign = get_or_404(Campaign.objects.all(), campaign_id, "campaign")
+    do_delete_campaign(by=request.user, campaign=campaign)
+    return Status(204, None)
+
+
+# --- touchpoints -------------------------------------------------------------------------------------------
+
+
+class TouchpointIn(In):
+    """One touchpoint; the contact is named by `contact_id` or `contact_email`."""
+
+    contact_id: Id | None = None
+    contact_email: text(254) | None = None
+    campaign_id: Id | None = None
+    channel: ChannelName | None = None
+    kind: KindName
+    source: text(100) = ""
+    medium: text(100) = ""
+    utm_campaign: text(100) = ""
+    utm_content: text(200) = ""
+    utm_term: text(200) = ""
+    content: text(300) = ""
+    occurred_at: AwareDatetime | None = None
+    value: Value = Decimal(0)
+
+
+class TouchpointPatch(In):
+    campaign_id: Id | None = None
+    channel: ChannelName = None
+    kind: KindName = None
+    source: text(100) = None
+    medium: text(100) = None
+    utm_campaign: text(100) = None
+    utm_content: text(200) = None
+    utm_term: text(200) = None
+    content: text(300) = None
+    occurred_at: AwareDatetime = None
+    value: Value = None
+
+
+class TouchpointOut(Schema):
+    id: int
+    contact_id: int
+    campaign_id: int | None
+    channel: str
+    kind: str
+    source: str
+    medium: str
+    utm_campaign: str
+    utm_content: str
+    utm_term: str
+    content: str
+    occurred_at: dt.datetime
+    value: Decimal
+    created_at: dt.datetime
+
+
+class TouchpointPage(Schema):
+    items: list[TouchpointOut]
+    next_cursor: str | None
+
+
+class TouchpointBatchIn(In):
+    items: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class TouchpointBatchOut(Schema):
+    created: int
+    ids: list[int]
+
+
+@router.get("/touchpoints", response=TouchpointPage, summary="List touchpoints", tags=["touchpoints"])
+def list_touchpoints(
+    request: HttpRequest,
+    contact: int | None = None,
+    campaign: int | None = None,
+    kind: KindName | None = None,
+    channel: ChannelName | None = None,
+    occurred_after: dt.datetime | None = None,
+    occurred_before: dt.datetime | None = None,
+    created_since: dt.datetime | None = None,
+    sort: str = "-occurred_at",
+    cursor: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> dict:
+    """`occurred_after` is inclusive, `occurred_before` exclusive."""
+    can_view(request, "touchpoint")
+    qs = Touchpoint.objects.all()
+    for name, value in (("contact_id", contact), ("campaign_id", campaign), ("kind", kind), ("channel", channel),
+                        ("occurred_at__gte", occurred_after), ("occurred_at__lt", occurred_before),
+                        ("created_at__gte", created_since)):
+        if value is not None:
+            qs = qs.filter(**{name: value})
+    items, next_cursor = paginate(qs, sort=sort, allowed=TOUCHPOINT_SORTS, cursor=cursor, limit=limit)
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.post("/touchpoints", response={201: TouchpointOut}, summary="Record a touchpoint", tags=["touchpoints"])
+def create_touchpoint(request: HttpRequest, payload: TouchpointIn) -> Status:
+    return Status(201, do_record_touchpoint(by=request.user, **payload.dict(exclude_unset=True)))
+
+
+@router.post(
+    "/touchpoints/batch", response={201: TouchpointBatchOut}, summary="Record up to 1,000 touchpoints, all or nothing",
+    tags=["touchpoints"],
+)
+def record_batch(request: HttpRequest, payload: TouchpointBatchIn) -> Status:
+    """Every item is checked first; one bad item rejects the batch (422) with an error per item and field:
+    `{"index", "field", "message", "code"}`. Nothing is written unless every item is valid."""
+    items, item_errors = [], []
+    for index, raw in enumerate(payload.items):
+        try:
+            items.append(TouchpointIn.model_validate(raw).dict(exclude_unset=True))
+        except PydanticValidationError as exc:
+            for err in exc.errors():
+                field = ".".join(str(p) for p in err["loc"]) or None
+                item_errors.append((index, DomainError(err["msg"], field=field, code=err["type"])))
+    if item_errors:
+        raise BatchRejected(item_errors)
+    rows = do_record_touchpoints(by=request.user, items=items)
+    return Status(201, {"created": len(rows), "ids": [row.pk for row in rows]})
+
+
+@router.get("/touchpoints/{touchpoint_id}", response=TouchpointOut, summary="Read a touchpoint", tags=["touchpoints"])
+def get_touchpoint(request: HttpRequest, touchpoint_id: int) -> Touchpoint:
+    can_view(request, "touchpoint")
+    return get_or_404(Touchpoint.objects.all(), touchpoint_id, "touchpoint")
+
+
+@router.patch(
+    "/touchpoints/{touchpoint_id}", response=TouchpointOut, summary="Correct a touchpoint", tags=["touchpoints"]
+)
+def update_touchpoint(request: HttpRequest, touchpoint_id: int, payload: TouchpointPatch) -> Touchpoint:
+    touchpoint = get_or_404(Touchpoint.objects.all(), touchpoint_id, "touchpoint")
+    return do_update_touchpoint(by=request.user, touchpoint=touchpoint, changes=payload.dict(exclude_unset=True))
+
+
+@router.delete(
+    "/touchpoints/{touchpoint_id}", response={204: None}, summary="Delete a touchpoint", tags=["touchpoints"]
+)
+def delete_touchpoint(request: HttpRequest, touchpoint_id: int) -> Status:
+    touchpoint = get_or_404(Touchpoint.objects.all(), touchpoint_id, "touchpoint")
+    do_delete_touchpoint(by=request.user, touchpoint=touchpoint)
+    return Status(204, None)
