@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "plumbline.analytics",
     "plumbline.definitions",
     "plumbline.scoring",
+    "plumbline.handoff",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +89,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["TEST"] = {"NAME": envstr("SQLITE_TEST_NAME", "") or None}
+else:
+    # One test database per test process, so parallel runs on one server don't drop each other's database.
+    DATABASES["default"]["TEST"] = {"NAME": envstr("TEST_DB_NAME", "") or f"test_plumbline_{os.getpid()}"}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -105,6 +110,7 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "plumbline" / "static"]  # the project-wide CSS, JS and vendored htmx
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": DATA_DIR / "media"}},

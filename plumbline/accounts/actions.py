@@ -78,3 +78,25 @@ def user_for_token(raw: str) -> User | None:
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def do_notify(*, user: User, kind: str, message: str, url: str = "", email: bool = False) -> None:
+    """Tell a user something in the app and, when `email`, by mail once the transaction commits."""
+    from plumbline.accounts.models import Notification
+
+    Notification.objects.create(user=user, kind=kind, message=message[:500], url=url[:300])
+    if email and user.email:
+        from plumbline.accounts.tasks import send_notification_email
+
+        transaction.on_commit(
+            lambda: send_notification_email.enqueue(user_id=user.pk, subject=message[:150], body=message, url=url)
+        )
+
+
+def do_mark_notifications_read(*, user: User, ids: list[int] | None = None) -> int:
+    from plumbline.accounts.models import Notification
+
+    qs = Notification.objects.filter(user=user, read_at=None)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())

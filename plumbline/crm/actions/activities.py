@@ -39,7 +39,16 @@ def do_log_activity(*, by: Any = None, kind: str, **fields: Any) -> Activity:
     full_clean(activity)
     _check_shape(activity)
     activity.save()
+    if activity.contact_id and activity.kind in (Activity.Kind.CALL, Activity.Kind.EMAIL, Activity.Kind.MEETING):
+        _queue_followups(activity.contact_id)
     return activity
+
+
+def _queue_followups(contact_id: int) -> None:
+    """Sales touches stop SLA clocks and count toward engagement: let the worker follow up after commit."""
+    from plumbline.handoff.tasks import activity_logged
+
+    transaction.on_commit(lambda: activity_logged.enqueue(contact_id))
 
 
 @transaction.atomic

@@ -1,0 +1,38 @@
+"""Background handoff work; every task is safe to run twice."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from plumbline.crm.models import Contact
+from plumbline.definitions.queries import current_version
+from plumbline.handoff.actions import do_check_all_slas, do_score_and_route
+
+
+@task()
+def process_contacts(contact_ids: list[int], reason: str = "event") -> int:
+    """Rescore contacts after new touchpoints or activities, and route those that became MQLs."""
+    current_version()  # make sure version 1 exists before concurrent scorers read it
+    done = 0
+    for contact in Contact.objects.filter(pk__in=contact_ids):
+        do_score_and_route(contact=contact, reason=reason)
+        done += 1
+    return done
+
+
+@task()
+def check_slas() -> int:
+    return do_check_all_slas()
+
+
+@task()
+def activity_logged(contact_id: int) -> None:
+    """A sales activity may be the first touch that stops an SLA clock, and it counts toward engagement."""
+    from plumbline.handoff.actions import do_check_sla
+    from plumbline.handoff.models import Assignment
+
+    for assignment in Assignment.objects.filter(contact_id=contact_id, first_touch_at=None, status__in=["open", "accepted"]):
+        do_check_sla(assignment=assignment)
+    contact = Contact.objects.filter(pk=contact_id).first()
+    if contact is not None:
+        do_score_and_route(contact=contact, reason="activity")
