@@ -172,3 +172,116 @@ def timeline(
 
 def contact_timeline(contact: Contact, *, before: dt.datetime | None = None, limit: int = 50) -> list[TimelineEntry]:
     return timeline(contact=contact, before=before, limit=limit)
+
+
+# --- reads for the web pages -------------------------------------------------------------------------------
+
+
+def keyset_page(qs: QuerySet, *, after: int | None, size: int) -> tuple[list, int | None]:
+    """One page of `qs` newest first by id, and the id to continue after (None on the last page).
+
+    Keyset, not OFFSET: page 1,000 costs what page 1 costs, and nothing ever counts the whole table.
+    """
+    if after is not None:
+        qs = qs.filter(pk__lt=after)
+    rows = list(qs.order_by("-pk")[: size + 1])
+    return rows[:size], (rows[size - 1].pk if len(rows) > size else None)
+
+
+def find_company(text: str) -> Company | None:
+    """The company with this domain (any URL form) or, failing that, this exact name (case-insensitive)."""
+    from plumbline.core.errors import DomainError
+    from plumbline.core.validation import normalize_domain
+
+    try:
+        domain = normalize_domain(text) if "." in text else None
+    except DomainError:
+        domain = None
+    if domain:
+        company = Company.objects.filter(domain=domain).first()
+        if company is not None:
+            return company
+    return Company.objects.alias(name_lower=Lower("name")).filter(name_lower=text.strip().lower()).first()
+
+
+def lifecycle_counts() -> list[tuple[str, str, int]]:
+    """(stage, label, number of contacts) for every stage in funnel order, zeros included."""
+    from django.db.models import Count
+
+    from plumbline.crm.models import LifecycleStage
+
+    counts = dict(Contact.objects.values_list("lifecycle_stage").annotate(n=Count("pk")).order_by())
+    return [(s.value, s.label, counts.get(s.value, 0)) for s in LifecycleStage]
+
+
+def open_pipeline_value() -> list[tuple[str, Any, int]]:
+    """(currency, total amount, number of deals) of open deals, per currency."""
+    from django.db.models import Count, Sum
+
+    rows = (Deal.objects.filter(status=Deal.Status.OPEN).values_list("currency")
+            .annotate(total=Sum("amount"), n=Count("pk")).order_by("currency"))
+    return [(cur, total, n) for cur, total, n in rows]
+
+
+def tasks_due(user: Any, *, limit: int = 10) -> list[Activity]:
+    """The user's open tasks, soonest due first."""
+    return list(
+        Activity.objects.filter(owner=user, kind=Activity.Kind.TASK, completed_at__isnull=True)
+        .select_related("contact", "company", "deal").order_by("due_at", "pk")[:limit]
+    )
+
+
+@dataclass
+class BoardColumn:
+    """One stage of the deal board: its deals (the most recently updated first), count and amount total."""
+
+    stage: Any
+    deals: list[Deal]
+    count: int
+    total: Any
+
+
+def deal_board(pipeline: Any, *, per_stage: int = 50) -> list[BoardColumn]:
+    """The kanban of one pipeline; counts and totals cover every deal, cards are capped per stage."""
+    from decimal import Decimal
+
+    from django.db.models import Count, Sum
+
+    totals = {
+        stage_id: (n, total)
+        for stage_id, n, total in Deal.objects.filter(pipeline=pipeline).values_list("stage_id")
+        .annotate(n=Count("pk"), total=Sum("amount")).order_by()
+    }
+    columns = []
+    for stage in pipeline.stages.order_by("position"):
+        n, total = totals.get(stage.pk, (0, Decimal("0")))
+        cards = list(
+            Deal.objects.filter(stage=stage).select_related("owner", "company").order_by("-updated_at", "-pk")[
+                :per_stage
+            ] if n else []
+        )
+        columns.append(BoardColumn(stage, cards, n, total))
+    return columns
+
+
+TIMELINE_PAGE = 50
+
+
+def parse_before(value: str | None) -> dt.datetime | None:
+    """The `before` cursor of a timeline page: an ISO date-time, or None when absent or malformed."""
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        return parse_datetime(value or "")
+    except ValueError:
+        return None
+
+
+def custom_values(applies_to: str, data: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(label, value) of each custom field defined for `applies_to` that the record has a value for."""
+    from plumbline.crm.models import CustomField
+
+    defs = CustomField.objects.filter(applies_to=applies_to).order_by("label")
+    shown = {True: "Yes", False: "No"}
+    return [(d.label, shown.get(data[d.key], data[d.key]) if isinstance(data[d.key], bool) else data[d.key])
+            for d in defs if d.key in data]
