@@ -1,3 +1,14 @@
-from django.urls import path  # noqa: F401
+"""Campaign pages and the public /go/<slug> vanity links of print campaigns."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from plumbline.marketing import views
+
+urlpatterns = [
+    path("campaigns/", views.campaign_list, name="campaign_list"),
+    path("campaigns/new/", views.campaign_create, name="campaign_create"),
+    path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
+    path("campaigns/<int:pk>/qr.svg", views.campaign_qr, name="campaign_qr"),
+    path("go/<slug:slug>", views.go, name="campaign_go"),
+]

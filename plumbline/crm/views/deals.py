@@ -1,0 +1,100 @@
+"""Deals: the kanban board per pipeline (drag to move), the deal page and its move form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from plumbline.core.permissions import can, level
+from plumbline.crm import queries
+from plumbline.crm.actions import do_create_deal, do_move_deal
+from plumbline.crm.forms import ActivityForm, DealForm, DealMoveForm, form_status, run_action
+from plumbline.crm.models import Deal, DealContact, Pipeline
+from plumbline.crm.views._base import int_param, page
+
+
+def _pipeline(request: HttpRequest) -> Pipeline | None:
+    pk = int_param(request.GET.get("pipeline"))
+    pipelines = Pipeline.objects.order_by("-is_default", "name")
+    return (pipelines.filter(pk=pk).first() if pk else None) or pipelines.first()
+
+
+def board_context(request: HttpRequest, pipeline: Pipeline | None, error: str = "") -> dict[str, Any]:
+    return {
+        "pipeline": pipeline,
+        "pipelines": Pipeline.objects.order_by("-is_default", "name"),
+        "columns": queries.deal_board(pipeline) if pipeline else [],
+        # Reps move their own deals only; the cards they may not move are not draggable.
+        "move_all": level(request.user, "deal") == "all",
+        "move_own": level(request.user, "deal") == "own",
+        "board_error": error,
+    }
+
+
+@page("deal")
+def deal_board(request: HttpRequest) -> HttpResponse:
+    return render(request, "crm/deal_board.html", board_context(request, _pipeline(request)))
+
+
+def deal_context(request: HttpRequest, deal: Deal, **forms: Any) -> dict[str, Any]:
+    stages = list(deal.pipeline.stages.order_by("position"))
+    return {
+        "deal": deal,
+        "can_change": can(request.user, "change", "deal", deal),
+        "can_log": can(request.user, "add", "activity"),
+        "move_form": forms.get("move_form") or DealMoveForm(stages=stages, current_id=deal.stage_id),
+        "transitions": list(deal.transitions.select_related("from_stage", "to_stage", "by")),
+        "roles": list(DealContact.objects.filter(deal=deal).select_related("contact").order_by("contact__last_name")),
+        "timeline": [e for e in queries.timeline(deal=deal) if e.kind == "activity"],
+        "activity_form": forms.get("activity_form") or ActivityForm(),
+        "log_url": reverse("deal_log", args=[deal.pk]),
+    }
+
+
+@page("deal")
+def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = get_object_or_404(queries.deals(), pk=pk)
+    return render(request, "crm/deal_detail.html", deal_context(request, deal))
+
+
+@page("deal", action="change", methods=("POST",))
+def deal_move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a deal; the board posts with `from=board` and gets the redrawn board back, the deal page a redirect."""
+    deal = get_object_or_404(queries.deals(), pk=pk)
+    stages = list(deal.pipeline.stages.order_by("position"))
+    form = DealMoveForm(request.POST, stages=stages, current_id=deal.stage_id)
+    moved = form.is_valid() and run_action(
+        form, do_move_deal, by=request.user, deal=deal, stage=form.stages[form.cleaned_data["stage"]],
+        reason=form.cleaned_data["reason"],
+    )
+    if request.POST.get("from") == "board":
+        error = "" if moved else " ".join(e for errs in form.errors.values() for e in errs)
+        ctx = board_context(request, deal.pipeline, error=error)
+        return render(request, "crm/_board.html", ctx, status=200 if moved else form_status(form))
+    if moved:
+        messages.success(request, f"Moved to {deal.stage.name}.")
+        return redirect("deal_detail", pk=deal.pk)
+    return render(request, "crm/deal_detail.html", deal_context(request, deal, move_form=form),
+                  status=form_status(form))
+
+
+@page("deal", action="add", methods=("GET", "POST"))
+def deal_create(request: HttpRequest) -> HttpResponse:
+    form = DealForm(request.POST or None, initial={"pipeline": _pipeline(request)})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        contacts = [(data["contact"], data["role"])] if data.get("contact") else []
+        deal = run_action(
+            form, do_create_deal, by=request.user, name=data["name"], pipeline=data["pipeline"],
+            amount=data["amount"], currency=data["currency"], expected_close_date=data["expected_close_date"],
+            owner=data["owner"], company=data["company"], contacts=contacts,
+        )
+        if deal is not None:
+            messages.success(request, f"Deal {deal} created.")
+            return redirect("deal_detail", pk=deal.pk)
+    status = form_status(form) if form.is_bound else 200
+    return render(request, "crm/deal_form.html", {"form": form}, status=status)
