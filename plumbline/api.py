@@ -75,12 +75,18 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _mount() -> None:
     from plumbline.accounts.api import router as accounts_router
     from plumbline.crm.api import routers as crm_routers
+    from plumbline.definitions.api import router as definitions_router
+    from plumbline.handoff.api import router as handoff_router
     from plumbline.marketing.api import router as marketing_router
+    from plumbline.scoring.api import router as scoring_router
 
     api.add_router("/", accounts_router)
     for router in crm_routers:
         api.add_router("/", router)
     api.add_router("/", marketing_router)
+    api.add_router("/", definitions_router)
+    api.add_router("/", scoring_router)
+    api.add_router("/", handoff_router)
 
 
 _mount()
