@@ -36,3 +36,17 @@ def activity_logged(contact_id: int) -> None:
     contact = Contact.objects.filter(pk=contact_id).first()
     if contact is not None:
         do_score_and_route(contact=contact, reason="activity")
+
+
+@task()
+def rescore_all() -> int:
+    """Nightly: decay lowers engagement without any event, so every contact is rescored."""
+    last, done = 0, 0
+    while True:
+        ids = list(Contact.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:500])
+        if not ids:
+            return done
+        for contact in Contact.objects.filter(pk__in=ids):
+            do_score_and_route(contact=contact, reason="nightly")
+            done += 1
+        last = ids[-1]

@@ -12,20 +12,22 @@ from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Serve Plumbline with gunicorn; --with-worker also runs the task worker until the server stops."
+    help = "Serve Plumbline with gunicorn; --with-worker also runs the task worker and scheduler until it stops."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
         parser.add_argument("--threads", type=int, default=4)
-        parser.add_argument("--with-worker", action="store_true", help="Also start `plumbline worker`.")
+        parser.add_argument("--with-worker", action="store_true", help="Also start `plumbline worker` and `plumbline scheduler`.")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        worker = None
+        helpers: list[subprocess.Popen] = []
         if opts["with_worker"]:
-            worker = subprocess.Popen([sys.executable, "-m", "plumbline.cli", "worker"])
-            self.stdout.write(f"Worker started (pid {worker.pid}).")
+            for name in ("worker", "scheduler"):
+                proc = subprocess.Popen([sys.executable, "-m", "plumbline.cli", name])
+                helpers.append(proc)
+                self.stdout.write(f"{name.capitalize()} started (pid {proc.pid}).")
         cmd = [
             sys.executable, "-m", "gunicorn", "plumbline.wsgi:application",
             "--bind", f"{opts['host']}:{opts['port']}", "--workers", str(opts["workers"]),
@@ -39,6 +41,6 @@ class Command(BaseCommand):
             server.send_signal(signal.SIGINT)
             server.wait()
         finally:
-            if worker is not None:
-                worker.terminate()
-                worker.wait(timeout=15)
+            for proc in helpers:
+                proc.terminate()
+                proc.wait(timeout=15)

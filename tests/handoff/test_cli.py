@@ -1,0 +1,35 @@
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from django_tasks_db.models import DBTaskResult
+
+from plumbline.crm.actions import do_create_contact
+from plumbline.handoff.models import Assignment
+from plumbline.marketing.actions import do_record_touchpoints
+from plumbline.scoring.models import ContactScore
+
+
+def run(name, *args):
+    out = io.StringIO()
+    extra = ["--no-progress"] if name == "score" else []
+    call_command(name, *args, *extra, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_score_all_scores_everyone_and_routes_new_mqls(users, lead):
+    do_create_contact(email="student@gmail.com", title="Student")
+    do_record_touchpoints(items=[{"contact_id": lead.pk, "kind": "demo_request", "channel": "seo"}])
+    assert run("score", "--all") == "Scored 2 contacts; 1 became MQLs and were routed.\n"
+    assert ContactScore.objects.count() == 2
+    assert Assignment.objects.get().contact == lead
+    with pytest.raises(CommandError):
+        call_command("score")
+
+
+@pytest.mark.django_db
+def test_sla_check_and_scheduler_once(users):
+    assert run("sla", "check") == "Checked 0 running SLA clocks.\n"
+    assert run("scheduler", "--once") == "Queued check_slas and rescore_all.\n"
+    assert sorted(r.task_path.rsplit(".", 1)[-1] for r in DBTaskResult.objects.all()) == ["check_slas", "rescore_all"]
