@@ -15,4 +15,6 @@ urlpatterns = [
     path("", include("plumbline.crm.urls")),
     path("", include("plumbline.marketing.urls")),
     path("", include("plumbline.interop.urls")),
+    path("", include("plumbline.handoff.urls")),
+    path("", include("plumbline.definitions.urls")),
 ]

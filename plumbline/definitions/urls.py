@@ -1,0 +1,9 @@
+from django.urls import path
+
+from plumbline.definitions import views
+
+urlpatterns = [
+    path("definitions/", views.definitions_page, name="definitions"),
+    path("definitions/edit/", views.edit_page, name="definitions_edit"),
+    path("definitions/diff/", views.diff_page, name="definitions_diff"),
+]

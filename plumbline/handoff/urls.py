@@ -1,0 +1,10 @@
+from django.urls import path
+
+from plumbline.handoff import views
+
+urlpatterns = [
+    path("queue/", views.queue_page, name="handoff_queue"),
+    path("queue/<int:pk>/accept", views.accept, name="handoff_accept"),
+    path("queue/<int:pk>/reject", views.reject, name="handoff_reject"),
+    path("reports/lead-quality/", views.lead_quality_page, name="report_lead_quality"),
+]

@@ -1,0 +1,58 @@
+import pytest
+from django.test import Client
+
+from plumbline.handoff.actions import do_route_lead
+from tests.conftest import PASSWORD
+
+
+def client_for(username):
+    c = Client()
+    assert c.login(username=username, password=PASSWORD)
+    return c
+
+
+@pytest.fixture
+def assignment(users, lead):
+    lead.lifecycle_stage = "mql"
+    lead.save()
+    for name in ("rep2", "manager"):
+        users[name].is_out_of_office = True
+        users[name].save()
+    return do_route_lead(contact=lead)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who,status", [
+    ("admin", 200), ("marketing", 200), ("rep1", 200), ("manager", 200), ("viewer", 200), (None, 302),
+])
+def test_queue_and_report_pages_per_role(users, who, status):
+    c = client_for(who) if who else Client()
+    assert c.get("/queue/").status_code == status
+    assert c.get("/reports/lead-quality/").status_code == status
+
+
+@pytest.mark.django_db
+def test_rep_sees_the_lead_with_its_sla_and_accepts_it(assignment):
+    c = client_for("rep1")
+    page = c.get("/queue/").content.decode()
+    assert "cto@acme.com" in page and "sla-countdown" in page and "Round robin in Sales" in page
+    r = c.post(f"/queue/{assignment.pk}/accept")
+    assert r.status_code == 302
+    assignment.refresh_from_db()
+    assert assignment.status == "accepted"
+
+
+@pytest.mark.django_db
+def test_reject_with_reason_and_viewer_cannot(assignment):
+    assert client_for("viewer").post(f"/queue/{assignment.pk}/reject", {"reason": "no_need"}).status_code == 403
+    c = client_for("rep1")
+    c.post(f"/queue/{assignment.pk}/reject", {"reason": "not-a-reason"})
+    assignment.refresh_from_db()
+    assert assignment.status == "open"
+    c.post(f"/queue/{assignment.pk}/reject", {"reason": "no_need", "note": "Has a tool"})
+    assignment.refresh_from_db()
+    assert (assignment.status, assignment.reject_reason, assignment.note) == ("rejected", "no_need", "Has a tool")
+    report = client_for("marketing").get("/reports/lead-quality/?group_by=rep").content.decode()
+    assert "<svg" in report and "no_need 1" in report
+    csv_text = client_for("marketing").get("/reports/lead-quality/?group_by=rep&format=csv").content.decode()
+    assert csv_text.splitlines()[1] == "rep1,1,0,1,0,0,0,0.0,no_need=1"
