@@ -1,0 +1,56 @@
+"""`plumbline demo`: load the Northwind Analytics demo company."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from plumbline.demo.generator import DEMO_PASSWORD, DEMO_USERS, demo_users_exist, load_demo
+from plumbline.interop.progress import ProgressBar
+
+
+class Command(BaseCommand):
+    help = "Load the deterministic demo company (same seed and as-of date, same data)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--contacts", type=int, default=2000, help="Number of contacts (default 2000).")
+        parser.add_argument("--seed", type=int, default=1, help="Random seed (default 1).")
+        parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None,
+                            help="Last day of the demo history, YYYY-MM-DD (default today, UTC).")
+        parser.add_argument("--touchpoints-per-contact", type=float, default=20.0)
+        parser.add_argument("--if-empty", action="store_true", help="Do nothing when the demo users already exist.")
+        parser.add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["contacts"] < 1:
+            raise CommandError("--contacts must be at least 1.")
+        if demo_users_exist():
+            if opts["if_empty"]:
+                self.stdout.write("Demo company already loaded; nothing to do.")
+                self._logins()
+                return
+            raise CommandError("The demo users already exist: load the demo into an empty database.")
+        bar = ProgressBar("Loading demo contacts", enabled=not opts["no_progress"])
+        started = time.monotonic()
+        totals = load_demo(
+            contacts=opts["contacts"], seed=opts["seed"], as_of=opts["as_of"],
+            touchpoints_per_contact=opts["touchpoints_per_contact"], progress=bar,
+        )
+        bar.close()
+        seconds = time.monotonic() - started
+        self.stdout.write(
+            f"Loaded Northwind Analytics in {seconds:.1f}s: {totals.companies:,} companies, {totals.contacts:,} contacts, "
+            f"{totals.touchpoints:,} touchpoints, {totals.lifecycle_transitions:,} lifecycle transitions, "
+            f"{totals.deals:,} deals ({totals.deal_status['won']:,} won, {totals.deal_status['lost']:,} lost), "
+            f"{totals.activities:,} activities, {totals.campaigns} campaigns."
+        )
+        self._logins()
+
+    def _logins(self) -> None:
+        self.stdout.write(f"Open {settings.PUBLIC_BASE_URL} and sign in with password {DEMO_PASSWORD!r} as one of:")
+        for username, role, *_ in DEMO_USERS:
+            self.stdout.write(f"  {username:<10} {role}")
