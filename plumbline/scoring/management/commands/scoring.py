@@ -1,0 +1,103 @@
+"""`plumbline scoring <subcommand>`: the predictive model from the command line.
+
+Subcommands live in SUBCOMMANDS (name -> Subcommand); adding one is a new entry with its arguments and
+handler, nothing else changes.
+
+`plumbline scoring evaluate FILE.csv --target COLUMN [--positive VALUE] [--folds K] [--seed S]
+[--exclude COLUMN ...] [--model auto|lightgbm|logistic] [--format text|json]` cross-validates the predictive
+model and the Odoo-style naive-Bayes baseline on any labelled CSV. Text prints one line per method; json
+prints one object. Fold progress and data warnings go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from plumbline.scoring.predictive import UnusableTrainingData, evaluate_table, read_table
+from plumbline.scoring.predictive.training import KINDS
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    help: str
+    add_arguments: Callable[[CommandParser], None]
+    handle: Callable[[BaseCommand, dict[str, Any]], None]
+
+
+def _evaluate_arguments(parser: CommandParser) -> None:
+    parser.add_argument("file", help="CSV file with one row per lead and a label column.")
+    parser.add_argument("--target", required=True, help="The label column.")
+    parser.add_argument("--positive", help="The label value that counts as success (default: detected).")
+    parser.add_argument("--folds", type=int, default=5, help="Cross-validation folds (default 5).")
+    parser.add_argument("--seed", type=int, default=0, help="Random seed for folds and models (default 0).")
+    parser.add_argument(
+        "--exclude", action="append", default=[], metavar="COLUMN",
+        help="Leave a column out of the features (repeat, or separate with commas).",
+    )
+    parser.add_argument("--model", choices=KINDS, default="auto", help="Model family (default: auto).")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def _evaluate(command: BaseCommand, options: dict[str, Any]) -> None:
+    exclude = [name.strip() for value in options["exclude"] for name in value.split(",") if name.strip()]
+
+    def progress(fold: int, folds: int, seconds: float) -> None:
+        command.stderr.write(f"fold {fold}/{folds} done in {seconds:.1f}s")
+
+    try:
+        frame = read_table(options["file"])
+        report = evaluate_table(
+            frame, target=options["target"], positive=options["positive"], exclude=exclude,
+            folds=options["folds"], seed=options["seed"], kind=options["model"], progress=progress,
+        )
+    except UnusableTrainingData as exc:
+        raise CommandError(exc.message) from exc
+    for warning in report["warnings"]:
+        command.stderr.write(f"warning: {warning}")
+    if options["format"] == "json":
+        command.stdout.write(json.dumps(report))
+        return
+    command.stderr.write(
+        f"{report['rows']} rows, positive {report['positive_label']!r} at {report['positive_rate']:.2%}, "
+        f"{report['folds']}-fold stratified CV, seed {report['seed']}"
+    )
+    kinds = report["model"]["kinds"]
+    chosen = ", ".join(f"{kind} x{kinds.count(kind)}" for kind in sorted(set(kinds)))
+    command.stdout.write(_line("model", report["model"]) + f"  [{chosen}]")
+    command.stdout.write(_line("naive_bayes", report["naive_bayes"]))
+
+
+def _line(name: str, figures: dict[str, Any]) -> str:
+    top = figures["calibration"][-1]
+    return (
+        f"{name:<12} AUC {figures['auc']:.4f}  log loss {figures['log_loss']:.4f}  Brier {figures['brier']:.4f}  "
+        f"ECE {figures['ece']:.4f}  top decile predicted {top['mean_predicted']:.3f} "
+        f"observed {top['observed_rate']:.3f}"
+    )
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "evaluate": Subcommand(
+        help="Cross-validate the predictive model and the naive-Bayes baseline on a labelled CSV.",
+        add_arguments=_evaluate_arguments,
+        handle=_evaluate,
+    ),
+}
+
+
+class Command(BaseCommand):
+    help = "Predictive lead scoring: " + ", ".join(SUBCOMMANDS) + "."
+    requires_system_checks: list[str] = []
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        subparsers = parser.add_subparsers(dest="subcommand", required=True)
+        for name, subcommand in SUBCOMMANDS.items():
+            subcommand.add_arguments(subparsers.add_parser(name, help=subcommand.help))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        SUBCOMMANDS[options["subcommand"]].handle(self, options)
