@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 
 import pytest
+from django.db import connections
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls in the test are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -38,3 +40,15 @@ def browser_page() -> Iterator:
         finally:
             context.close()
             browser.close()
+            _wait_for_request_threads()
+            # ORM calls made while Playwright's loop runs use their own connection (asgiref keeps connections in
+            # context variables); close it here, or PostgreSQL refuses to drop the test database.
+            connections.close_all()
+
+
+def _wait_for_request_threads(timeout: float = 5.0) -> None:
+    """Let the live server finish the requests of the closed browser; each closes its database connection as it
+    ends, and PostgreSQL cannot drop the test database while one is still open."""
+    for thread in threading.enumerate():
+        if "process_request_thread" in thread.name:
+            thread.join(timeout)

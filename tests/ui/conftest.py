@@ -45,3 +45,9 @@ def client_for(users):
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """The fixture users are hashed with PBKDF2 six times per test; MD5 keeps the page matrix quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
