@@ -8,7 +8,13 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from plumbline.crm.actions import do_create_company, do_create_contact, do_create_deal, do_log_activity
+from plumbline.crm.actions import (
+    do_create_company,
+    do_create_contact,
+    do_create_deal,
+    do_create_pipeline,
+    do_log_activity,
+)
 from plumbline.marketing.actions import do_create_campaign, do_record_touchpoint
 
 
@@ -67,8 +73,9 @@ def world(users, pipeline) -> dict[str, Any]:
     campaign = do_create_campaign(name="Spring webinar", channel="webinar", cost="1000.00", owner=users["marketing"])
     touchpoint = do_record_touchpoint(contact_id=contact.pk, campaign_id=campaign.pk, kind="webinar_attended",
                                       occurred_at="2026-03-01T10:00:00Z")
+    empty_pipeline = do_create_pipeline(name="Partners", stages=[{"name": "Talk"}, {"name": "Signed", "kind": "won"}])
     return {
-        "company": company, "own_company": own_company, "contact": contact, "own_contact": own_contact,
+        "empty_pipeline": empty_pipeline, "company": company, "own_company": own_company, "contact": contact, "own_contact": own_contact,
         "deal": deal, "own_deal": own_deal, "activity": activity, "own_activity": own_activity,
         "campaign": campaign, "touchpoint": touchpoint, "pipeline": pipeline,
         "stage": pipeline.stages.get(name="Proposal"),
