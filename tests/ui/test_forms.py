@@ -238,3 +238,46 @@ def test_print_campaign_page_shows_vanity_url_and_serves_its_qr_code(db, users, 
     assert qr["Content-Type"] == "image/svg+xml"
     assert qr.content.startswith(b"<svg")
     assert b"<title>Trade show flyer</title>" in qr.content
+
+
+@pytest.mark.django_db
+def test_deal_form_creates_the_deal_with_its_contact_role(record, client_for, pipeline, users):
+    from plumbline.crm.models import Deal
+
+    response = client_for("rep1").post("/deals/new/", {
+        "name": "Acme renewal", "pipeline": pipeline.pk, "amount": "2500", "currency": "eur",
+        "company": "acme.com", "contact": "JANE@acme.com", "role": "economic_buyer",
+    })
+    deal = Deal.objects.get(name="Acme renewal")
+    assert response.status_code == 302
+    assert (deal.stage.name, deal.currency, deal.owner, deal.company) == ("Discovery", "EUR", users["rep1"],
+                                                                          record.company)
+    assert list(deal.deal_contacts.values_list("contact__email", "role")) == [("jane@acme.com", "economic_buyer")]
+
+
+@pytest.mark.django_db
+def test_deal_form_with_unknown_contact_is_refused_inline(record, client_for, pipeline):
+    from plumbline.crm.models import Deal
+
+    response = client_for("rep1").post("/deals/new/", {
+        "name": "Ghost deal", "pipeline": pipeline.pk, "amount": "1", "currency": "USD", "contact": "ghost@nowhere.io",
+        "role": "champion",
+    })
+    assert response.status_code == 400
+    assert "No contact with email ghost@nowhere.io." in field_error(response.content.decode(), "contact")
+    assert not Deal.objects.filter(name="Ghost deal").exists()
+
+
+@pytest.mark.django_db
+def test_company_created_through_the_form_adopts_contacts_at_its_domain(db, users, client_for):
+    from plumbline.crm.actions import do_create_contact
+
+    contact = do_create_contact(email="ann@initech.com")
+    response = client_for("manager").post("/companies/new/", {"name": " Initech ", "domain": "https://www.Initech.com",
+                                                              "country": "us", "employee_count": "40"})
+    company = Company.objects.get()
+    contact.refresh_from_db()
+    assert response.status_code == 302
+    assert (company.name, company.domain, company.country, company.employee_count) == ("Initech", "initech.com",
+                                                                                       "US", 40)
+    assert contact.company_id == company.pk
