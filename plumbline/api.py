@@ -78,6 +78,7 @@ def _mount() -> None:
     from plumbline.definitions.api import router as definitions_router
     from plumbline.handoff.api import router as handoff_router
     from plumbline.marketing.api import router as marketing_router
+    from plumbline.playbook.api import router as playbook_router
     from plumbline.scoring.api import router as scoring_router
 
     api.add_router("/", accounts_router)
@@ -87,6 +88,7 @@ def _mount() -> None:
     api.add_router("/", definitions_router)
     api.add_router("/", scoring_router)
     api.add_router("/", handoff_router)
+    api.add_router("/", playbook_router)
 
 
 _mount()

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "plumbline.definitions",
     "plumbline.scoring",
     "plumbline.handoff",
+    "plumbline.playbook",
 ]
 
 MIDDLEWARE = [

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("plumbline.interop.urls")),
     path("", include("plumbline.handoff.urls")),
     path("", include("plumbline.definitions.urls")),
+    path("", include("plumbline.playbook.urls")),
 ]

@@ -19,7 +19,7 @@ Level = Literal["all", "own", "read", "none"]
 ROLES = ("admin", "marketing", "sales", "sales_manager", "viewer")
 RESOURCES = (
     "company", "contact", "deal", "pipeline", "activity", "campaign", "touchpoint", "user", "import",
-    "definitions",
+    "definitions", "framework", "objection", "messaging",
 )
 
 POLICY: dict[str, dict[str, Level]] = {
@@ -27,18 +27,22 @@ POLICY: dict[str, dict[str, Level]] = {
     "marketing": {
         "company": "all", "contact": "all", "deal": "read", "pipeline": "read", "activity": "own",
         "campaign": "all", "touchpoint": "all", "user": "none", "import": "all", "definitions": "read",
+        "framework": "read", "objection": "own", "messaging": "all",
     },
     "sales": {
         "company": "own", "contact": "own", "deal": "own", "pipeline": "read", "activity": "own",
         "campaign": "read", "touchpoint": "read", "user": "none", "import": "none", "definitions": "read",
+        "framework": "read", "objection": "own", "messaging": "read",
     },
     "sales_manager": {
         "company": "all", "contact": "all", "deal": "all", "pipeline": "all", "activity": "all",
         "campaign": "read", "touchpoint": "read", "user": "none", "import": "all", "definitions": "read",
+        "framework": "all", "objection": "all", "messaging": "all",
     },
     "viewer": {
         "company": "read", "contact": "read", "deal": "read", "pipeline": "read", "activity": "read",
         "campaign": "read", "touchpoint": "read", "user": "none", "import": "none", "definitions": "read",
+        "framework": "read", "objection": "read", "messaging": "read",
     },
 }
 
