@@ -22,6 +22,7 @@ from plumbline.crm.api._common import (
     Limit,
     api_fields,
     can_view,
+    fresh,
     get_or_404,
     resolve_refs,
     text,
@@ -140,7 +141,7 @@ def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status:
     """`utm_campaign` defaults to the slugified name; print campaigns get a vanity slug for their QR code."""
     with api_fields(REF_RENAMES):
         fields = resolve_refs(payload.dict(exclude_unset=True), CAMPAIGN_REFS)
-        return Status(201, do_create_campaign(by=request.user, **fields))
+        return Status(201, fresh(do_create_campaign(by=request.user, **fields)))
 
 
 @router.get("/campaigns/{campaign_id}", response=CampaignOut, summary="Read a campaign", tags=["campaigns"])
@@ -154,7 +155,7 @@ def update_campaign(request: HttpRequest, campaign_id: int, payload: CampaignPat
     campaign = get_or_404(Campaign.objects.all(), campaign_id, "campaign")
     with api_fields(REF_RENAMES):
         changes = resolve_refs(payload.dict(exclude_unset=True), CAMPAIGN_REFS)
-        return do_update_campaign(by=request.user, campaign=campaign, changes=changes)
+        return fresh(do_update_campaign(by=request.user, campaign=campaign, changes=changes))
 
 
 @router.delete("/campaigns/{campaign_id}", response={204: None}, summary="Delete a campaign", tags=["campaigns"])
@@ -258,7 +259,7 @@ def list_touchpoints(
 
 @router.post("/touchpoints", response={201: TouchpointOut}, summary="Record a touchpoint", tags=["touchpoints"])
 def create_touchpoint(request: HttpRequest, payload: TouchpointIn) -> Status:
-    return Status(201, do_record_touchpoint(by=request.user, **payload.dict(exclude_unset=True)))
+    return Status(201, fresh(do_record_touchpoint(by=request.user, **payload.dict(exclude_unset=True))))
 
 
 @router.post(
@@ -293,7 +294,7 @@ def get_touchpoint(request: HttpRequest, touchpoint_id: int) -> Touchpoint:
 )
 def update_touchpoint(request: HttpRequest, touchpoint_id: int, payload: TouchpointPatch) -> Touchpoint:
     touchpoint = get_or_404(Touchpoint.objects.all(), touchpoint_id, "touchpoint")
-    return do_update_touchpoint(by=request.user, touchpoint=touchpoint, changes=payload.dict(exclude_unset=True))
+    return fresh(do_update_touchpoint(by=request.user, touchpoint=touchpoint, changes=payload.dict(exclude_unset=True)))
 
 
 @router.delete(

@@ -94,3 +94,9 @@ REF_RENAMES = {
     "owner": "owner_id", "company": "company_id", "contact": "contact_id", "deal": "deal_id",
     "pipeline": "pipeline_id", "stage": "stage_id", "campaign": "campaign_id",
 }
+
+
+def fresh(obj: M) -> M:
+    """The row as stored, so the response shows what the database holds (Decimal scale, defaults)."""
+    obj.refresh_from_db()
+    return obj

@@ -19,6 +19,7 @@ from plumbline.crm.api._common import (
     Limit,
     api_fields,
     can_view,
+    fresh,
     get_or_404,
     resolve_refs,
     text,
@@ -124,7 +125,7 @@ def list_activities(
 def create_activity(request: HttpRequest, payload: ActivityIn) -> Status:
     with api_fields(REF_RENAMES):
         fields = resolve_refs(payload.dict(exclude_unset=True), REFS)
-        return Status(201, do_log_activity(by=request.user, **fields))
+        return Status(201, fresh(do_log_activity(by=request.user, **fields)))
 
 
 @router.get("/activities/{activity_id}", response=ActivityOut, summary="Read an activity")
@@ -138,7 +139,7 @@ def update_activity(request: HttpRequest, activity_id: int, payload: ActivityPat
     activity = get_or_404(Activity.objects.all(), activity_id, "activity")
     with api_fields(REF_RENAMES):
         changes = resolve_refs(payload.dict(exclude_unset=True), REFS)
-        return do_update_activity(by=request.user, activity=activity, changes=changes)
+        return fresh(do_update_activity(by=request.user, activity=activity, changes=changes))
 
 
 @router.delete("/activities/{activity_id}", response={204: None}, summary="Delete an activity")

@@ -22,6 +22,7 @@ from plumbline.crm.api._common import (
     Limit,
     api_fields,
     can_view,
+    fresh,
     get_or_404,
     resolve_refs,
     text,
@@ -109,7 +110,7 @@ def list_companies(
 def create_company(request: HttpRequest, payload: CompanyIn) -> Status:
     with api_fields(REF_RENAMES):
         fields = resolve_refs(payload.dict(exclude_unset=True), REFS)
-        return Status(201, do_create_company(by=request.user, **fields))
+        return Status(201, fresh(do_create_company(by=request.user, **fields)))
 
 
 @router.get("/companies/{company_id}", response=CompanyOut, summary="Read a company")
@@ -123,7 +124,7 @@ def update_company(request: HttpRequest, company_id: int, payload: CompanyPatch)
     company = get_or_404(queries.companies(), company_id, "company")
     with api_fields(REF_RENAMES):
         changes = resolve_refs(payload.dict(exclude_unset=True), REFS)
-        return do_update_company(by=request.user, company=company, changes=changes)
+        return fresh(do_update_company(by=request.user, company=company, changes=changes))
 
 
 @router.delete("/companies/{company_id}", response={204: None}, summary="Delete a company")

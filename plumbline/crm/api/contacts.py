@@ -19,6 +19,7 @@ from plumbline.crm.api._common import (
     Limit,
     api_fields,
     can_view,
+    fresh,
     get_or_404,
     resolve_refs,
     text,
@@ -150,7 +151,7 @@ def list_contacts(
 def create_contact(request: HttpRequest, payload: ContactIn) -> Status:
     with api_fields(REF_RENAMES):
         fields = resolve_refs(payload.dict(exclude_unset=True), REFS)
-        return Status(201, do_create_contact(by=request.user, **fields))
+        return Status(201, fresh(do_create_contact(by=request.user, **fields)))
 
 
 @router.get("/contacts/{contact_id}", response=ContactOut, summary="Read a contact")
@@ -165,7 +166,7 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch)
     contact = get_or_404(queries.contacts(), contact_id, "contact")
     with api_fields(REF_RENAMES):
         changes = resolve_refs(payload.dict(exclude_unset=True), REFS)
-        return do_update_contact(by=request.user, contact=contact, changes=changes)
+        return fresh(do_update_contact(by=request.user, contact=contact, changes=changes))
 
 
 @router.delete("/contacts/{contact_id}", response={204: None}, summary="Delete a contact")

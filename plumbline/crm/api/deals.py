@@ -31,6 +31,7 @@ from plumbline.crm.api._common import (
     Limit,
     api_fields,
     can_view,
+    fresh,
     get_or_404,
     ref,
     resolve_refs,
@@ -195,7 +196,7 @@ def update_deal(request: HttpRequest, deal_id: int, payload: DealPatch) -> Deal:
     deal = get_or_404(_deals(), deal_id, "deal")
     with api_fields(REF_RENAMES):
         changes = resolve_refs(payload.dict(exclude_unset=True), REFS)
-        return do_update_deal(by=request.user, deal=deal, changes=changes)
+        return fresh(do_update_deal(by=request.user, deal=deal, changes=changes))
 
 
 @router.delete("/deals/{deal_id}", response={204: None}, summary="Delete a deal")
