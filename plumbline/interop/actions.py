@@ -1,0 +1,165 @@
+"""Import and export verbs. An import runs in chunks: validate in Python, resolve keys with one query per chunk,
+write with bulk inserts/updates. All-or-nothing runs in one transaction; good-rows commits chunk by chunk."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from contextlib import nullcontext
+from typing import Any, BinaryIO
+
+from django.db import IntegrityError, transaction
+
+from plumbline.accounts.models import User
+from plumbline.core.errors import DomainError, PermissionDenied
+from plumbline.core.permissions import can
+from plumbline.interop.csvfile import CsvRows, FileError, unescape
+from plumbline.interop.importers import IMPORTERS
+from plumbline.interop.importers.base import ImportReport, Row, RowError
+from plumbline.interop.importers.contacts import report_failed
+
+MODES = ("all-or-nothing", "good-rows")
+CHUNK_ROWS = 2000
+
+Progress = Callable[[int], None]
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _key(header: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", header.strip().lower()).strip("_")
+
+
+def guess_mapping(kind: str, header: list[str]) -> dict[str, str]:
+    """CSV column -> field, guessed from the column names (exact field names first, then common aliases)."""
+    importer = IMPORTERS[kind]
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    for exact in (True, False):
+        for column in header:
+            key = _key(column)
+            target = key if key in importer.fields else None if exact else importer.aliases.get(key)
+            if column and column not in mapping and target and target not in taken:
+                mapping[column] = target
+                taken.add(target)
+    return mapping
+
+
+def check_mapping(kind: str, header: list[str], mapping: dict[str, str]) -> None:
+    importer = IMPORTERS[kind]
+    for column, target in mapping.items():
+        if column not in header:
+            raise FileError(f"The file has no column {column!r}; its columns are {', '.join(header)}.")
+        if target not in importer.fields:
+            raise FileError(f"{target!r} is not a {kind} field; choose one of {', '.join(importer.fields)}.")
+    targets = list(mapping.values())
+    for target in set(targets):
+        if targets.count(target) > 1:
+            raise FileError(f"Two columns are mapped to {target!r}.")
+    missing = [f for f in importer.required if f not in targets]
+    if missing:
+        raise FileError(f"Missing required column {', '.join(missing)}: add it or map a column to it.", line=1)
+
+
+def check_import_permission(by: Any, kind: str) -> None:
+    if kind not in IMPORTERS:
+        raise DomainError(f"Unknown kind {kind!r}; choose one of {', '.join(IMPORTERS)}.", field="kind")
+    if by is not None and not (can(by, "add", "import") and can(by, "add", IMPORTERS[kind].resource)
+                               and can(by, "change", IMPORTERS[kind].resource)):
+        raise PermissionDenied(f"Your role may not import {kind}.")
+
+
+def do_import(
+    *, by: Any = None, kind: str, stream: BinaryIO, mapping: dict[str, str] | None = None,
+    mode: str = "all-or-nothing", dry_run: bool = False, filename: str = "", progress: Progress | None = None,
+) -> ImportReport:
+    """Import a CSV of `kind`. Never raises for bad data: file and row problems are in the report."""
+    check_import_permission(by, kind)
+    if mode not in MODES:
+        raise DomainError(f"Unknown mode {mode!r}; choose one of {', '.join(MODES)}.", field="mode")
+    report = ImportReport(kind=kind, mode=mode, dry_run=dry_run)
+    try:
+        rows = CsvRows(stream)
+        chosen = {**guess_mapping(kind, rows.header), **(mapping or {})}
+        chosen = {c: f for c, f in chosen.items() if f}
+        check_mapping(kind, rows.header, chosen)
+    except FileError as exc:
+        report.file_error, report.rejected = exc.message, True
+        return report
+    report.mapping = chosen
+    report.ignored_columns = [c for c in rows.header if c not in chosen]
+    users = {u.username.lower(): u for u in User.objects.filter(is_active=True)}
+    importer = IMPORTERS[kind](by=by, users=users, filename=filename)
+    # One transaction for all-or-nothing and for dry runs (rolled back); good-rows commits chunk by chunk.
+    whole = transaction.atomic() if dry_run or mode == "all-or-nothing" else nullcontext()
+    try:
+        with whole:
+            _run(importer, rows, chosen, report, progress)
+            if dry_run or (mode == "all-or-nothing" and (report.errors or report.file_error)):
+                raise _Rollback
+    except _Rollback:
+        if not dry_run:
+            report.rejected = True
+    return report
+
+
+def _run(importer: Any, rows: CsvRows, mapping: dict[str, str], report: ImportReport,
+         progress: Progress | None) -> None:
+    index = {i: mapping[c] for i, c in enumerate(rows.header) if c in mapping}
+    columns = {f: c for c, f in mapping.items()}
+    width = len(rows.header)
+    chunk: list[tuple[Row, dict[str, Any]]] = []
+    try:
+        for line, cells in rows:
+            report.rows += 1
+            row = Row(line, {f: unescape(cells[i].strip()) for i, f in index.items() if i < len(cells)}, columns)
+            if len(cells) != width:
+                row.error(None, f"Expected {width} columns like the header, found {len(cells)}.")
+                report_failed(report, row)
+                continue
+            data = importer.clean(row)
+            if data is None:
+                report_failed(report, row)
+                continue
+            chunk.append((row, data))
+            if len(chunk) >= CHUNK_ROWS:
+                _flush(importer, chunk, report, progress, line)
+                chunk = []
+    except FileError as exc:
+        report.file_error = exc.message
+    if chunk:
+        _flush(importer, chunk, report, progress, chunk[-1][0].line)
+
+
+def _flush(importer: Any, chunk: list, report: ImportReport, progress: Progress | None, line: int) -> None:
+    # In good-rows mode each chunk commits on its own (a savepoint inside the outer dry-run transaction).
+    try:
+        with transaction.atomic():
+            importer.process(chunk, report)
+    except IntegrityError as exc:  # a concurrent write took a key between our lookup and our insert
+        for row, _ in chunk:
+            row.error(None, f"Not written: the database refused the chunk ({str(exc).splitlines()[0]}); retry.")
+            report_failed(report, row)
+    if progress:
+        progress(line)
+
+
+def report_lines(report: ImportReport) -> list[str]:
+    """The report as text for the command line."""
+    verb = "Would import" if report.dry_run else "Rejected" if report.rejected else "Imported"
+    lines = [f"{verb} {report.kind}: {report.rows:,} rows, {report.created:,} created, {report.updated:,} updated, "
+             f"{report.unchanged:,} unchanged, {report.failed:,} with errors."]
+    if report.rejected and not report.file_error:
+        lines.append("Mode all-or-nothing: the file has errors, so nothing was written.")
+    if report.file_error:
+        lines.append(f"File error: {report.file_error}")
+    if report.ignored_columns:
+        lines.append(f"Ignored columns: {', '.join(report.ignored_columns)}")
+    lines += [_error_line(e) for e in report.errors]
+    return lines
+
+
+def _error_line(error: RowError) -> str:
+    return f"line {error.line}" + (f", column {error.column}" if error.column else "") + f": {error.message}"

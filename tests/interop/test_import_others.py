@@ -1,0 +1,70 @@
+import io
+
+import pytest
+
+from plumbline.crm.actions import do_create_contact
+from plumbline.crm.models import Company, Deal, DealTransition
+from plumbline.interop.actions import do_import
+from plumbline.marketing.actions import do_create_campaign
+from plumbline.marketing.models import Touchpoint
+
+
+def _import(kind: str, text: str, **kw):
+    return do_import(kind=kind, stream=io.BytesIO(text.encode()), **kw)
+
+
+@pytest.mark.django_db
+def test_companies_upsert_by_domain_or_by_name_without_domain(users):
+    text = ("name,domain,employee_count,annual_revenue,country,industry\n"
+            "Acme,https://acme.com,120,5000000,de,Software\nNo Web Ltd,,5,,GB,\n")
+    first = _import("companies", text)
+    assert (first.created, first.failed) == (2, 0)
+    acme = Company.objects.get(domain="acme.com")
+    assert (acme.employee_count, acme.country, str(acme.annual_revenue)) == (120, "DE", "5000000.00")
+    second = _import("companies", text.replace("120", "150"))
+    assert (second.created, second.updated, second.unchanged) == (0, 1, 1)
+    assert Company.objects.count() == 2
+    acme.refresh_from_db()
+    assert acme.employee_count == 150
+
+
+@pytest.mark.django_db
+def test_company_rows_with_bad_values_report_each_column(users):
+    report = _import("companies", "name,domain,employee_count,country\n,not a domain,-3,Germany\n")
+    assert [(e.line, e.column) for e in report.errors] == [(2, "name"), (2, "domain"), (2, "employee_count"),
+                                                          (2, "country")]
+
+
+@pytest.mark.django_db
+def test_deals_upsert_by_name_and_company_and_stage_changes_are_transitions(users, pipeline):
+    text = "name,company_domain,company_name,stage,amount\nBig deal,acme.com,Acme,Discovery,1000\n"
+    assert _import("deals", text).created == 1
+    again = _import("deals", text.replace("Discovery", "Proposal"))
+    assert (again.created, again.updated) == (0, 1)
+    deal = Deal.objects.get()
+    assert (deal.stage.name, deal.company.domain, deal.status) == ("Proposal", "acme.com", "open")
+    assert list(DealTransition.objects.order_by("id").values_list("from_stage__name", "to_stage__name")) == [
+        (None, "Discovery"), ("Discovery", "Proposal")]
+    lost = _import("deals", text.replace("Discovery", "Lost"))
+    assert (lost.errors[0].column, lost.rejected) == ("close_reason", True)
+    _import("deals", "name,company_domain,stage,close_reason\nBig deal,acme.com,Lost,Price\n")
+    deal.refresh_from_db()
+    assert (deal.status, deal.close_reason) == ("lost", "Price")
+
+
+@pytest.mark.django_db
+def test_touchpoints_match_contacts_by_email_and_campaigns_by_utm_without_duplicates(users):
+    do_create_contact(email="ann@example.com")
+    webinar = do_create_campaign(name="Spring webinar", channel="webinar", cost=100)
+    text = ("contact_email,campaign,kind,occurred_at\n"
+            "ANN@example.com,spring-webinar,webinar_attended,2026-03-01T10:00:00Z\n"
+            "nobody@example.com,,page_view,2026-03-01T10:00:00Z\n"
+            "ann@example.com,nope,teleport,yesterday\n")
+    report = _import("touchpoints", text, mode="good-rows")
+    assert report.created == 1
+    assert [(e.line, e.column) for e in report.errors] == [
+        (3, "contact_email"), (3, "channel"), (4, "campaign"), (4, "channel"), (4, "kind"), (4, "occurred_at")]
+    tp = Touchpoint.objects.get()
+    assert (tp.campaign, tp.channel, tp.utm_campaign) == (webinar, "webinar", "spring-webinar")
+    assert _import("touchpoints", text, mode="good-rows").unchanged == 1
+    assert Touchpoint.objects.count() == 1
