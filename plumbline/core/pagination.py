@@ -65,7 +65,7 @@ def decode_cursor(cursor: str, sort: str, model: type[Model]) -> tuple[Any, Any]
         pk = model._meta.pk.to_python(pk)
     except (ValidationError, TypeError, ValueError):
         raise invalid from None
-    if value is None or pk is None:
+    if value is None or pk is None or (isinstance(value, str) and "\x00" in value):
         raise invalid
     return value, pk
 

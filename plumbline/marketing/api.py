@@ -20,6 +20,7 @@ from plumbline.crm.api._common import (
     Id,
     In,
     Limit,
+    QueryText,
     api_fields,
     can_view,
     fresh,
@@ -110,13 +111,13 @@ class CampaignPage(Schema):
 @router.get("/campaigns", response=CampaignPage, summary="List campaigns", tags=["campaigns"])
 def list_campaigns(
     request: HttpRequest,
-    q: str = "",
+    q: QueryText = "",
     channel: ChannelName | None = None,
     owner: int | None = None,
     active_on: dt.date | None = None,
     updated_since: dt.datetime | None = None,
-    sort: str = "-updated_at",
-    cursor: str | None = None,
+    sort: QueryText = "-updated_at",
+    cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:
     """`active_on` keeps campaigns running that day (open-ended dates count as running)."""
@@ -241,8 +242,8 @@ def list_touchpoints(
     occurred_after: dt.datetime | None = None,
     occurred_before: dt.datetime | None = None,
     created_since: dt.datetime | None = None,
-    sort: str = "-occurred_at",
-    cursor: str | None = None,
+    sort: QueryText = "-occurred_at",
+    cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:
     """`occurred_after` is inclusive, `occurred_before` exclusive."""

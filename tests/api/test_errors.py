@@ -105,3 +105,25 @@ def test_junk_bodies_never_cause_a_500(api, world, method, path):
                                          headers=client.headers)
         assert 400 <= response.status_code < 500, (raw, response.status_code, response.content)
         assert set(response.json()) == {"message", "errors"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("q", ["\U0010ffff", "a\x00b", "x" * 201])
+def test_unusable_search_text_is_a_422_not_a_500(api, world, q):
+    for path in ("/contacts", "/companies", "/deals", "/campaigns"):
+        response = api("admin").get(path, q=q)
+        assert (response.status_code, response.json()["errors"][0]["field"]) == (422, "q"), path
+
+
+@pytest.mark.django_db
+def test_nul_characters_in_bodies_and_cursors_are_refused(api, world):
+    from plumbline.core.pagination import encode_cursor
+
+    admin = api("admin")
+    response = admin.post("/contacts", {"email": "a@example.com", "first_name": "A\x00"})
+    assert (response.status_code, response.json()["errors"][0]["field"]) == (422, "first_name")
+    response = admin.patch(f"/companies/{world['company'].pk}", {"custom": {"tier": "\x00"}})
+    assert (response.status_code, response.json()["errors"][0]["field"]) == (422, "custom")
+    response = admin.get("/contacts", sort="email", cursor=encode_cursor("email", "a\x00", 1))
+    assert (response.status_code, response.json()["errors"][0]["field"]) == (422, "cursor")
+    assert Contact.objects.filter(email="a@example.com").count() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
@@ -9,7 +10,7 @@ from typing import Annotated, Any, TypeVar
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from ninja import Schema
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from plumbline.accounts.models import User
 from plumbline.core.errors import DomainError, NotFound, ValidationFailed
@@ -21,9 +22,32 @@ Id = Annotated[int, Field(strict=True, ge=1)]
 Limit = Annotated[int, Field(ge=1, le=200)]
 
 
+def _no_nul(value: str) -> str:
+    # PostgreSQL text and jsonb cannot hold NUL; refuse it here rather than fail in the database.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+def _searchable(value: str) -> str:
+    if "\x00" in value or "\U0010ffff" in value:
+        raise ValueError("must not contain NUL or U+10FFFF characters")
+    return value
+
+
+def _json_without_nul(value: dict[str, Any]) -> dict[str, Any]:
+    if "\\u0000" in json.dumps(value):
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
 def text(max_length: int) -> Any:
     """A string (never a number or bool coerced to one) of at most `max_length` characters."""
-    return Annotated[str, StringConstraints(strict=True, max_length=max_length)]
+    return Annotated[str, StringConstraints(strict=True, max_length=max_length), AfterValidator(_no_nul)]
+
+
+QueryText = Annotated[str, StringConstraints(max_length=200), AfterValidator(_searchable)]
+Custom = Annotated[dict[str, Any], AfterValidator(_json_without_nul)]
 
 
 class In(Schema):

@@ -17,6 +17,7 @@ from plumbline.crm.api._common import (
     Id,
     In,
     Limit,
+    QueryText,
     api_fields,
     can_view,
     fresh,
@@ -103,8 +104,8 @@ def list_activities(
     occurred_after: dt.datetime | None = None,
     occurred_before: dt.datetime | None = None,
     updated_since: dt.datetime | None = None,
-    sort: str = "-occurred_at",
-    cursor: str | None = None,
+    sort: QueryText = "-occurred_at",
+    cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:
     """`open_tasks=true` lists tasks not completed yet."""

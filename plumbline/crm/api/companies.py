@@ -17,9 +17,11 @@ from plumbline.crm import queries
 from plumbline.crm.actions import do_create_company, do_delete_company, do_update_company
 from plumbline.crm.api._common import (
     REF_RENAMES,
+    Custom,
     Id,
     In,
     Limit,
+    QueryText,
     api_fields,
     can_view,
     fresh,
@@ -45,7 +47,7 @@ class CompanyIn(In):
     annual_revenue: Revenue | None = None
     country: text(2) = ""
     owner_id: Id | None = None
-    custom: dict[str, Any] = {}
+    custom: Custom = {}
 
 
 class CompanyPatch(In):
@@ -56,7 +58,7 @@ class CompanyPatch(In):
     annual_revenue: Revenue | None = None
     country: text(2) = None
     owner_id: Id | None = None
-    custom: dict[str, Any] = None
+    custom: Custom = None
 
 
 class CompanyOut(Schema):
@@ -81,13 +83,13 @@ class CompanyPage(Schema):
 @router.get("/companies", response=CompanyPage, summary="List companies")
 def list_companies(
     request: HttpRequest,
-    q: str = "",
+    q: QueryText = "",
     owner: int | None = None,
-    industry: str | None = None,
-    country: str | None = None,
+    industry: QueryText | None = None,
+    country: QueryText | None = None,
     updated_since: dt.datetime | None = None,
-    sort: str = "-updated_at",
-    cursor: str | None = None,
+    sort: QueryText = "-updated_at",
+    cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:
     can_view(request, "company")

@@ -14,9 +14,11 @@ from plumbline.crm import queries
 from plumbline.crm.actions import do_change_lifecycle, do_create_contact, do_delete_contact, do_update_contact
 from plumbline.crm.api._common import (
     REF_RENAMES,
+    Custom,
     Id,
     In,
     Limit,
+    QueryText,
     api_fields,
     can_view,
     fresh,
@@ -45,7 +47,7 @@ class ContactIn(In):
     source: text(100) = ""
     consent_status: Consent = ConsentStatus.UNKNOWN.value
     lifecycle_stage: Stage = LifecycleStage.SUBSCRIBER.value
-    custom: dict[str, Any] = {}
+    custom: Custom = {}
 
 
 class ContactPatch(In):
@@ -58,7 +60,7 @@ class ContactPatch(In):
     owner_id: Id | None = None
     source: text(100) = None
     consent_status: Consent = None
-    custom: dict[str, Any] = None
+    custom: Custom = None
 
 
 class ContactOut(Schema):
@@ -120,15 +122,15 @@ class TimelineOut(Schema):
 @router.get("/contacts", response=ContactPage, summary="List and search contacts")
 def list_contacts(
     request: HttpRequest,
-    q: str = "",
+    q: QueryText = "",
     lifecycle_stage: Stage | None = None,
     owner: int | None = None,
     company: int | None = None,
     campaign: int | None = None,
     consent_status: Consent | None = None,
     updated_since: dt.datetime | None = None,
-    sort: str = "-updated_at",
-    cursor: str | None = None,
+    sort: QueryText = "-updated_at",
+    cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:
     """`q` is a prefix search over email, first and last name and company name."""

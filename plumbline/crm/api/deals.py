@@ -29,6 +29,7 @@ from plumbline.crm.api._common import (
     Id,
     In,
     Limit,
+    QueryText,
     api_fields,
     can_view,
     fresh,
@@ -141,7 +142,7 @@ def _deals():
 @router.get("/deals", response=DealPage, summary="List deals")
 def list_deals(
     request: HttpRequest,
-    q: str = "",
+    q: QueryText = "",
     pipeline: int | None = None,
     stage: int | None = None,
     status: DealStatus | None = None,
@@ -149,8 +150,8 @@ def list_deals(
     company: int | None = None,
     contact: int | None = None,
     updated_since: dt.datetime | None = None,
-    sort: str = "-updated_at",
-    cursor: str | None = None,
+    sort: QueryText = "-updated_at",
+    cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:
     can_view(request, "deal")

@@ -13,7 +13,7 @@ from pydantic import Field
 from plumbline.core.errors import DomainError
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.crm.actions import do_create_pipeline, do_delete_pipeline, do_update_pipeline
-from plumbline.crm.api._common import In, Limit, can_view, get_or_404, text
+from plumbline.crm.api._common import In, Limit, QueryText, can_view, get_or_404, text
 from plumbline.crm.models import Pipeline, PipelineStage
 
 router = Router(tags=["pipelines"])
@@ -74,8 +74,8 @@ def _pipelines():
 def list_pipelines(
     request: HttpRequest,
     updated_since: dt.datetime | None = None,
-    sort: str = "name",
-    cursor: str | None = None,
+    sort: QueryText = "name",
+    cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:
     can_view(request, "pipeline")
