@@ -3,9 +3,10 @@ from fractions import Fraction
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 from plumbline.analytics.attribution import attribute, markov_chain, read_path_file
-from plumbline.analytics.attribution.markov import _solve_sparse
+from plumbline.analytics.attribution.markov import _neumann
 
 from .conftest import random_path_frame
 
@@ -90,18 +91,20 @@ def test_without_nulls_every_path_converts_and_removal_still_ranks_channels():
     assert result.value.tolist() == [0.0, 0.0, 0.0]
 
 
-def test_sparse_iterative_solver_matches_the_dense_solution():
+def test_neumann_iteration_matches_dense_lu_for_every_removal():
     paths = read_path_file(random_path_frame(3000, 8, seed=7))
     chain = markov_chain(paths, order=3)
-    import scipy.sparse as sp
-
-    out = chain.out_weight
-    system = (sp.identity(len(out), format="csr") - sp.diags(1 / out) @ chain.transitions).T.tocsr()
-    rhs = chain.start / chain.start.sum()
-    assert len(out) > 500
-    np.testing.assert_allclose(
-        _solve_sparse(system.tocsc(), rhs), np.linalg.solve(system.toarray(), rhs), rtol=1e-9
-    )
+    transposed = (sp.diags(1 / chain.out_weight) @ chain.transitions).T.tocsr()
+    start = chain.start / chain.start.sum()
+    keep = np.column_stack([np.ones(len(start), dtype=bool), ~chain.contains])
+    assert len(start) > 500
+    iterated = _neumann(transposed, start, keep)
+    system = np.identity(len(start)) - transposed.toarray()
+    for j in range(keep.shape[1]):
+        kept = keep[:, j]
+        exact = np.linalg.solve(system[np.ix_(kept, kept)], start[kept])
+        np.testing.assert_allclose(iterated[kept, j], exact, rtol=1e-11, atol=1e-16)
+        assert not iterated[~kept, j].any()
 
 
 def test_bad_order_is_rejected(cyclic):

@@ -1,9 +1,9 @@
 """Read path files and journey tables into `Paths`.
 
 Path files follow ChannelAttribution: columns `path`, `total_conversions`, optional
-`total_conversion_value` and `total_null`; steps split on a separator (default ">") and trimmed; empty
-steps are skipped; the file is comma or semicolon delimited (detected from the header line). Rows with
-the same path after trimming are summed, and rows left without any step are dropped.
+`total_conversion_value` and `total_null`; steps split on a separator (default ">") and trimmed of whitespace; empty
+steps are skipped and rows left without any step are dropped; the file is comma or semicolon delimited
+(detected from the header line).
 
 Journey tables have one row per touch: `journey_id`, `timestamp`, `channel`, `conversion` (flag) and
 optional `value` and `milestone` ("lead" or "opportunity", marking the touch that created the lead or
@@ -12,8 +12,9 @@ instant are ignored, rows without a channel count only for the outcome. Value is
 rows' values. Each journey becomes one row of `Paths`, with the age of every touch in days before the
 conversion (or before the journey's last touch when it did not convert).
 
-The relational work is written once in Ibis (see `plumbline.analytics.engines`) and runs on DuckDB or
-Spark; sums of values are exact decimals, so both engines return identical numbers.
+Journey tables are sessionised by one Ibis query (see `plumbline.analytics.engines`) that runs on DuckDB
+or Spark; values are summed as exact decimals and rows come back ordered, so both engines return
+identical numbers.
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import ibis
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from plumbline.analytics import engines
-from plumbline.analytics.attribution.paths import Paths, paths_from_arrow
+from plumbline.analytics.attribution.paths import Paths, paths_from_arrow, paths_from_steps
 
 PATH_COLUMNS = {
     "path": "path",
@@ -35,7 +38,6 @@ PATH_COLUMNS = {
     "total_null": "nulls",
 }
 JOURNEY_COLUMNS = ("journey_id", "timestamp", "channel", "conversion")
-STEP_TOKEN = "\x1f"  # joins trimmed steps; never inside a channel name and not special in any regex
 EXACT = "decimal(38, 9)"
 SECONDS_PER_DAY = 86400
 
@@ -48,7 +50,7 @@ def load(source: str | Path, *, sep: str = ">", engine: str = "duckdb") -> Paths
     """Load a path file or a journey table, whichever `source` holds (decided by its columns)."""
     columns = _columns(Path(source))
     if "path" in columns:
-        return read_path_file(source, sep=sep, engine=engine)
+        return read_path_file(source, sep=sep)
     if "journey_id" in columns:
         return read_journeys(source, engine=engine)
     raise InputError(
@@ -57,14 +59,29 @@ def load(source: str | Path, *, sep: str = ">", engine: str = "duckdb") -> Paths
     )
 
 
-def read_path_file(source: str | Path | pd.DataFrame, *, sep: str = ">", engine: str = "duckdb") -> Paths:
-    """Load a ChannelAttribution-style path file (CSV or Parquet) or DataFrame with the same columns."""
+def read_path_file(source: str | Path | pd.DataFrame, *, sep: str = ">") -> Paths:
+    """Load a ChannelAttribution-style path file (CSV or Parquet) or DataFrame with the same columns.
+
+    A path file is already aggregated (one row per path), so it is parsed locally with Arrow's
+    vectorised string kernels, whatever the engine: there is nothing left for an engine to aggregate.
+    """
     if not sep:
         raise InputError("the path separator must not be empty")
     table = _path_table(source)
-    has_value = "value" in table.column_names
-    result = engines.run(lambda t: path_rows(t, sep), table, engine=engine)
-    return paths_from_arrow(result, has_value=has_value)
+    steps = pc.split_pattern(table["path"].combine_chunks(), sep)
+    names = pc.utf8_trim_whitespace(pc.list_flatten(steps))
+    rows = pc.list_parent_indices(steps)
+    present = pc.not_equal(names, "")
+    return paths_from_steps(
+        np.asarray(rows.filter(present), dtype=np.int64),
+        names.filter(present),
+        {
+            name: np.asarray(pc.fill_null(table[name], 0.0))
+            for name in ("conversions", "value", "nulls")
+            if name in table.column_names
+        },
+        has_value="value" in table.column_names,
+    )
 
 
 def read_journeys(source: str | Path | pd.DataFrame, *, engine: str = "duckdb") -> Paths:
@@ -73,25 +90,6 @@ def read_journeys(source: str | Path | pd.DataFrame, *, engine: str = "duckdb") 
     has_value = "value" in table.column_names
     result = engines.run(journey_rows, table, engine=engine)
     return paths_from_arrow(result, has_value=has_value)
-
-
-def path_rows(t: ibis.Table, sep: str) -> ibis.Table:
-    """Ibis: trimmed, de-duplicated paths with summed conversions, value and nulls, ordered by path."""
-    steps = t.path.replace(sep, STEP_TOKEN).split(STEP_TOKEN).map(lambda s: s.strip())
-    t = t.mutate(key=ibis.literal(STEP_TOKEN).join(steps.filter(lambda s: s != "")))
-    grouped = t.group_by("key").aggregate(
-        conversions=_exact_sum(t, "conversions"),
-        value=_exact_sum(t, "value"),
-        nulls=_exact_sum(t, "nulls"),
-    )
-    grouped = grouped.filter(grouped.key.notnull() & (grouped.key != ""))
-    return grouped.select(
-        steps=grouped.key.split(STEP_TOKEN),
-        conversions=grouped.conversions.cast("float64"),
-        value=grouped.value.cast("float64"),
-        nulls=grouped.nulls.cast("float64"),
-        order=grouped.key,
-    ).order_by("order")
 
 
 def journey_rows(t: ibis.Table) -> ibis.Table:

@@ -24,14 +24,14 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from plumbline.analytics.attribution.paths import Paths
 from plumbline.analytics.attribution.results import channel_frame, proportional
 
 MAX_ORDER = 4
-DENSE_LIMIT = 2500  # below this many states a dense LU is faster than anything sparse
-ITERATIVE_TOLERANCE = 1e-13
+DENSE_LIMIT = 1000  # up to this many states, one dense LU per channel is fastest
+CONVERGENCE = 1e-15
+MAX_ITERATIONS = 100_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,28 +93,31 @@ class MarkovChain:
         return pd.concat(frames, ignore_index=True)
 
     def conversion_probability(self, removed: int | None = None) -> tuple[float, float]:
-        """Exact probability of conversion and expected converted value, with channel `removed` (an
-        index into `channels`) taken out of the chain, or the full chain when None."""
-        keep = np.ones(len(self.keys), dtype=bool) if removed is None else ~self.contains[:, removed]
-        if not keep.any() or self.start.sum() == 0:
-            return 0.0, 0.0
-        out = self.out_weight[keep]
-        system = sp.identity(int(keep.sum()), format="csr") - _scale_rows(
-            self.transitions[keep][:, keep], 1 / out
+        """Exact probability of conversion and expected converted value of the full chain, or with
+        channel `removed` (an index into `channels`) taken out."""
+        conversions, value = self.removal_outcomes()
+        column = 0 if removed is None else removed + 1
+        return float(conversions[column]), float(value[column])
+
+    def removal_outcomes(self) -> tuple[np.ndarray, np.ndarray]:
+        """P(conversion) and E(converted value): entry 0 for the full chain, entry c + 1 with channel c
+        removed."""
+        if self.start.sum() == 0:
+            return np.zeros(len(self.channels) + 1), np.zeros(len(self.channels) + 1)
+        out = self.out_weight
+        keep = np.column_stack([np.ones(len(self.keys), dtype=bool), ~self.contains])
+        visits = _expected_visits(
+            (sp.diags(1 / out) @ self.transitions).T.tocsr(), self.start / self.start.sum(), keep
         )
-        visits = _solve(system.T.tocsr(), self.start[keep] / self.start.sum())
-        return float(visits @ (self.to_conversion[keep] / out)), float(
-            visits @ (self.conversion_value[keep] / out)
-        )
+        return (self.to_conversion / out) @ visits, (self.conversion_value / out) @ visits
 
 
 def markov_model(paths: Paths, *, order: int = 1) -> pd.DataFrame:
     """Credited conversions and value per channel, with the removal effect of each channel."""
     chain = markov_chain(paths, order=order)
-    base_conversions, base_value = chain.conversion_probability()
-    removed = np.array([chain.conversion_probability(c) for c in range(paths.n_channels)]).reshape(-1, 2)
-    effect = _removal_effect(base_conversions, removed[:, 0])
-    value_effect = _removal_effect(base_value, removed[:, 1])
+    conversions, value = chain.removal_outcomes()
+    effect = _removal_effect(conversions[0], conversions[1:])
+    value_effect = _removal_effect(value[0], value[1:])
     return channel_frame(
         paths,
         proportional(effect, paths.conversions.sum()),
@@ -186,24 +189,33 @@ def _removal_effect(base: float, removed: np.ndarray) -> np.ndarray:
     return np.clip(1.0 - removed / base, 0.0, 1.0)
 
 
-def _scale_rows(matrix: sp.csr_matrix, factors: np.ndarray) -> sp.csr_matrix:
-    return sp.diags(factors) @ matrix
+def _expected_visits(transposed: sp.csr_matrix, start: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Expected visits to each transient state, one column per chain variant; variant j keeps the
+    states where keep[:, j] is true and sends the others to (null). Solves (I - Q_j)^T x = p_j."""
+    if transposed.shape[0] <= DENSE_LIMIT:
+        system = np.identity(transposed.shape[0]) - transposed.toarray()
+        visits = np.zeros(keep.shape)
+        for j in range(keep.shape[1]):
+            kept = keep[:, j]
+            if kept.any():
+                visits[kept, j] = np.linalg.solve(system[np.ix_(kept, kept)], start[kept])
+        return visits
+    return _neumann(transposed, start, keep)
 
 
-def _solve(matrix: sp.csr_matrix, rhs: np.ndarray) -> np.ndarray:
-    """Solve the (non-singular M-matrix) system: dense LU when small, sparse LU otherwise, and a
-    preconditioned Krylov solve to 1e-13 relative residual when sparse LU would fill in too much."""
-    if matrix.shape[0] <= DENSE_LIMIT:
-        return np.linalg.solve(matrix.toarray(), rhs)
-    return _solve_sparse(matrix.tocsc(), rhs)
+def _neumann(transposed: sp.csr_matrix, start: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Fixed point x = p + Q^T x (the Neumann series of (I - Q^T)^-1 p), all variants at once.
 
-
-def _solve_sparse(matrix: sp.csc_matrix, rhs: np.ndarray) -> np.ndarray:
-    preconditioner = spla.spilu(matrix, drop_tol=1e-4, fill_factor=10)
-    operator = spla.LinearOperator(matrix.shape, preconditioner.solve)
-    solution, info = spla.gmres(
-        matrix, rhs, M=operator, rtol=ITERATIVE_TOLERANCE, atol=0.0, restart=50, maxiter=1000
-    )
-    if info != 0:
-        raise ArithmeticError(f"the Markov system did not converge (gmres info {info})")
-    return solution
+    Q is substochastic and every state can reach absorption, so the iteration converges geometrically;
+    it stops when an iteration changes no column by more than 1e-15 of its sum (machine precision).
+    Sparse LU is no option for orders >= 3: the de Bruijn-like state graph fills in almost densely.
+    """
+    base = keep * start[:, None]
+    visits = base.copy()
+    for _ in range(MAX_ITERATIONS):
+        updated = base + keep * (transposed @ visits)
+        change = np.abs(updated - visits).sum(axis=0)
+        visits = updated
+        if (change <= CONVERGENCE * np.maximum(visits.sum(axis=0), 1e-300)).all():
+            return visits
+    raise ArithmeticError("the Markov chain did not converge; is there a cycle that never ends?")

@@ -91,6 +91,28 @@ def paths_from_arrow(table: pa.Table, *, has_value: bool) -> Paths:
     )
 
 
+def paths_from_steps(
+    rows: np.ndarray, names: pa.Array, outcomes: dict[str, np.ndarray], *, has_value: bool
+) -> Paths:
+    """Build `Paths` from flat steps: `rows[i]` is the (non-decreasing) row of step `names[i]`;
+    `outcomes` holds per-row conversions and optionally value and nulls. Rows without steps are
+    dropped."""
+    n_rows = len(outcomes["conversions"])
+    counts = np.bincount(rows, minlength=n_rows)
+    present = counts > 0
+    channels, codes = _sorted_codes(names.dictionary_encode())
+    zeros = np.zeros(n_rows)
+    return Paths(
+        channels=channels,
+        offsets=np.concatenate([[0], np.cumsum(counts[present])]).astype(np.int64),
+        codes=codes,
+        conversions=np.asarray(outcomes["conversions"], dtype=float)[present],
+        value=np.asarray(outcomes.get("value", zeros), dtype=float)[present],
+        nulls=np.asarray(outcomes.get("nulls", zeros), dtype=float)[present],
+        has_value=has_value,
+    )
+
+
 def _sorted_codes(encoded: pa.DictionaryArray) -> tuple[np.ndarray, np.ndarray]:
     dictionary = np.asarray(encoded.dictionary.to_pylist(), dtype=object)
     order = np.argsort(dictionary.astype(str), kind="stable")

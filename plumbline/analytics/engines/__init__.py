@@ -70,7 +70,9 @@ def backend(engine: str = "duckdb") -> Any:
 
 @functools.cache
 def _duckdb() -> Any:
-    return ibis.duckdb.connect()
+    backend = ibis.duckdb.connect()
+    backend.raw_sql("SET enable_progress_bar = false")
+    return backend
 
 
 @functools.cache
