@@ -13,7 +13,7 @@ from django.utils.dateparse import parse_date
 
 from plumbline.core.charts import Series, stacked_bars
 from plumbline.core.errors import DomainError, ValidationFailed
-from plumbline.core.permissions import can
+from plumbline.core.permissions import can, require
 from plumbline.crm import queries as crm_queries
 from plumbline.crm.forms import form_status, run_action
 from plumbline.crm.models import Contact, Pipeline
@@ -93,15 +93,16 @@ def framework_choose(request: HttpRequest) -> HttpResponse:
                   status=form_status(form))
 
 
-def _formset_errors(form: FrameworkForm, exc: DomainError) -> None:
-    """Criteria errors name `criteria.<i>.<attr>`; show them on the form with the row number."""
+def _formset_errors(form: FrameworkForm, exc: DomainError, rows: list[int]) -> None:
+    """Criteria errors name `criteria.<i>.<attr>` (i in the saved list); show them with the form's row number."""
     for err in exc.errors if isinstance(exc, ValidationFailed) else [exc]:
         field = err.field or ""
         if field in form.fields:
             form.add_error(field, err.message)
         else:
             parts = field.split(".")
-            where = f"Criterion {int(parts[1]) + 1} ({parts[2]}): " if len(parts) == 3 and parts[1].isdigit() else ""
+            known = len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows)
+            where = f"Criterion {rows[int(parts[1])] + 1} ({parts[2]}): " if known else ""
             form.add_error(None, where + err.message)
 
 
@@ -111,7 +112,8 @@ def framework_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = FrameworkForm(request.POST or None, initial={"name": framework.name, "description": framework.description})
     formset = CriteriaFormSet(request.POST or None, initial=criteria_initial(framework), prefix="criteria")
     if request.method == "POST" and form.is_valid() and formset.is_valid():
-        criteria = [f.criterion() for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        kept = [i for i, f in enumerate(formset.forms) if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        criteria = [formset.forms[i].criterion() for i in kept]
         try:
             do_update_framework(by=request.user, framework=framework, changes={
                 "name": form.cleaned_data["name"], "description": form.cleaned_data["description"],
@@ -120,7 +122,7 @@ def framework_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except DomainError as exc:
             if exc.status == 403:
                 raise
-            _formset_errors(form, exc)
+            _formset_errors(form, exc, kept)
         else:
             messages.success(request, f"Saved {framework}.")
             return redirect("playbook_framework_edit", pk=framework.pk)
@@ -149,6 +151,8 @@ def framework_delete(request: HttpRequest, pk: int) -> HttpResponse:
 @page("deal", methods=("GET", "POST"))
 def qualification_page(request: HttpRequest, pk: int) -> HttpResponse:
     deal = get_object_or_404(crm_queries.deals(), pk=pk)
+    if request.method == "POST":
+        require(request.user, "change", "deal", deal)
     framework, rows, complete = queries.qualification(deal)
     form = QualificationForm(request.POST or None, rows=rows)
     if request.method == "POST" and form.is_valid():
