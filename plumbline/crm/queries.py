@@ -35,13 +35,20 @@ def _prefix_range(column: str, prefix: str) -> Q:
     return Q(**{f"{column}__gte": prefix, f"{column}__lt": upper, f"{column}__startswith": prefix})
 
 
+def clean_search(q: str | None) -> str:
+    """Lowercase, single-spaced, at most 100 characters, without control characters (PostgreSQL refuses NUL)
+    or the last code point (a prefix range needs a next character)."""
+    text = "".join(ch for ch in (q or "") if ch.isprintable() and ch != "\U0010ffff")
+    return " ".join(text.lower().split())[:100]
+
+
 def search_contacts(qs: QuerySet[Contact], q: str) -> QuerySet[Contact]:
     """Prefix search over email, first name, last name and company name, case-insensitive.
 
     "jane" matches Jane Doe, jane@x.com and contacts of "Janeway Inc"; "jane do" matches first "jane*" and last
     "do*"; anything with "@" is an email prefix. Every branch is an indexed range, so it stays fast at 1M rows.
     """
-    q = " ".join((q or "").lower().split())[:100]
+    q = clean_search(q)
     if not q:
         return qs
     if "@" in q:

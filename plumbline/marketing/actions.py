@@ -78,6 +78,10 @@ _KNOWN_KEYS = {
 }
 
 
+def _is_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _parse_when(value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
         when = value
@@ -100,11 +104,11 @@ def _clean_item(item: dict[str, Any], campaigns: dict[Any, Campaign]) -> tuple[d
         errors.append(DomainError(f"Unknown field {key!r}.", field=key))
     campaign = None
     if item.get("campaign_id") is not None:
-        campaign = campaigns.get(item["campaign_id"])
+        campaign = campaigns.get(item["campaign_id"]) if _is_id(item["campaign_id"]) else None
         if campaign is None:
             errors.append(DomainError(f"No campaign with id {item['campaign_id']}.", field="campaign_id"))
     elif item.get("utm_campaign"):
-        campaign = campaigns.get(("utm", item["utm_campaign"]))
+        campaign = campaigns.get(("utm", str(item["utm_campaign"])))
     clean["campaign"] = campaign
     channel = item.get("channel") or (campaign.channel if campaign else None)
     if channel not in Channel.values:
@@ -149,7 +153,7 @@ class BatchRejected(ValidationFailed):
 
 def _resolve_contacts(items: list[dict[str, Any]]) -> tuple[dict[int, int], dict[str, int]]:
     ids = {i["contact_id"] for i in items if isinstance(i.get("contact_id"), int)}
-    emails = {str(i["contact_email"]).strip().lower() for i in items if i.get("contact_email")}
+    emails = {i["contact_email"].strip().lower() for i in items if isinstance(i.get("contact_email"), str)}
     by_id = {pk: pk for pk in Contact.objects.filter(pk__in=ids).values_list("pk", flat=True)} if ids else {}
     by_email = dict(Contact.objects.filter(email__in=emails).values_list("email", "pk")) if emails else {}
     return by_id, by_email
@@ -157,7 +161,7 @@ def _resolve_contacts(items: list[dict[str, Any]]) -> tuple[dict[int, int], dict
 
 def _load_campaigns(items: list[dict[str, Any]]) -> dict[Any, Campaign]:
     ids = {i["campaign_id"] for i in items if isinstance(i.get("campaign_id"), int)}
-    utms = {i["utm_campaign"] for i in items if i.get("utm_campaign") and i.get("campaign_id") is None}
+    utms = {i["utm_campaign"] for i in items if isinstance(i.get("utm_campaign"), str) and i.get("campaign_id") is None}
     found: dict[Any, Campaign] = {}
     if ids or utms:
         for c in Campaign.objects.filter(pk__in=ids) | Campaign.objects.filter(utm_campaign__in=utms):
@@ -174,8 +178,9 @@ def do_record_touchpoints(*, by: Any = None, items: list[dict[str, Any]]) -> lis
         raise DomainError("Send at least one touchpoint.", field="items", code="required")
     if len(items) > MAX_BATCH:
         raise DomainError(f"Send at most {MAX_BATCH} touchpoints per batch.", field="items", code="max_length")
-    by_id, by_email = _resolve_contacts(items)
-    campaigns = _load_campaigns(items)
+    objects = [i for i in items if isinstance(i, dict)]
+    by_id, by_email = _resolve_contacts(objects)
+    campaigns = _load_campaigns(objects)
     rows: list[Touchpoint] = []
     item_errors: list[tuple[int, DomainError]] = []
     for index, item in enumerate(items):
@@ -185,7 +190,7 @@ def do_record_touchpoints(*, by: Any = None, items: list[dict[str, Any]]) -> lis
         clean, errors = _clean_item(item, campaigns)
         contact_pk = None
         if item.get("contact_id") is not None:
-            contact_pk = by_id.get(item["contact_id"])
+            contact_pk = by_id.get(item["contact_id"]) if _is_id(item["contact_id"]) else None
             if contact_pk is None:
                 errors.append(DomainError(f"No contact with id {item['contact_id']}.", field="contact_id"))
         elif item.get("contact_email"):

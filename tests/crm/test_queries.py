@@ -62,3 +62,10 @@ def test_timeline_merges_every_kind_newest_first(people, pipeline):
     assert [e.kind for e in contact_timeline(jane, before=t0 + dt.timedelta(days=2), limit=10)] == [
         "lifecycle", "touchpoint",
     ]
+
+
+@pytest.mark.django_db
+def test_search_ignores_control_characters_and_the_last_code_point(people):
+    assert _emails(search_contacts(Contact.objects.all(), "ja\x00ne\U0010ffff")) == [
+        "jane.doe@example.com", "kim@janeway.io",
+    ]

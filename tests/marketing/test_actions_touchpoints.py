@@ -36,3 +36,16 @@ def test_print_campaign_gets_a_vanity_slug():
     campaign = do_create_campaign(name="Trade magazine Q3", channel="print", cost=500)
     assert campaign.vanity_slug == "trade-magazine-q3"
     assert campaign.utm_campaign == "trade-magazine-q3"
+
+
+@pytest.mark.django_db
+def test_batch_survives_junk_items_and_reports_them():
+    do_create_contact(email="a@example.com")
+    with pytest.raises(BatchRejected) as exc:
+        do_record_touchpoints(items=[
+            "not an object",
+            {"contact_id": [1], "kind": "page_view", "channel": "seo"},
+            {"contact_email": "a@example.com", "campaign_id": {"x": 1}, "utm_campaign": ["y"], "kind": "page_view"},
+        ])
+    assert sorted({i for i, _ in exc.value.item_errors}) == [0, 1, 2]
+    assert Touchpoint.objects.count() == 0
