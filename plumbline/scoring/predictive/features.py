@@ -179,8 +179,14 @@ class FeaturePipeline:
 
 def as_text(column: pd.Series) -> pd.Series:
     """Stripped text with the usual missing markers turned into NaN; booleans read "true"/"false"."""
+    if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+        # the common case, done in vectorised string operations
+        text = column.astype("string").str.strip()
+        text = text.mask(text.str.lower().isin(MISSING_MARKERS))
+        return pd.Series(text.to_numpy(dtype=object, na_value=np.nan), index=column.index, dtype=object)
+
     def one(value: object) -> object:
-        if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
             return np.nan
         if isinstance(value, bool | np.bool_):
             return "true" if value else "false"

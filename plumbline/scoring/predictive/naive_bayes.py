@@ -80,10 +80,14 @@ class NaiveBayes:
         log_lost = np.full(len(cleaned), np.log(1.0 - self.prior_won))
         for name, table in self.tables.items():
             values = self._values(cleaned[name], table.edges)
-            won_ratio = {v: np.log(c / table.won_total) for v, c in table.won.items()}
-            lost_ratio = {v: np.log(c / table.lost_total) for v, c in table.lost.items()}
-            log_won += values.map(won_ratio).fillna(0.0).to_numpy(dtype=float)
-            log_lost += values.map(lost_ratio).fillna(0.0).to_numpy(dtype=float)
+            # unset and never-seen values get code -1 and add nothing, as Odoo skips them
+            known = list(table.won)
+            codes = pd.Index(known).get_indexer(values)
+            won_ratio = np.log(np.array([table.won[v] for v in known]) / table.won_total)
+            lost_ratio = np.log(np.array([table.lost[v] for v in known]) / table.lost_total)
+            seen = codes >= 0
+            log_won[seen] += won_ratio[codes[seen]]
+            log_lost[seen] += lost_ratio[codes[seen]]
         return 1.0 / (1.0 + np.exp(log_lost - log_won))
 
     def _edges(self, column: pd.Series) -> np.ndarray | None:
@@ -97,11 +101,17 @@ class NaiveBayes:
     @staticmethod
     def _values(column: pd.Series, edges: np.ndarray | None) -> pd.Series:
         """The discrete value of each row as text (NaN when unset): the bin number, or the value itself."""
+        if not pd.api.types.is_numeric_dtype(column):
+            text = column.astype("string").to_numpy(dtype=object, na_value=np.nan)
+            return pd.Series(text, index=column.index, dtype=object)
+        numbers = column.to_numpy(dtype=float, na_value=np.nan)
+        present = ~np.isnan(numbers)
+        text = np.full(len(numbers), np.nan, dtype=object)
         if edges is not None:
-            numbers = column.to_numpy(dtype=float)
-            bins = np.searchsorted(edges, numbers, side="right").astype(object)
-            bins[np.isnan(numbers)] = np.nan
-            return pd.Series(bins, index=column.index).map(lambda b: b if pd.isna(b) else f"bin{b}")
-        if pd.api.types.is_numeric_dtype(column):
-            return column.map(lambda v: v if pd.isna(v) else (str(int(v)) if float(v).is_integer() else str(v)))
-        return column.map(lambda v: v if pd.isna(v) else str(v))
+            bins = np.searchsorted(edges, numbers[present], side="right")
+            text[present] = np.char.add("bin", bins.astype(str)).astype(object)
+        else:
+            whole = present & (np.mod(numbers, 1, where=present, out=np.ones_like(numbers)) == 0)
+            text[whole] = numbers[whole].astype(np.int64).astype(str).astype(object)
+            text[present & ~whole] = numbers[present & ~whole].astype(str).astype(object)
+        return pd.Series(text, index=column.index, dtype=object)
