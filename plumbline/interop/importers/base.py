@@ -75,7 +75,7 @@ class Row:
             self.error(name, f"is longer than {limit} characters.")
         return value
 
-    def choice(self, name: str, choices: list[str]) -> str:
+    def choice(self, name: str, choices: tuple[str, ...]) -> str:
         value = self.get(name).lower().replace(" ", "_")
         if value and value not in choices:
             self.error(name, f"{self.get(name)!r} is not one of {', '.join(choices)}.")
@@ -138,10 +138,12 @@ class CompanyResolver:
     """Finds companies by normalised domain (or exact name when there is no domain), creating missing ones.
 
     One query per chunk resolves every key; new companies are saved in one bulk insert before the rows that
-    reference them, and contacts without a company whose email is at a new company's domain join it.
+    reference them. With `link_contacts` (the companies import, like `do_create_company`), contacts without a
+    company whose email is at a new company's domain join it; the contacts import links its own rows instead.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, link_contacts: bool = False) -> None:
+        self.link_contacts = link_contacts
         self.by_domain: dict[str, Company] = {}
         self.by_name: dict[str, Company] = {}
         self.new: list[Company] = []
@@ -178,7 +180,7 @@ class CompanyResolver:
         if not created:
             return []
         Company.objects.bulk_create(created, batch_size=1000)
-        with_domain = [c for c in created if c.domain]
+        with_domain = [c for c in created if c.domain] if self.link_contacts else []
         for start in range(0, len(with_domain), 100):
             part = with_domain[start:start + 100]
             unlinked = Contact.objects.filter(company__isnull=True).filter(

@@ -26,7 +26,7 @@ class CompanyImporter:
 
     def __init__(self, *, by: Any, users: dict[str, Any], filename: str) -> None:
         self.by, self.users = by, users
-        self.companies = CompanyResolver()
+        self.companies = CompanyResolver(link_contacts=True)
 
     def clean(self, row: Row) -> dict[str, Any] | None:
         data: dict[str, Any] = {"name": row.text("name", Company)}

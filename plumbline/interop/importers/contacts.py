@@ -13,6 +13,8 @@ from plumbline.crm.models import ConsentStatus, Contact, LifecycleStage, Lifecyc
 from plumbline.interop.importers.base import CompanyResolver, ImportReport, Row
 
 TEXT_FIELDS = ("first_name", "last_name", "title", "phone", "source")
+CONSENT = tuple(ConsentStatus.values)  # computed once: `.values` builds a new list on every access
+STAGES = tuple(LifecycleStage.values)
 
 
 class ContactImporter:
@@ -47,9 +49,9 @@ class ContactImporter:
             if row.has(name):
                 data[name] = row.text(name, Contact)
         if row.has("consent_status"):
-            data["consent_status"] = row.choice("consent_status", ConsentStatus.values)
+            data["consent_status"] = row.choice("consent_status", CONSENT)
         if row.has("lifecycle_stage"):
-            data["lifecycle_stage"] = row.choice("lifecycle_stage", LifecycleStage.values)
+            data["lifecycle_stage"] = row.choice("lifecycle_stage", STAGES)
         if row.has("owner"):
             data["owner"] = row.user("owner", self.users)
         data["company_domain"] = row.domain("company_domain") if row.has("company_domain") else None
