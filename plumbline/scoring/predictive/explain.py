@@ -17,7 +17,11 @@ from plumbline.scoring.predictive.artifact import FittedModel
 def top_factors(
     model: FittedModel, row: Mapping[str, object] | pd.Series | pd.DataFrame, k: int = 5
 ) -> list[tuple[str, float]]:
-    """The `k` features with the largest absolute contribution for one row, largest first."""
+    """The `k` features with the largest absolute contribution for one row, largest first.
+
+    Features contributing exactly nothing (a tree never split on them) are left out, so fewer than `k` may
+    come back. Feature names are the model's: a column, or `<column>__missing` for its missing indicator.
+    """
     frame = _one_row(row)
     X = model.pipeline.transform(frame)
     contributions, _bias = model.estimator.contributions(X)
