@@ -45,6 +45,8 @@ def _text(raw: Any, field: str, max_length: int, *, required: bool = False) -> s
     if not isinstance(raw, str):
         raise DomainError("Must be text.", field=field)
     value = raw.strip()
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL
+        raise DomainError("Must not contain NUL characters.", field=field)
     if required and not value:
         raise DomainError("This field is required.", field=field, code="required")
     if len(value) > max_length:
@@ -68,7 +70,8 @@ def _criterion(raw: Any, i: int) -> tuple[dict[str, Any], list[DomainError]]:
         errors.append(DomainError("Use lowercase letters, digits and _; start with a letter.",
                                   field=f"criteria.{i}.key"))
     guide = raw.get("guide") or []
-    if not isinstance(guide, list) or not all(isinstance(g, str) and len(g) <= 300 for g in guide) or len(guide) > 10:
+    if not isinstance(guide, list) or len(guide) > 10 or not all(
+            isinstance(g, str) and len(g) <= 300 and "\x00" not in g for g in guide):
         errors.append(DomainError("A list of up to 10 questions of at most 300 characters.", field=f"criteria.{i}.guide"))
     else:
         out["guide"] = [g.strip() for g in guide if g.strip()]

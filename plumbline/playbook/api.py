@@ -11,7 +11,18 @@ from pydantic import Field
 
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.crm import queries as crm_queries
-from plumbline.crm.api._common import REF_RENAMES, Id, In, Limit, api_fields, can_view, get_or_404, ref, text
+from plumbline.crm.api._common import (
+    REF_RENAMES,
+    Id,
+    In,
+    Limit,
+    QueryText,
+    api_fields,
+    can_view,
+    get_or_404,
+    ref,
+    text,
+)
 from plumbline.crm.models import Contact, Deal, Pipeline
 from plumbline.playbook import queries
 from plumbline.playbook.actions import (
@@ -387,7 +398,7 @@ def _messaging_fields(data: dict[str, Any]) -> dict[str, Any]:
 @router.get("/messaging", response=list[MessagingOut], summary="The messaging library, filtered")
 def list_messaging(
     request: HttpRequest, kind: Kind | None = None, stage: Stage | None = None, persona_id: int | None = None,
-    objection_category: Category | None = None, q: str = "",
+    objection_category: Category | None = None, q: QueryText = "",
 ) -> Any:
     can_view(request, "messaging")
     return list(queries.messaging(kind=kind, stage=stage, persona_id=persona_id,

@@ -296,7 +296,7 @@ def messaging_page(request: HttpRequest) -> HttpResponse:
     category = g.get("objection_category") if g.get("objection_category") in ObjectionCategory.values else None
     persona_id = int_param(g.get("persona"))
     items = list(queries.messaging(kind=kind, stage=stage, persona_id=persona_id, objection_category=category,
-                                   q=(g.get("q") or "").strip()[:100] or None)[:500])
+                                   q=(g.get("q") or "").replace("\x00", "").strip()[:100] or None)[:500])
     columns = [(s, [i for i in items if i.funnel_stage == s.value]) for s in FunnelStage]
     return render(request, "playbook/messaging.html", {
         "columns": columns, "anywhere": [i for i in items if not i.funnel_stage], "count": len(items),

@@ -180,3 +180,15 @@ def test_list_endpoints_use_a_fixed_number_of_queries(api, world, users, django_
         assert len(client.get("/objections").json()["items"]) == 5
     with django_assert_max_num_queries(6):
         assert len(client.get("/messaging").json()) == 5
+
+
+@pytest.mark.django_db
+def test_nul_characters_are_refused_before_the_database(api, world, client_for):
+    r = api("rep2").send("post", "/objections", {"category": "price", "verbatim": "a\x00b", "deal_id": world.deal.pk})
+    assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "verbatim")
+    r = api("rep2").send("put", f"/deals/{world.deal.pk}/qualification", {"answers": [
+        {"criterion": "need", "value": "a\x00", "status": "partial"}]})
+    assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "answers.0.value")
+    assert api("rep2").get("/messaging", q="a\x00").status_code == 422
+    assert client_for("rep2").get("/playbook/messaging/?q=a%00b").status_code == 200
+    assert Objection.objects.count() == 0
