@@ -1,0 +1,68 @@
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+
+def _run(*args):
+    out = StringIO()
+    call_command("attribution", *map(str, args), stdout=out)
+    return out.getvalue()
+
+
+def test_markov_json_has_one_row_per_channel_with_removal_effect(data_csv):
+    rows = json.loads(_run(data_csv, "--model", "markov", "--format", "json"))
+    assert [row["channel"] for row in rows][:3] == ["alpha", "beta", "delta"]
+    assert len(rows) == 12
+    assert set(rows[0]) == {"channel", "conversions", "value", "removal_effect"}
+    assert sum(row["conversions"] for row in rows) == pytest.approx(19785.0, rel=1e-12)
+
+
+def test_all_models_side_by_side_as_csv(data_csv):
+    header, *lines = _run(data_csv, "--model", "all", "--format", "csv").splitlines()
+    columns = header.split(",")
+    assert columns[0] == "channel"
+    for model in (
+        "first",
+        "last",
+        "last-non-direct",
+        "linear",
+        "time-decay",
+        "u-shaped",
+        "w-shaped",
+        "markov",
+    ):
+        assert f"{model}_conversions" in columns and f"{model}_value" in columns
+    assert "markov_removal_effect" in columns and "shapley_conversions" in columns
+    assert len(lines) == 12
+
+
+def test_first_touch_table_with_custom_separator(tmp_path):
+    file = tmp_path / "paths.csv"
+    file.write_text("path,total_conversions,total_conversion_value\nseo | ads,3,30\nads,1,5\n")
+    assert _run(file, "--model", "first", "--sep", "|").splitlines() == [
+        "channel  conversions  value",
+        "    ads        1.000  5.000",
+        "    seo        3.000 30.000",
+    ]
+
+
+def test_missing_file_is_a_clear_command_error(tmp_path):
+    with pytest.raises(CommandError, match="no such file"):
+        _run(tmp_path / "missing.csv")
+
+
+def test_missing_columns_are_a_clear_command_error(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("path;conversions\na;1\n")
+    with pytest.raises(CommandError, match="missing column"):
+        _run(bad)
+
+
+def test_bad_order_is_a_clear_command_error(tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text("path;total_conversions\na;1\n")
+    with pytest.raises(CommandError, match="--order must be from 1 to 4"):
+        _run(good, "--model", "markov", "--order", "5")
