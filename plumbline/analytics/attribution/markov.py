@@ -137,8 +137,21 @@ def markov_chain(paths: Paths, *, order: int = 1) -> MarkovChain:
     keys, rows = _state_sequences(paths, order, base)
     keep_row = weight[rows] > 0
     keys, rows = keys[keep_row], rows[keep_row]
-    unique, states = np.unique(keys, return_inverse=True)
-    return _count(paths, order, unique, states.astype(np.int64), rows, weight)
+    unique, states = _dense_ids(keys, base**order)
+    return _count(paths, order, unique, states, rows, weight)
+
+
+def _dense_ids(keys: np.ndarray, key_space: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct keys and each key's index among them; a lookup table (O(n)) when the key space
+    is small, a sort otherwise."""
+    if key_space > 1 << 24:
+        unique, states = np.unique(keys, return_inverse=True)
+        return unique, states.astype(np.int64)
+    present = np.zeros(key_space, dtype=bool)
+    present[keys] = True
+    unique = np.flatnonzero(present)
+    lookup = np.cumsum(present) - 1
+    return unique, lookup[keys]
 
 
 def _state_sequences(paths: Paths, order: int, base: int) -> tuple[np.ndarray, np.ndarray]:

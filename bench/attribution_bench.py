@@ -1,0 +1,180 @@
+"""Attribution side by side: Plumbline vs ChannelAttribution vs marketing-attribution-models (MAM).
+
+Same synthetic journeys for every tool (30 channels, 1 to 12 touches, one row per journey), each
+measurement in its own subprocess, timed from reading the CSV file to the per-channel result; peak memory
+is that subprocess's maximum resident set (resource.getrusage). Run by hand:
+
+    .venv/bin/python bench/attribution_bench.py --sizes 100000 1000000 --timeout 900
+
+MAM 2.x has no Markov order above 1, so that cell is n/a.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+CHANNELS = 30
+TASKS = ("heuristics", "markov1", "markov3")
+TOOLS = ("plumbline", "channelattribution", "mam")
+
+
+def generate(n: int, directory: Path, seed: int = 2026) -> tuple[Path, Path]:
+    """A ChannelAttribution path file and the same journeys in MAM's journey format."""
+    rng = np.random.default_rng(seed)
+    popularity = rng.dirichlet(np.ones(CHANNELS))
+    lift = rng.normal(0, 0.6, size=CHANNELS)
+    lengths = rng.integers(1, 13, size=n)
+    codes = rng.choice(CHANNELS, size=int(lengths.sum()), p=popularity)
+    rows = np.repeat(np.arange(n), lengths)
+    score = np.bincount(rows, weights=lift[codes], minlength=n) - 1.5
+    converted = (rng.random(n) < 1 / (1 + np.exp(-score))).astype(int)
+    value = np.round(converted * rng.lognormal(4, 1, size=n), 2)
+    names = np.array([f"channel_{i:02d}" for i in range(CHANNELS)], dtype=object)
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    steps = names[codes]
+    paths = [" > ".join(steps[a:b]) for a, b in zip(offsets[:-1], offsets[1:], strict=True)]
+    frame = pd.DataFrame(
+        {
+            "path": paths,
+            "total_conversions": converted,
+            "total_conversion_value": value,
+            "total_null": 1 - converted,
+        }
+    )
+    path_file = directory / f"paths_{n}.csv"
+    frame.to_csv(path_file, sep=";", index=False)
+    times = [" > ".join(map(str, range(k - 1, -1, -1))) for k in lengths]
+    mam_file = directory / f"mam_{n}.csv"
+    pd.DataFrame(
+        {"journey_id": np.arange(n), "path": paths, "time": times, "converted": converted, "value": value}
+    ).to_csv(mam_file, index=False)
+    return path_file, mam_file
+
+
+def run_plumbline(task: str, path_file: Path, mam_file: Path) -> None:
+    from plumbline.analytics import attribution
+
+    paths = attribution.load(path_file)
+    if task == "heuristics":
+        for model in ("first", "last", "linear"):
+            attribution.attribute(paths, model)
+    else:
+        attribution.attribute(paths, "markov", order=int(task[-1]))
+
+
+def run_channelattribution(task: str, path_file: Path, mam_file: Path) -> None:
+    import ChannelAttribution as ca
+
+    data = pd.read_csv(path_file, sep=";")
+    if task == "heuristics":
+        ca.heuristic_models(
+            data, "path", "total_conversions", var_value="total_conversion_value", flg_pro=False
+        )
+    else:
+        ca.markov_model(
+            data,
+            "path",
+            "total_conversions",
+            var_value="total_conversion_value",
+            var_null="total_null",
+            order=int(task[-1]),
+            verbose=False,
+            flg_pro=False,
+        )
+
+
+def run_mam(task: str, path_file: Path, mam_file: Path) -> None:
+    import mam
+
+    if task == "markov3":
+        raise NotImplementedError
+    model = mam.MAM(
+        pd.read_csv(mam_file),
+        format_type="journey",
+        channels_colname="path",
+        journey_with_conv_colname="converted",
+        user_id_colname="journey_id",
+        time_till_conv_colname="time",
+        conversion_value_colname="value",
+    )
+    if task == "heuristics":
+        model.run_first_click()
+        model.run_last_click()
+        model.run_linear()
+    else:
+        model.run_markov()
+
+
+def measure(tool: str, task: str, path_file: Path, mam_file: Path) -> None:
+    """Child process: run one cell and print its time and peak memory as JSON."""
+    runner = {"plumbline": run_plumbline, "channelattribution": run_channelattribution, "mam": run_mam}[tool]
+    started = time.perf_counter()
+    try:
+        runner(task, path_file, mam_file)
+    except NotImplementedError:
+        print(json.dumps({"status": "n/a"}))
+        return
+    seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"status": "ok", "seconds": seconds, "peak_mb": peak_mb}))
+
+
+def cell(tool: str, task: str, path_file: Path, mam_file: Path, timeout: float) -> dict:
+    command = [sys.executable, __file__, "--child", tool, task, str(path_file), str(mam_file)]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"status": f"timeout > {timeout:.0f} s"}
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        return {"status": "error: " + (done.stderr.strip().splitlines() or ["?"])[-1][:80]}
+    return json.loads(lines[-1])
+
+
+def describe(result: dict) -> str:
+    if result["status"] != "ok":
+        return result["status"]
+    return f"{result['seconds']:.2f} s, {result['peak_mb']:.0f} MB"
+
+
+def ratio(ours: dict, theirs: dict) -> str:
+    if ours.get("status") != "ok" or theirs.get("status") != "ok":
+        return "-"
+    return f"{ours['seconds'] / theirs['seconds']:.2f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--timeout", type=float, default=900)
+    args = parser.parse_args()
+    print("| journeys | task | Plumbline | ChannelAttribution | MAM | time vs CA | time vs MAM |")
+    print("|---:|---|---|---|---|---:|---:|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.sizes:
+            path_file, mam_file = generate(n, Path(tmp))
+            for task in TASKS:
+                results = {tool: cell(tool, task, path_file, mam_file, args.timeout) for tool in TOOLS}
+                ours, ca, mam_result = results["plumbline"], results["channelattribution"], results["mam"]
+                print(
+                    f"| {n:,} | {task} | {describe(ours)} | {describe(ca)} | {describe(mam_result)} "
+                    f"| {ratio(ours, ca)} | {ratio(ours, mam_result)} |",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        measure(sys.argv[2], sys.argv[3], Path(sys.argv[4]), Path(sys.argv[5]))
+    else:
+        main()
