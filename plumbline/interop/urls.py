@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from plumbline.interop import views
+
+app_name = "interop"
+
+urlpatterns = [
+    path("import/", views.import_start, name="import_start"),
+    path("import/<str:token>/", views.import_map, name="import_map"),
+    path("export/<str:kind>.csv", views.export_csv, name="export"),
+]
