@@ -80,7 +80,11 @@ TEMPLATES = [
     },
 ]
 
-DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{DATA_DIR / 'plumbline.sqlite3'}")
+DATABASE_URL = envstr("DATABASE_URL", "")
+if not DATABASE_URL:
+    # The embedded default: a SQLite file in the data directory, which a fresh clone doesn't have yet.
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASE_URL = f"sqlite:///{DATA_DIR / 'plumbline.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
