@@ -1,0 +1,158 @@
+"""Report parameters, parsed and validated once for pages and API alike (bad values: 422 naming the field)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from plumbline.analytics.attribution import MODELS
+from plumbline.analytics.attribution.markov import MAX_ORDER
+from plumbline.analytics.engines import ENGINES
+from plumbline.core.errors import DomainError, ValidationFailed
+
+EVENTS = {
+    "mql": "Became an MQL",
+    "opportunity": "Opportunity created",
+    "pipeline": "Pipeline (open or won deals created)",
+    "won": "Deal won (revenue)",
+}
+LEVELS = {"contact": "Contact", "company": "Company (account-based)"}
+DIMENSIONS = {"channel": "Channel", "campaign": "Campaign", "content": "Content"}
+MARKOV_ORDERS = tuple(f"markov-{k}" for k in range(1, MAX_ORDER + 1))
+MODEL_NAMES = (*[m for m in MODELS if m != "markov"], "markov", *MARKOV_ORDERS)
+DEFAULT_MODELS = ("first", "last", "linear")
+MAX_LOOKBACK_DAYS = 3650
+
+
+class InvalidParameters(ValidationFailed):
+    """Report parameters that cannot be used; every bad field is listed."""
+
+    status = 422
+
+
+@dataclass(frozen=True)
+class AttributionParams:
+    """What to attribute (event), how (models, Markov order, time-decay half-life), over which touchpoints
+    (lookback window, date range of the events, contact or company level) and credit to what (dimension)."""
+
+    event: str = "won"
+    models: tuple[str, ...] = DEFAULT_MODELS
+    order: int = 1
+    lookback_days: int = 90
+    half_life_days: float = 7.0
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    level: str = "contact"
+    dimension: str = "channel"
+    engine: str = "duckdb"
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.items: list[DomainError] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.items.append(DomainError(message, field=field))
+
+    def raise_any(self) -> None:
+        if self.items:
+            raise InvalidParameters(self.items)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _int(raw: Mapping[str, Any], name: str, default: int, low: int, high: int, errors: _Errors) -> int:
+    value = raw.get(name)
+    if _blank(value):
+        return default
+    try:
+        number = int(str(value).strip()) if not isinstance(value, bool) else None
+    except ValueError:
+        number = None
+    if number is None or not low <= number <= high:
+        errors.add(name, f"{name} must be a whole number from {low} to {high}.")
+        return default
+    return number
+
+
+def _choice(raw: Mapping[str, Any], name: str, default: str, choices: Iterable[str], errors: _Errors) -> str:
+    value = raw.get(name)
+    if _blank(value):
+        return default
+    value = str(value).strip()
+    choices = list(choices)
+    if value not in choices:
+        errors.add(name, f"Unknown {name} {value!r}; choose one of {', '.join(choices)}.")
+        return default
+    return value
+
+
+def _day(raw: Mapping[str, Any], name: str, errors: _Errors, *, end: bool) -> dt.datetime | None:
+    value = raw.get(name)
+    if _blank(value):
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        try:
+            value = dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            errors.add(name, f"{name} must be a date like 2026-01-31.")
+            return None
+    start = dt.datetime.combine(value, dt.time(0), tzinfo=dt.UTC)
+    return start + dt.timedelta(days=1) if end else start
+
+
+def date_range(raw: Mapping[str, Any], errors: _Errors) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """`since` and `until` are days (UTC); `until` is included, so the range ends the next midnight."""
+    since, until = _day(raw, "since", errors, end=False), _day(raw, "until", errors, end=True)
+    if since and until and until <= since:
+        errors.add("until", "until must not be before since.")
+    return since, until
+
+
+def _models(raw: Mapping[str, Any], errors: _Errors) -> tuple[str, ...]:
+    value = raw.get("models")
+    if _blank(value):
+        return DEFAULT_MODELS
+    names = value if isinstance(value, list | tuple) else str(value).split(",")
+    names = [str(n).strip() for n in names if str(n).strip()]
+    unknown = [n for n in names if n not in MODEL_NAMES]
+    if unknown or not names:
+        errors.add("models", f"Unknown model {', '.join(unknown) or '(none)'}; choose from {', '.join(MODEL_NAMES)}.")
+        return DEFAULT_MODELS
+    return tuple(dict.fromkeys(names))
+
+
+def attribution_params(raw: Mapping[str, Any]) -> AttributionParams:
+    """Parse query-string style values (strings, lists or typed values); raise InvalidParameters."""
+    errors = _Errors()
+    since, until = date_range(raw, errors)
+    half_life = raw.get("half_life_days")
+    half = 7.0
+    if not _blank(half_life):
+        try:
+            half = float(str(half_life))
+        except ValueError:
+            half = -1.0
+        if not 0 < half <= 3650:
+            errors.add("half_life_days", "half_life_days must be a number of days above 0 and at most 3650.")
+            half = 7.0
+    params = AttributionParams(
+        event=_choice(raw, "event", "won", EVENTS, errors),
+        models=_models(raw, errors),
+        order=_int(raw, "order", 1, 1, MAX_ORDER, errors),
+        lookback_days=_int(raw, "lookback_days", 90, 1, MAX_LOOKBACK_DAYS, errors),
+        half_life_days=half,
+        since=since,
+        until=until,
+        level=_choice(raw, "level", "contact", LEVELS, errors),
+        dimension=_choice(raw, "dimension", "channel", DIMENSIONS, errors),
+        engine=_choice(raw, "engine", "duckdb", ENGINES, errors),
+    )
+    errors.raise_any()
+    return params
