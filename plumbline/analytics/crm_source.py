@@ -99,7 +99,7 @@ def build_inputs(params: AttributionParams) -> _Inputs:
     milestones = _milestones(lifecycle, deals, deal_members)
     members = [(e["journey_id"], c) for e in events for c in e["members"]]
     return _Inputs(
-        touches=_touch_table(touches),
+        touches=touch_table(touches),
         members=pa.table({"journey_id": [m[0] for m in members], "contact_id": [m[1] for m in members]},
                          schema=pa.schema([("journey_id", pa.int64()), ("contact_id", pa.int64())])),
         events=pa.table({
@@ -237,7 +237,7 @@ def _milestones(lifecycle: pd.DataFrame, deals: pd.DataFrame, deal_members: dict
                      "m_at": pa.array(at, pa.int64())})
 
 
-def _touch_table(touches: pa.Table) -> pa.Table:
+def touch_table(touches: pa.Table) -> pa.Table:
     import pyarrow.compute as pc
 
     campaign = pc.fill_null(pc.cast(touches["campaign_id"], pa.string()), NO_CAMPAIGN)

@@ -49,7 +49,7 @@ class AttributionParams:
     engine: str = "duckdb"
 
 
-class _Errors:
+class Errors:
     def __init__(self) -> None:
         self.items: list[DomainError] = []
 
@@ -65,7 +65,7 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _int(raw: Mapping[str, Any], name: str, default: int, low: int, high: int, errors: _Errors) -> int:
+def _int(raw: Mapping[str, Any], name: str, default: int, low: int, high: int, errors: Errors) -> int:
     value = raw.get(name)
     if _blank(value):
         return default
@@ -79,7 +79,7 @@ def _int(raw: Mapping[str, Any], name: str, default: int, low: int, high: int, e
     return number
 
 
-def _choice(raw: Mapping[str, Any], name: str, default: str, choices: Iterable[str], errors: _Errors) -> str:
+def choice(raw: Mapping[str, Any], name: str, default: str, choices: Iterable[str], errors: Errors) -> str:
     value = raw.get(name)
     if _blank(value):
         return default
@@ -91,7 +91,7 @@ def _choice(raw: Mapping[str, Any], name: str, default: str, choices: Iterable[s
     return value
 
 
-def _day(raw: Mapping[str, Any], name: str, errors: _Errors, *, end: bool) -> dt.datetime | None:
+def _day(raw: Mapping[str, Any], name: str, errors: Errors, *, end: bool) -> dt.datetime | None:
     value = raw.get(name)
     if _blank(value):
         return None
@@ -107,7 +107,7 @@ def _day(raw: Mapping[str, Any], name: str, errors: _Errors, *, end: bool) -> dt
     return start + dt.timedelta(days=1) if end else start
 
 
-def date_range(raw: Mapping[str, Any], errors: _Errors) -> tuple[dt.datetime | None, dt.datetime | None]:
+def date_range(raw: Mapping[str, Any], errors: Errors) -> tuple[dt.datetime | None, dt.datetime | None]:
     """`since` and `until` are days (UTC); `until` is included, so the range ends the next midnight."""
     since, until = _day(raw, "since", errors, end=False), _day(raw, "until", errors, end=True)
     if since and until and until <= since:
@@ -115,7 +115,7 @@ def date_range(raw: Mapping[str, Any], errors: _Errors) -> tuple[dt.datetime | N
     return since, until
 
 
-def _models(raw: Mapping[str, Any], errors: _Errors) -> tuple[str, ...]:
+def _models(raw: Mapping[str, Any], errors: Errors) -> tuple[str, ...]:
     value = raw.get("models")
     if _blank(value):
         return DEFAULT_MODELS
@@ -130,7 +130,7 @@ def _models(raw: Mapping[str, Any], errors: _Errors) -> tuple[str, ...]:
 
 def attribution_params(raw: Mapping[str, Any]) -> AttributionParams:
     """Parse query-string style values (strings, lists or typed values); raise InvalidParameters."""
-    errors = _Errors()
+    errors = Errors()
     since, until = date_range(raw, errors)
     half_life = raw.get("half_life_days")
     half = 7.0
@@ -143,16 +143,16 @@ def attribution_params(raw: Mapping[str, Any]) -> AttributionParams:
             errors.add("half_life_days", "half_life_days must be a number of days above 0 and at most 3650.")
             half = 7.0
     params = AttributionParams(
-        event=_choice(raw, "event", "won", EVENTS, errors),
+        event=choice(raw, "event", "won", EVENTS, errors),
         models=_models(raw, errors),
         order=_int(raw, "order", 1, 1, MAX_ORDER, errors),
         lookback_days=_int(raw, "lookback_days", 90, 1, MAX_LOOKBACK_DAYS, errors),
         half_life_days=half,
         since=since,
         until=until,
-        level=_choice(raw, "level", "contact", LEVELS, errors),
-        dimension=_choice(raw, "dimension", "channel", DIMENSIONS, errors),
-        engine=_choice(raw, "engine", "duckdb", ENGINES, errors),
+        level=choice(raw, "level", "contact", LEVELS, errors),
+        dimension=choice(raw, "dimension", "channel", DIMENSIONS, errors),
+        engine=choice(raw, "engine", "duckdb", ENGINES, errors),
     )
     errors.raise_any()
     return params

@@ -1,0 +1,337 @@
+"""Funnels: how many move from each stage to the next, how long it takes, and for whom.
+
+- Lifecycle funnel over `crm.lifecycle.FUNNEL` (subscriber ... evangelist) and the deal funnel over a
+  pipeline's open stages then won. A subject (contact or deal) has *reached* a stage when it entered that
+  stage or any later one (skipping is allowed: a contact created as a lead reached subscriber too). The
+  rate from stage k to k+1 is reached(k+1) / reached(k). Times are between the first entries into k and
+  k+1 of the subjects that entered both, in that order: median and 75th percentile (linear interpolation),
+  in days.
+- Groups (`group_by`): all, cohort month (the month of the subject's first entry into the funnel),
+  source (the contact's), channel and campaign of the contact's first touchpoint. Deals are grouped
+  through their primary (first linked) contact; their cohort is the month they were created.
+- The date range selects subjects by their first entry (the cohort), so every cohort is followed whole.
+- Speed to lead: hours from MQL to the first sales touch, from handoff assignments (first_touch_at -
+  assigned_at) and from the reps' logged calls, emails and meetings after each MQL.
+- Attention vs conversion: per campaign, opens, clicks and page views against the pipeline and revenue
+  credited to it by the chosen attribution model.
+
+Every aggregation is an Ibis query run by `plumbline.analytics.engines` (DuckDB, or Spark).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import ibis
+import pyarrow as pa
+
+from plumbline.analytics import crm_source, engines, queries
+from plumbline.analytics.params import AttributionParams, Errors, InvalidParameters, choice, date_range
+from plumbline.crm.lifecycle import FUNNEL
+from plumbline.crm.models import Pipeline, PipelineStage
+
+DAY = 86_400
+GROUPS = {"all": "All", "cohort": "Cohort month", "source": "Source", "channel": "First-touch channel",
+          "campaign": "First-touch campaign"}
+SPEED_GROUPS = ("all", "channel", "campaign", "source")
+OPENS = ("email_open",)
+CLICKS = ("email_click", "ad_click")
+VIEWS = ("page_view", "pricing_view")
+
+
+@dataclass(frozen=True)
+class FunnelParams:
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    group_by: str = "all"
+    pipeline_id: int | None = None
+    engine: str = "duckdb"
+
+
+def funnel_params(raw: Mapping[str, Any]) -> FunnelParams:
+    """Parse and validate funnel parameters (InvalidParameters, 422, names each bad field)."""
+    errors = Errors()
+    since, until = date_range(raw, errors)
+    group_by = choice(raw, "group_by", "all", GROUPS, errors)
+    engine = choice(raw, "engine", "duckdb", engines.ENGINES, errors)
+    pipeline_id = None
+    value = raw.get("pipeline")
+    if value not in (None, ""):
+        try:
+            pipeline_id = int(str(value))
+        except ValueError:
+            pipeline_id = -1
+        if not Pipeline.objects.filter(pk=pipeline_id).exists():
+            errors.add("pipeline", f"No pipeline with id {value}.")
+            pipeline_id = None
+    errors.raise_any()
+    return FunnelParams(since=since, until=until, group_by=group_by, pipeline_id=pipeline_id, engine=engine)
+
+
+# --- the engine query -------------------------------------------------------------------------------
+
+
+def funnel_query(
+    entries: ibis.Table, groups: ibis.Table, steps: ibis.Table, *, since: int | None, until: int | None
+) -> ibis.Table:
+    """Ibis: per (grp, step): entered (reached), converted (reached the next), median and p75 days.
+
+    `entries`: subject, step, at. `groups`: subject, grp (subjects missing here fall in "(none)").
+    `steps`: step (0 .. n-1).
+    """
+    first = entries.group_by(["subject", "step"]).aggregate(at=entries.at.min())
+    per_subject = first.group_by("subject").aggregate(top=first.step.max(), start=first.at.min())
+    if since is not None:
+        per_subject = per_subject.filter(per_subject.start >= since)
+    if until is not None:
+        per_subject = per_subject.filter(per_subject.start < until)
+    per_subject = per_subject.left_join(groups, "subject")
+    per_subject = per_subject.select("subject", "top", grp=per_subject.grp.fill_null("(none)"))
+
+    reached = per_subject.cross_join(steps)
+    reached = reached.filter(reached.top >= reached.step)
+    counts = reached.group_by(["grp", "step"]).aggregate(entered=reached.subject.count())
+
+    nxt = first.select("subject", step=first.step - 1, next_at=first.at)
+    pairs = first.join(nxt, ["subject", "step"]).join(per_subject.select("subject", "grp"), "subject")
+    pairs = pairs.filter(pairs.next_at >= pairs.at)
+    days = (pairs.next_at - pairs.at).cast("float64") / DAY
+    pairs = pairs.mutate(days=days)
+    times = pairs.group_by(["grp", "step"]).aggregate(
+        timed=pairs.subject.count(), median_days=pairs.days.quantile(0.5), p75_days=pairs.days.quantile(0.75)
+    )
+    ahead = counts.select("grp", step=counts.step - 1, converted=counts.entered)
+    out = counts.left_join(ahead, ["grp", "step"]).drop("grp_right", "step_right")
+    out = out.left_join(times, ["grp", "step"]).drop("grp_right", "step_right")
+    return out.select(
+        "grp", "step", "entered", converted=out.converted.fill_null(0), timed=out.timed.fill_null(0),
+        median_days=out.median_days, p75_days=out.p75_days,
+    ).order_by(["grp", "step"])
+
+
+def group_query(subjects: ibis.Table, contacts: ibis.Table, touches: ibis.Table, entries: ibis.Table,
+                group_by: str) -> ibis.Table:
+    """Ibis: subject -> grp for `group_by`. `subjects`: subject, contact_id (the contact grouping it)."""
+    if group_by == "cohort":
+        start = entries.group_by("subject").aggregate(start=entries.at.min())
+        return start.select("subject", grp=start.start.as_timestamp("s").strftime("%Y-%m"))
+    if group_by == "source":
+        joined = subjects.join(contacts, "contact_id")
+        return joined.select("subject", grp=ibis.ifelse(joined.source.strip() == "", "(none)", joined.source))
+    if group_by in ("channel", "campaign"):
+        ranked = touches.mutate(
+            n=ibis.row_number().over(group_by=touches.contact_id, order_by=[touches.t_at, touches.touch_id])
+        )
+        firsts = ranked.filter(ranked.n == 0).select("contact_id", grp=ranked[group_by])
+        return subjects.join(firsts, "contact_id").select("subject", "grp")
+    return subjects.select("subject", grp=ibis.literal("All"))
+
+
+def _run_funnel(entries: pa.Table, subjects: pa.Table, labels: list[str], params: FunnelParams) -> list[dict]:
+    engine = params.engine
+    contacts = queries.contacts() if params.group_by == "source" else _empty_contacts()
+    touches = (crm_source.touch_table(queries.touchpoints()) if params.group_by in ("channel", "campaign")
+               else _empty_touches())
+    t_entries = engines.table(entries, engine=engine)
+    groups = group_query(engines.table(subjects, engine=engine), engines.table(contacts, engine=engine),
+                         engines.table(touches, engine=engine), t_entries, params.group_by)
+    steps = engines.table(pa.table({"step": pa.array(range(len(labels)), pa.int64())}), engine=engine)
+    expr = funnel_query(t_entries, groups, steps, since=queries.seconds(params.since),
+                        until=queries.seconds(params.until))
+    names = _campaign_names() if params.group_by == "campaign" else {}
+    rows = []
+    for r in engines.to_arrow(expr, engine=engine).to_pylist():
+        if r["step"] >= len(labels) - 1:
+            continue
+        rows.append({
+            "group": names.get(r["grp"], r["grp"]), "step": r["step"], "from_stage": labels[r["step"]],
+            "to_stage": labels[r["step"] + 1], "entered": r["entered"], "converted": r["converted"],
+            "rate": round(r["converted"] / r["entered"], 4) if r["entered"] else 0.0, "timed": r["timed"],
+            "median_days": _round(r["median_days"]), "p75_days": _round(r["p75_days"]),
+        })
+    return rows
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _campaign_names() -> dict[str, str]:
+    return {str(c["id"]): c["name"] for c in queries.campaigns()} | {crm_source.NO_CAMPAIGN: "(no campaign)"}
+
+
+def _empty_contacts() -> pa.Table:
+    return pa.table({"contact_id": pa.array([], pa.int64()), "company_id": pa.array([], pa.int64()),
+                     "source": pa.array([], pa.string())})
+
+
+def _empty_touches() -> pa.Table:
+    return pa.table({"touch_id": pa.array([], pa.int64()), "contact_id": pa.array([], pa.int64()),
+                     "t_at": pa.array([], pa.int64()), "channel": pa.array([], pa.string()),
+                     "campaign": pa.array([], pa.string()), "content": pa.array([], pa.string())})
+
+
+# --- lifecycle and deal funnels ---------------------------------------------------------------------
+
+
+def lifecycle_funnel(params: FunnelParams) -> list[dict[str, Any]]:
+    """Stage-to-stage rates and times along the lifecycle funnel, per group."""
+    labels = [str(s) for s in FUNNEL]
+    index = {stage: i for i, stage in enumerate(labels)}
+    moves = queries.lifecycle_transitions(stages=labels)
+    stage = moves["to_stage"].to_pylist()
+    entries = pa.table({"subject": moves["contact_id"], "step": pa.array([index[s] for s in stage], pa.int64()),
+                        "at": moves["at"]})
+    subjects = pa.table({"subject": moves["contact_id"], "contact_id": moves["contact_id"]})
+    return _run_funnel(entries, _distinct(subjects), labels, params)
+
+
+def pipeline_for(params: FunnelParams) -> Pipeline | None:
+    if params.pipeline_id is not None:
+        return Pipeline.objects.get(pk=params.pipeline_id)
+    return Pipeline.objects.filter(is_default=True).first() or Pipeline.objects.order_by("id").first()
+
+
+def deal_funnel(params: FunnelParams) -> tuple[Pipeline | None, list[dict[str, Any]]]:
+    """Stage-to-stage rates and times through a pipeline's open stages, then won."""
+    pipeline = pipeline_for(params)
+    if pipeline is None:
+        return None, []
+    stages = list(pipeline.stages.order_by("position"))
+    open_stages = [s for s in stages if s.kind == PipelineStage.Kind.OPEN]
+    step_of = {s.pk: i for i, s in enumerate(open_stages)}
+    step_of |= {s.pk: len(open_stages) for s in stages if s.kind == PipelineStage.Kind.WON}
+    labels = [s.name for s in open_stages] + ["Won"]
+    moves = queries.deal_transitions()
+    deal_ids, stage_ids, ats = (moves[c].to_pylist() for c in ("deal_id", "stage_id", "at"))
+    kept = [i for i, s in enumerate(stage_ids) if s in step_of]
+    entries = pa.table({
+        "subject": pa.array([deal_ids[i] for i in kept], pa.int64()),
+        "step": pa.array([step_of[stage_ids[i]] for i in kept], pa.int64()),
+        "at": pa.array([ats[i] for i in kept], pa.int64()),
+    })
+    primary: dict[int, int] = {}
+    links = queries.deal_contacts()
+    for deal, contact in zip(links["deal_id"].to_pylist(), links["contact_id"].to_pylist(), strict=True):
+        primary.setdefault(deal, contact)
+    subjects = pa.table({"subject": pa.array(list(primary), pa.int64()),
+                         "contact_id": pa.array(list(primary.values()), pa.int64())})
+    return pipeline, _run_funnel(entries, subjects, labels, params)
+
+
+def _distinct(table: pa.Table) -> pa.Table:
+    return table.group_by(table.column_names).aggregate([])
+
+
+# --- speed to lead ----------------------------------------------------------------------------------
+
+
+def speed_query(waits: ibis.Table) -> ibis.Table:
+    """Ibis: per grp, leads, leads touched, median and p75 hours (waits: grp, hours or null)."""
+    return waits.group_by("grp").aggregate(
+        leads=waits.count(), touched=waits.hours.count(),
+        median_hours=waits.hours.quantile(0.5), p75_hours=waits.hours.quantile(0.75),
+    ).order_by("grp")
+
+
+def activity_waits_query(mqls: ibis.Table, touches: ibis.Table) -> ibis.Table:
+    """Ibis: per MQL (id, contact_id, at), hours to the first sales touch at or after it (null if none)."""
+    joined = mqls.left_join(touches, mqls.contact_id == touches.contact_id)
+    joined = joined.mutate(t=ibis.ifelse(joined.touch_at >= joined.at, joined.touch_at, ibis.null("int64")))
+    first = joined.group_by(["id", "contact_id"]).aggregate(at=joined.at.min(), touched_at=joined.t.min())
+    return first.select("id", "contact_id", hours=(first.touched_at - first.at).cast("float64") / 3600)
+
+
+def speed_to_lead(params: FunnelParams) -> dict[str, list[dict[str, Any]]]:
+    """Hours from MQL to first sales touch: `assignments` (handoff clock) and `activities` (logged touches),
+    grouped by `params.group_by` when it is one of all/channel/campaign/source (else all)."""
+    group_by = params.group_by if params.group_by in SPEED_GROUPS else "all"
+    engine = params.engine
+    since, until = queries.seconds(params.since), queries.seconds(params.until)
+    names = _campaign_names()
+
+    handoffs = queries.assignments().to_pylist()
+    handoffs = [a for a in handoffs if (since is None or a["assigned_at"] >= since)
+                and (until is None or a["assigned_at"] < until)]
+    grp = {"all": lambda a: "All", "channel": lambda a: a["channel"] or "(none)",
+           "source": lambda a: a["source"] or "(none)",
+           "campaign": lambda a: names.get(str(a["campaign_id"]), "(no campaign)") if a["campaign_id"] else "(no campaign)"}
+    waits = pa.table({
+        "grp": pa.array([grp[group_by](a) for a in handoffs], pa.string()),
+        "hours": pa.array([None if a["first_touch_at"] is None else (a["first_touch_at"] - a["assigned_at"]) / 3600
+                           for a in handoffs], pa.float64()),
+    })
+    by_assignment = engines.to_arrow(speed_query(engines.table(waits, engine=engine)), engine=engine).to_pylist()
+
+    moves = queries.lifecycle_transitions(stages=["mql"])
+    at = moves["at"].to_pylist()
+    keep = [i for i, a in enumerate(at) if (since is None or a >= since) and (until is None or a < until)]
+    mqls = pa.table({"id": pa.array([moves["id"][i].as_py() for i in keep], pa.int64()),
+                     "contact_id": pa.array([moves["contact_id"][i].as_py() for i in keep], pa.int64()),
+                     "at": pa.array([at[i] for i in keep], pa.int64())})
+    sales = queries.sales_touches().rename_columns(["contact_id", "touch_at"])
+    waits_expr = activity_waits_query(engines.table(mqls, engine=engine), engines.table(sales, engine=engine))
+    subjects = mqls.select(["id", "contact_id"]).rename_columns(["subject", "contact_id"])
+    contacts = queries.contacts() if group_by == "source" else _empty_contacts()
+    touches = crm_source.touch_table(queries.touchpoints()) if group_by in ("channel", "campaign") else _empty_touches()
+    groups = group_query(engines.table(subjects, engine=engine), engines.table(contacts, engine=engine),
+                         engines.table(touches, engine=engine), engines.table(mqls, engine=engine), group_by)
+    joined = waits_expr.left_join(groups, waits_expr.id == groups.subject)
+    joined = joined.select(grp=joined.grp.fill_null("(none)"), hours=joined.hours)
+    by_activity = engines.to_arrow(speed_query(joined), engine=engine).to_pylist()
+
+    def tidy(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"group": names.get(r["grp"], r["grp"]), "leads": r["leads"], "touched": r["touched"],
+                 "median_hours": _round(r["median_hours"]), "p75_hours": _round(r["p75_hours"])} for r in rows]
+
+    return {"assignments": tidy(by_assignment), "activities": tidy(by_activity)}
+
+
+# --- attention vs conversion ------------------------------------------------------------------------
+
+
+def attention_query(touches: ibis.Table) -> ibis.Table:
+    """Ibis: per campaign, touchpoints, contacts touched, opens, clicks and page views."""
+    kind = touches.kind
+    return touches.group_by("campaign").aggregate(
+        touches=touches.count(), contacts=touches.contact_id.nunique(),
+        opens=kind.isin(OPENS).sum().cast("int64"), clicks=kind.isin(CLICKS).sum().cast("int64"),
+        page_views=kind.isin(VIEWS).sum().cast("int64"),
+    ).order_by("campaign")
+
+
+def attention_vs_conversion(params: AttributionParams) -> list[dict[str, Any]]:
+    """Per campaign: attention (touches in the date range) against credited pipeline and revenue
+    (the first model of `params`)."""
+    engine = params.engine
+    raw = queries.touchpoints(since=params.since, until=params.until)
+    touches = crm_source.touch_table(raw).append_column("kind", raw["kind"])
+    attention = {r["campaign"]: r for r in
+                 engines.to_arrow(attention_query(engines.table(touches, engine=engine)), engine=engine).to_pylist()}
+    model = params.models[0]
+    one = replace(params, models=(model,), dimension="campaign")
+    credited = {}
+    for event in ("pipeline", "won"):
+        result = crm_source.journeys(replace(one, event=event), engine=engine)
+        credited[event] = {r["key"]: r for r in crm_source.credit(result, one, "campaign")}
+    names = _campaign_names()
+    keys = sorted(set(attention) | set(credited["pipeline"]) | set(credited["won"]), key=lambda k: names.get(k, k))
+    rows = []
+    for key in keys:
+        a = attention.get(key, {})
+        rows.append({
+            "campaign": names.get(key, key), "campaign_id": None if key == crm_source.NO_CAMPAIGN else int(key),
+            "touches": a.get("touches", 0), "contacts": a.get("contacts", 0), "opens": a.get("opens", 0),
+            "clicks": a.get("clicks", 0), "page_views": a.get("page_views", 0),
+            "pipeline": round(credited["pipeline"].get(key, {}).get(f"{model}_value", 0.0), 2),
+            "revenue": round(credited["won"].get(key, {}).get(f"{model}_value", 0.0), 2),
+            "won_deals": round(credited["won"].get(key, {}).get(f"{model}_conversions", 0.0), 4),
+        })
+    return rows
+
+
+__all__ = ["InvalidParameters", "attention_vs_conversion", "deal_funnel", "funnel_params", "lifecycle_funnel",
+           "speed_to_lead"]
