@@ -40,13 +40,11 @@ def activity_logged(contact_id: int) -> None:
 
 @task()
 def rescore_all() -> int:
-    """Nightly: decay lowers engagement without any event, so every contact is rescored."""
-    last, done = 0, 0
-    while True:
-        ids = list(Contact.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:500])
-        if not ids:
-            return done
-        for contact in Contact.objects.filter(pk__in=ids):
-            do_score_and_route(contact=contact, reason="nightly")
-            done += 1
-        last = ids[-1]
+    """Nightly: decay lowers engagement without any event, so every contact is rescored in bulk; those the
+    MQL rule now promotes go through the per-contact path so promotion and routing are recorded as usual."""
+    from plumbline.scoring.bulk import bulk_rescore
+
+    result = bulk_rescore()
+    for contact in Contact.objects.filter(pk__in=result.to_promote):
+        do_score_and_route(contact=contact, reason="nightly")
+    return result.scored
