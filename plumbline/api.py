@@ -74,6 +74,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _mount() -> None:
     from plumbline.accounts.api import router as accounts_router
+    from plumbline.analytics.api import router as analytics_router
     from plumbline.crm.api import routers as crm_routers
     from plumbline.definitions.api import router as definitions_router
     from plumbline.handoff.api import router as handoff_router
@@ -89,6 +90,7 @@ def _mount() -> None:
     api.add_router("/", scoring_router)
     api.add_router("/", handoff_router)
     api.add_router("/", playbook_router)
+    api.add_router("/", analytics_router)
 
 
 _mount()

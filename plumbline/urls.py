@@ -18,4 +18,6 @@ urlpatterns = [
     path("", include("plumbline.handoff.urls")),
     path("", include("plumbline.definitions.urls")),
     path("", include("plumbline.playbook.urls")),
+    path("", include("plumbline.scoring.urls")),
+    path("", include("plumbline.analytics.urls")),
 ]

@@ -362,3 +362,22 @@ def credit(journeys: Journeys, params: AttributionParams, dimension: str) -> lis
     first = params.models[0]
     return sorted(rows.values(), key=lambda r: (-r[f"{first}_value"], -r[f"{first}_conversions"], r["label"]))
 
+
+
+def report(params: AttributionParams) -> dict[str, Any]:
+    """The attribution report for `params`: totals and, per dimension value, every model's credit."""
+    result = journeys(params, engine=params.engine)
+    rows = []
+    for row in credit(result, params, params.dimension):
+        credits = {
+            name: {"conversions": row[f"{name}_conversions"], "value": row[f"{name}_value"],
+                   "removal_effect": row.get(f"{name}_removal_effect")}
+            for name in params.models
+        }
+        rows.append({"key": row["key"], "label": row["label"], "campaign_id": row["campaign_id"], "credits": credits})
+    return {
+        "conversions": result.conversions, "value": float(result.value),
+        "attributed_conversions": result.attributed_conversions, "attributed_value": float(result.attributed_value),
+        "unattributed_conversions": result.conversions - result.attributed_conversions,
+        "journeys": result.table.num_rows, "rows": rows,
+    }
