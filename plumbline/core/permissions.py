@@ -19,30 +19,32 @@ Level = Literal["all", "own", "read", "none"]
 ROLES = ("admin", "marketing", "sales", "sales_manager", "viewer")
 RESOURCES = (
     "company", "contact", "deal", "pipeline", "activity", "campaign", "touchpoint", "user", "import",
-    "definitions", "framework", "objection", "messaging",
+    "definitions", "framework", "objection", "messaging", "model",
 )
+# "model" is the predictive model: "add" trains a new version, "change" activates an older one. A model has no
+# owner, so "own" (marketing) may train but not activate.
 
 POLICY: dict[str, dict[str, Level]] = {
     "admin": {r: "all" for r in RESOURCES},
     "marketing": {
         "company": "all", "contact": "all", "deal": "read", "pipeline": "read", "activity": "own",
         "campaign": "all", "touchpoint": "all", "user": "none", "import": "all", "definitions": "read",
-        "framework": "read", "objection": "own", "messaging": "all",
+        "framework": "read", "objection": "own", "messaging": "all", "model": "own",
     },
     "sales": {
         "company": "own", "contact": "own", "deal": "own", "pipeline": "read", "activity": "own",
         "campaign": "read", "touchpoint": "read", "user": "none", "import": "none", "definitions": "read",
-        "framework": "read", "objection": "own", "messaging": "read",
+        "framework": "read", "objection": "own", "messaging": "read", "model": "read",
     },
     "sales_manager": {
         "company": "all", "contact": "all", "deal": "all", "pipeline": "all", "activity": "all",
         "campaign": "read", "touchpoint": "read", "user": "none", "import": "all", "definitions": "read",
-        "framework": "all", "objection": "all", "messaging": "all",
+        "framework": "all", "objection": "all", "messaging": "all", "model": "read",
     },
     "viewer": {
         "company": "read", "contact": "read", "deal": "read", "pipeline": "read", "activity": "read",
         "campaign": "read", "touchpoint": "read", "user": "none", "import": "none", "definitions": "read",
-        "framework": "read", "objection": "read", "messaging": "read",
+        "framework": "read", "objection": "read", "messaging": "read", "model": "read",
     },
 }
 

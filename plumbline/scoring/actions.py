@@ -1,21 +1,43 @@
-"""Scoring writes: compute and store a contact's scores, promote it to MQL when the rule holds, recycle."""
+"""Scoring writes: compute and store a contact's scores, promote it to MQL when the rule holds, recycle; train,
+store and activate versions of the predictive model, and predict with the active one."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import logging
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+import numpy as np
+import pandas as pd
+from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 
+from plumbline.core.errors import Conflict, DomainError, NotFound
+from plumbline.core.permissions import require
 from plumbline.crm.actions import do_change_lifecycle
 from plumbline.crm.models import Activity, Contact, LifecycleTransition
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.queries import current_version, parsed
 from plumbline.marketing.models import Touchpoint
 from plumbline.scoring.engine import Event, Profile, RuleContext, engagement, explain_rule, fit
-from plumbline.scoring.models import ContactScore, ScoreHistory
+from plumbline.scoring.models import ContactScore, PredictiveModel, ScoreHistory
+from plumbline.scoring.predictive import FittedModel, UnusableTrainingData, evaluate_table, fit_model
+from plumbline.scoring.predictive.training import KINDS
+from plumbline.scoring.training_data import (
+    TARGET,
+    WAS_CUSTOMER_STAGES,
+    feature_label,
+    features_at,
+    training_rows,
+)
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -46,7 +68,9 @@ def do_score_contact(
     version: DefinitionVersion | None = None,
 ) -> ScoreOutcome:
     """Recompute fit and engagement for one contact, store them with the definitions version, and promote
-    the contact to MQL (recording the rule and version in the transition) when the MQL rule holds."""
+    the contact to MQL (recording the rule and version in the transition) when the MQL rule holds. With an
+    active predictive model, the contact's probability of becoming a customer and its top factors are stored too."""
+    explicit_now = now is not None
     now = now or timezone.now()
     version = version or current_version()
     plumb = parsed(version)
@@ -58,10 +82,15 @@ def do_score_contact(
                      email_domain=contact.email.rsplit("@", 1)[-1], floor_at=floor_at)
     explanation = {"fit": fit_result.contributions, "engagement": eng.contributions[:25],
                    "engagement_events": len(eng.contributions)}
+    prediction = prediction_for(contact.pk, now=now, explicit_now=explicit_now)
+    if prediction is not None:
+        explanation["predictive"] = prediction.factors
     score, _ = ContactScore.objects.update_or_create(contact=contact, defaults={
         "fit_score": fit_result.score, "fit_grade": fit_result.grade, "engagement_score": eng.score,
         "definition_version": version.number, "computed_at": now, "explanation": explanation,
         "engagement_floor_at": floor_at,
+        "predictive_probability": prediction.probability if prediction else None,
+        "model_version": prediction.model_version if prediction else None,
     })
     last = ScoreHistory.objects.filter(contact=contact).first()
     if last is None or (last.fit_score, last.fit_grade, round(last.engagement_score), last.definition_version) != (
@@ -106,7 +135,258 @@ def score_many(contact_ids: list[int], *, reason: str = "event", now: Any = None
     """Rescore each contact (one transaction each, so one failure does not undo the others)."""
     version = current_version()
     done = 0
-    for contact in Contact.objects.filter(pk__in=contact_ids):
-        do_score_contact(contact=contact, now=now, reason=reason, version=version)
-        done += 1
+    with predictions_prefetched(contact_ids, now=now):
+        for contact in Contact.objects.filter(pk__in=contact_ids):
+            do_score_contact(contact=contact, now=now, reason=reason, version=version)
+            done += 1
     return done
+
+
+# --- the predictive model: train, activate, predict ---------------------------------------------------------
+
+MIN_ROWS = 50
+DEFAULT_HORIZON_DAYS = 120
+MAX_FOLDS = 20
+TOP_FACTORS = 5
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One contact's probability of becoming a customer, the model version, and its top factors."""
+
+    probability: float
+    model_version: int
+    factors: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class _Prefetched:
+    at: dt.datetime
+    covered: frozenset[int]
+    predictions: dict[int, Prediction] = field(default_factory=dict)
+
+
+_PREFETCHED: ContextVar[_Prefetched | None] = ContextVar("scoring_prefetched_predictions", default=None)
+_LOADED: dict[str, tuple[tuple[int, int, dt.datetime], FittedModel]] = {}
+
+
+def resolve_cut(
+    *, cut: dt.date | None = None, horizon_days: int | None = None, now: dt.datetime | None = None
+) -> dt.datetime:
+    """The training time cut: midnight UTC of `cut`, or `horizon_days` before now (default 120 days)."""
+    now = now or timezone.now()
+    if cut is not None and horizon_days is not None:
+        raise DomainError("Give a cut date or a horizon in days, not both.", field="cut")
+    if cut is not None:
+        cut_at = dt.datetime.combine(cut, dt.time.min, tzinfo=dt.UTC)
+    else:
+        days = DEFAULT_HORIZON_DAYS if horizon_days is None else horizon_days
+        if not 1 <= days <= 3650:
+            raise DomainError("The horizon must be between 1 and 3650 days.", field="horizon_days")
+        cut_at = now - dt.timedelta(days=days)
+    if cut_at >= now:
+        raise DomainError(
+            f"The cut {cut_at:%Y-%m-%d} is not in the past: the label needs time after it.", field="cut")
+    return cut_at
+
+
+def do_train_model(
+    *, by: Any = None, cut: dt.date | None = None, horizon_days: int | None = None, folds: int = 5, seed: int = 0,
+    kind: str = "auto", now: dt.datetime | None = None,
+) -> PredictiveModel:
+    """Train on the instance's own history, cross-validate beside naive Bayes, store the version and activate it.
+
+    Rows: contacts created before the cut and not customers then; label: became a customer after it (see
+    training_data.py). Refuses (UnusableTrainingData) fewer than MIN_ROWS rows or a single outcome.
+    """
+    if by is not None:
+        require(by, "add", "model")
+    if not 2 <= folds <= MAX_FOLDS:
+        raise DomainError(f"Folds must be between 2 and {MAX_FOLDS}.", field="folds")
+    if kind not in KINDS:
+        raise DomainError(f"Unknown model {kind!r}; choose one of {', '.join(KINDS)}.", field="kind")
+    now = now or timezone.now()
+    cut_at = resolve_cut(cut=cut, horizon_days=horizon_days, now=now)
+    rows = training_rows(cut_at=cut_at, until=now)
+    _check_rows(rows.frame, cut_at)
+    report = evaluate_table(rows.frame, target=TARGET, positive="1", folds=folds, seed=seed, kind=kind)
+    fitted = fit_model(rows.frame, target=TARGET, positive="1", kind=kind, seed=seed)
+    metrics = {key: report[key] for key in ("model", "naive_bayes", "folds", "seed", "warnings", "dropped_rows")}
+    metrics.update(excluded_customers=rows.excluded_customers, left_out=rows.left_out)
+    fitted.cv_metrics = {name: {k: report[name][k] for k in ("auc", "log_loss", "brier", "ece")}
+                         for name in ("model", "naive_bayes")}
+    return _store_model(by, fitted, metrics, cut_at=cut_at, until=now, positives=rows.positives)
+
+
+def _check_rows(frame: pd.DataFrame, cut_at: dt.datetime) -> None:
+    when = f"{cut_at:%Y-%m-%d}"
+    if len(frame) < MIN_ROWS:
+        raise UnusableTrainingData(
+            f"Only {len(frame)} contacts were created before {when} and not yet customers; training needs at "
+            f"least {MIN_ROWS}. Choose an earlier cut.", field="cut")
+    positives = int(frame[TARGET].sum())
+    if positives == 0 or positives == len(frame):
+        outcome = "none" if positives == 0 else "every one"
+        raise UnusableTrainingData(
+            f"Of the {len(frame)} contacts known before {when}, {outcome} became a customer after it: a model "
+            f"needs both outcomes. Choose another cut.", field="cut")
+
+
+@transaction.atomic
+def _store_model(by: Any, fitted: FittedModel, metrics: dict[str, Any], *, cut_at: dt.datetime,
+                 until: dt.datetime, positives: int) -> PredictiveModel:
+    list(PredictiveModel.objects.select_for_update().filter(is_active=True))
+    number = (PredictiveModel.objects.aggregate(n=Max("number"))["n"] or 0) + 1
+    now = timezone.now()
+    PredictiveModel.objects.filter(is_active=True).update(is_active=False)
+    try:
+        with transaction.atomic():
+            return PredictiveModel.objects.create(
+                number=number, created_at=now, created_by=by if by is not None else None, cut_at=cut_at,
+                trained_until=until, rows=fitted.rows, positives=positives, positive_rate=fitted.positive_rate,
+                kind=fitted.kind, artifact=fitted.to_bytes(), metrics=_json_ready(metrics),
+                metadata=_json_ready(fitted.metadata), is_active=True, activated_at=now,
+            )
+    except IntegrityError as exc:
+        raise Conflict("Another model was stored at the same moment; train again.", field="number") from exc
+
+
+@transaction.atomic
+def do_activate_model(*, by: Any = None, number: int) -> PredictiveModel:
+    """Make an earlier (or the current) version the one scoring uses. Admins only."""
+    model = PredictiveModel.objects.select_for_update().filter(number=number).first()
+    if by is not None:
+        require(by, "change", "model", model)
+    if model is None:
+        raise NotFound(f"There is no model version {number}.", field="number")
+    if model.is_active:
+        return model
+    PredictiveModel.objects.filter(is_active=True).update(is_active=False)
+    model.is_active, model.activated_at = True, timezone.now()
+    model.save(update_fields=["is_active", "activated_at"])
+    return model
+
+
+def active_model() -> tuple[int, FittedModel] | None:
+    """(version number, fitted model) of the active version, loaded once per process and version."""
+    row = PredictiveModel.objects.filter(is_active=True).values_list("pk", "number", "created_at").first()
+    if row is None:
+        return None
+    cached = _LOADED.get("active")
+    if cached is None or cached[0] != row:
+        blob = PredictiveModel.objects.values_list("artifact", flat=True).get(pk=row[0])
+        cached = (row, FittedModel.from_bytes(bytes(blob)))
+        _LOADED["active"] = cached
+    return row[1], cached[1]
+
+
+def predict_many(contact_ids: Sequence[int], *, now: dt.datetime | None = None,
+                 k: int = TOP_FACTORS) -> dict[int, Prediction]:
+    """Probabilities and top factors for many contacts: features for all of them at once, one model call.
+
+    Customers (and past customers) get none: the model answers "will this contact become a customer"."""
+    loaded = active_model()
+    if loaded is None or not contact_ids:
+        return {}
+    number, fitted = loaded
+    frame = features_at(contact_ids, at=now or timezone.now())
+    frame = frame[~frame["lifecycle_stage"].isin(WAS_CUSTOMER_STAGES)]  # the model learnt on non-customers only
+    if frame.empty:
+        return {}
+    probabilities = fitted.predict_proba(frame)
+    if k == 0:
+        return {int(pk): Prediction(float(p), number, []) for pk, p in zip(frame.index, probabilities, strict=True)}
+    contributions, _bias = fitted.estimator.contributions(fitted.pipeline.transform(frame))
+    scaled = contributions * fitted.calibrator.slope
+    names = fitted.features
+    out = {}
+    for row, contact_id in enumerate(frame.index):
+        order = np.argsort(-np.abs(scaled[row]), kind="stable")[:k]
+        factors = [_factor(fitted, names[j], float(scaled[row, j]), frame.iloc[row]) for j in order
+                   if scaled[row, j] != 0.0]
+        out[int(contact_id)] = Prediction(float(probabilities[row]), number, factors)
+    return out
+
+
+def _factor(fitted: FittedModel, feature: str, contribution: float, row: pd.Series) -> dict[str, Any]:
+    value = row[fitted.pipeline.source_of(feature)]
+    value = _plain(value)
+    if isinstance(value, float):
+        value = int(value) if value.is_integer() else round(value, 2)
+    return {"feature": feature, "label": feature_label(feature), "value": value,
+            "contribution": round(contribution, 4)}
+
+
+def do_refresh_predictions(*, now: dt.datetime | None = None, chunk: int = 5000) -> int:
+    """Store the active model's probability on every stored score, a chunk of contacts per model call.
+
+    For full rescoring (`plumbline score --all`), which writes fit and engagement set-based; the top factors
+    are left to `do_score_contact`, which explains one contact when it is viewed or changes.
+    Returns how many scores now carry a probability.
+    """
+    loaded = active_model()
+    if loaded is None:
+        return 0
+    now = now or timezone.now()
+    last, done = 0, 0
+    while True:
+        ids = list(ContactScore.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:chunk])
+        if not ids:
+            return done
+        predictions = predict_many(ids, now=now, k=0)
+        rows = [ContactScore(contact_id=pk, predictive_probability=predictions[pk].probability if pk in predictions
+                             else None, model_version=loaded[0] if pk in predictions else None) for pk in ids]
+        with transaction.atomic():
+            ContactScore.objects.bulk_update(rows, ["predictive_probability", "model_version"], batch_size=1000)
+        done += len(predictions)
+        last = ids[-1]
+
+
+@contextmanager
+def predictions_prefetched(contact_ids: Sequence[int], *, now: dt.datetime | None = None) -> Iterator[None]:
+    """Within the block, do_score_contact takes these contacts' predictions from one bulk `predict_many` call."""
+    at = now or timezone.now()
+    try:
+        predictions = predict_many(contact_ids, now=at)
+    except UnusableTrainingData as exc:
+        logger.warning("predictive model unusable, scores keep no probability: %s", exc.message)
+        predictions = {}
+    token = _PREFETCHED.set(_Prefetched(at, frozenset(contact_ids), predictions))
+    try:
+        yield
+    finally:
+        _PREFETCHED.reset(token)
+
+
+def prediction_for(contact_id: int, *, now: dt.datetime, explicit_now: bool = True) -> Prediction | None:
+    """The contact's prediction: prefetched in bulk when available, else predicted now; None without a model."""
+    prefetched = _PREFETCHED.get()
+    if prefetched is not None and contact_id in prefetched.covered and (not explicit_now or prefetched.at == now):
+        return prefetched.predictions.get(contact_id)
+    try:
+        return predict_many([contact_id], now=now).get(contact_id)
+    except UnusableTrainingData as exc:  # a stored model this code cannot use must not stop scoring
+        logger.warning("predictive model unusable, score keeps no probability: %s", exc.message)
+        return None
+
+
+def _plain(value: Any) -> Any:
+    """A value as JSON: numpy numbers as int/float, NaN and missing as None."""
+    if value is None or value is pd.NA or (isinstance(value, float | np.floating) and math.isnan(value)):
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value if isinstance(value, int | float | str) else str(value)
+
+
+def _json_ready(value: Any) -> Any:
+    """Nested dicts and lists with every leaf JSON-safe (JSONField refuses NaN and numpy types)."""
+    if isinstance(value, dict):
+        return {str(key): _json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(item) for item in value]
+    return _plain(value)

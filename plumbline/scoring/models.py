@@ -1,7 +1,8 @@
-"""Scores per contact, their history, and why each score is what it is."""
+"""Scores per contact, their history, why each score is what it is, and the versioned predictive model."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -18,6 +19,10 @@ class ContactScore(models.Model):
     definition_version = models.PositiveIntegerField()
     computed_at = models.DateTimeField()
     explanation = models.JSONField(default=dict)
+    predictive_probability = models.FloatField(
+        null=True, blank=True, help_text="Chance of becoming a customer from the active predictive model."
+    )
+    model_version = models.PositiveIntegerField(null=True, blank=True, help_text="The model that gave the probability.")
 
     def __str__(self) -> str:
         return f"{self.fit_grade}/{self.engagement_score:.0f}"
@@ -37,3 +42,39 @@ class ScoreHistory(models.Model):
     class Meta:
         ordering = ["-computed_at", "-id"]
         indexes = [models.Index(fields=["contact", "computed_at"], name="scorehistory_contact_time")]
+
+
+class PredictiveModel(models.Model):
+    """One trained version of the predictive model: the stored artifact and its cross-validated figures.
+
+    `cut_at` is the time cut of its training rows: features come from before it, the label (became a customer)
+    from between it and `trained_until`. Exactly one version is active: the one scoring uses.
+    """
+
+    number = models.PositiveIntegerField(unique=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cut_at = models.DateTimeField()
+    trained_until = models.DateTimeField()
+    rows = models.PositiveIntegerField()
+    positives = models.PositiveIntegerField()
+    positive_rate = models.FloatField()
+    kind = models.CharField(max_length=20, help_text="lightgbm or logistic, chosen by inner cross-validation.")
+    artifact = models.BinaryField()
+    metrics = models.JSONField(default=dict, help_text="Cross-validated figures of the model and naive Bayes.")
+    metadata = models.JSONField(default=dict, help_text="Features, column handling and library versions.")
+    is_active = models.BooleanField(default=False)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=models.Q(is_active=True), name="predictivemodel_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"model v{self.number}"

@@ -11,6 +11,7 @@ from plumbline.crm.models import Contact
 from plumbline.definitions.queries import current_version
 from plumbline.handoff.actions import do_score_and_route
 from plumbline.interop.progress import ProgressBar
+from plumbline.scoring.actions import do_refresh_predictions, predictions_prefetched
 from plumbline.scoring.bulk import bulk_rescore
 
 
@@ -32,13 +33,24 @@ class Command(BaseCommand):
             scored, candidates = result.scored, result.to_promote
             self.stderr.write(f"Scored {scored:,} contacts in {time.monotonic() - started:.1f}s "
                               f"({result.changed:,} changed); promoting {len(candidates):,}.")
+            started = time.monotonic()
+            predicted = do_refresh_predictions()
+            if predicted:
+                self.stderr.write(f"Predicted {predicted:,} contacts with the active model in "
+                                  f"{time.monotonic() - started:.1f}s.")
         else:
             candidates = list(Contact.objects.filter(pk__in=o["contact_ids"]).values_list("pk", flat=True))
             scored = len(candidates)
         bar = ProgressBar("Promoting" if o["all"] else "Scoring", enabled=not o["no_progress"])
         mqls = 0
-        for done, contact in enumerate(Contact.objects.filter(pk__in=candidates).order_by("pk"), start=1):
-            mqls += do_score_and_route(contact=contact, reason="bulk") is not None
-            bar(done, len(candidates))
+        done = 0
+        for start in range(0, len(candidates), 500):
+            chunk = candidates[start:start + 500]
+            # the predictive model scores the chunk in one call; each contact then reads its own result
+            with predictions_prefetched(chunk):
+                for contact in Contact.objects.filter(pk__in=chunk).order_by("pk"):
+                    mqls += do_score_and_route(contact=contact, reason="bulk") is not None
+                    done += 1
+                    bar(done, len(candidates))
         bar.close()
         self.stdout.write(f"Scored {scored} contacts; {mqls} became MQLs and were routed.")

@@ -7,10 +7,16 @@ handler, nothing else changes.
 [--exclude COLUMN ...] [--model auto|lightgbm|logistic] [--format text|json]` cross-validates the predictive
 model and the Odoo-style naive-Bayes baseline on any labelled CSV. Text prints one line per method; json
 prints one object. Fold progress and data warnings go to stderr.
+
+`plumbline scoring train [--cut YYYY-MM-DD | --horizon-days N] [--folds K] [--seed S] [--model KIND]` trains
+on this instance's own history (contacts known before the cut; label: became a customer after it), prints the
+cross-validated figures of the model and of naive Bayes, stores the version and makes it the active one.
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +24,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from plumbline.core.errors import DomainError
+from plumbline.scoring.actions import do_train_model
 from plumbline.scoring.predictive import UnusableTrainingData, evaluate_table, read_table
 from plumbline.scoring.predictive.training import KINDS
 
@@ -81,11 +89,53 @@ def _line(name: str, figures: dict[str, Any]) -> str:
     )
 
 
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD.") from exc
+
+
+def _train_arguments(parser: CommandParser) -> None:
+    cut = parser.add_mutually_exclusive_group()
+    cut.add_argument("--cut", type=_date, help="Time cut, YYYY-MM-DD: features before it, outcome after it.")
+    cut.add_argument("--horizon-days", type=int, help="Time cut this many days before now (default 120).")
+    parser.add_argument("--folds", type=int, default=5, help="Cross-validation folds (default 5).")
+    parser.add_argument("--seed", type=int, default=0, help="Random seed for folds and models (default 0).")
+    parser.add_argument("--model", choices=KINDS, default="auto", help="Model family (default: auto).")
+
+
+def _train(command: BaseCommand, options: dict[str, Any]) -> None:
+    try:
+        model = do_train_model(cut=options["cut"], horizon_days=options["horizon_days"], folds=options["folds"],
+                               seed=options["seed"], kind=options["model"])
+    except DomainError as exc:
+        raise CommandError(exc.message) from exc
+    metrics = model.metrics
+    for warning in metrics["warnings"]:
+        command.stderr.write(f"warning: {warning}")
+    for feature, why in metrics["left_out"].items():
+        command.stderr.write(f"left out {feature}: {why}")
+    command.stdout.write(
+        f"Trained model v{model.number} ({model.kind}) on {model.rows} contacts known before "
+        f"{model.cut_at:%Y-%m-%d}: {model.positives} became customers ({model.positive_rate:.2%}); "
+        f"{metrics['folds']}-fold stratified CV, seed {metrics['seed']}"
+    )
+    command.stdout.write(_line("model", metrics["model"]))
+    command.stdout.write(_line("naive_bayes", metrics["naive_bayes"]))
+    command.stdout.write(f"Model v{model.number} is now active.")
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "evaluate": Subcommand(
         help="Cross-validate the predictive model and the naive-Bayes baseline on a labelled CSV.",
         add_arguments=_evaluate_arguments,
         handle=_evaluate,
+    ),
+    "train": Subcommand(
+        help="Train the predictive model on this instance's history, store the version and activate it.",
+        add_arguments=_train_arguments,
+        handle=_train,
     ),
 }
 
