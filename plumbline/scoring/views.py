@@ -1,0 +1,92 @@
+"""The model page: the predictive model in use, its cross-validated figures beside naive Bayes, its versions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from plumbline.core.charts import Curve, calibration_chart
+from plumbline.core.errors import DomainError
+from plumbline.core.permissions import can
+from plumbline.crm.views._base import page
+from plumbline.scoring.actions import DEFAULT_HORIZON_DAYS, MAX_FOLDS, do_activate_model, do_train_model
+from plumbline.scoring.models import PredictiveModel
+from plumbline.scoring.training_data import feature_label
+
+
+class TrainForm(forms.Form):
+    cut = forms.DateField(label="Time cut (YYYY-MM-DD)", required=False,
+                          help_text=f"Features from before it, outcome after it. Empty: {DEFAULT_HORIZON_DAYS} days ago "
+                                    "or the horizon below.")
+    horizon_days = forms.IntegerField(label="…or days before now", required=False, min_value=1, max_value=3650)
+    folds = forms.IntegerField(label="Cross-validation folds", initial=5, min_value=2, max_value=MAX_FOLDS)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("cut") and data.get("horizon_days"):
+            self.add_error("horizon_days", "Give a cut date or a number of days, not both.")
+        return data
+
+
+def _calibration_rows(metrics: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"bin": i, "model": m, "naive_bayes": n}
+            for i, (m, n) in enumerate(zip(metrics["model"]["calibration"], metrics["naive_bayes"]["calibration"],
+                                           strict=True), start=1)]
+
+
+def _chart(metrics: dict[str, Any]) -> str:
+    curves = [Curve(name, [(row["mean_predicted"], row["observed_rate"]) for row in metrics[key]["calibration"]])
+              for key, name in (("model", "Predictive model"), ("naive_bayes", "Naive Bayes"))]
+    return calibration_chart(curves, title="Predicted against observed rate per bin, cross-validated")
+
+
+def _page(request: HttpRequest, form: TrainForm, status: int = 200) -> HttpResponse:
+    versions = list(PredictiveModel.objects.select_related("created_by").defer("artifact")[:50])
+    active = next((m for m in versions if m.is_active), None) or PredictiveModel.objects.filter(
+        is_active=True).defer("artifact").select_related("created_by").first()
+    context: dict[str, Any] = {
+        "active": active, "versions": versions, "form": form,
+        "can_train": can(request.user, "add", "model"),
+        "can_activate": can(request.user, "change", "model", PredictiveModel()),
+    }
+    if active is not None:
+        dropped = active.metadata.get("columns", {}).get("dropped", {})
+        context.update(
+            calibration=_calibration_rows(active.metrics), chart=_chart(active.metrics),
+            features=[(name, feature_label(name)) for name in active.metadata.get("features", [])],
+            dropped=[(name, feature_label(name), why) for name, why in dropped.items()],
+            left_out=[(name, feature_label(name), why) for name, why in active.metrics.get("left_out", {}).items()],
+        )
+    return render(request, "scoring/model.html", context, status=status)
+
+
+@page("model")
+def model_page(request: HttpRequest) -> HttpResponse:
+    return _page(request, TrainForm())
+
+
+@page("model", action="add", methods=("POST",))
+def train_page(request: HttpRequest) -> HttpResponse:
+    form = TrainForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            model = do_train_model(by=request.user, cut=data["cut"], horizon_days=data["horizon_days"],
+                                   folds=data["folds"])
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, f"Trained model v{model.number} on {model.rows} contacts; it is now in use.")
+            return redirect("scoring_model")
+    return _page(request, form, status=400)
+
+
+@page("model", action="change", methods=("POST",))
+def activate_page(request: HttpRequest, number: int) -> HttpResponse:
+    model = do_activate_model(by=request.user, number=number)
+    messages.success(request, f"Model v{model.number} is now in use; scores take it at their next rescore.")
+    return redirect("scoring_model")

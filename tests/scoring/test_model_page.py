@@ -1,0 +1,107 @@
+"""The model page: who sees it, who trains and who activates, the figures it shows, and refused input."""
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from plumbline.scoring.actions import do_train_model
+from plumbline.scoring.models import PredictiveModel
+from tests.conftest import PASSWORD
+from tests.scoring.test_training_history import build_history
+
+
+def client_for(username):
+    c = Client()
+    assert c.login(username=username, password=PASSWORD)
+    return c
+
+
+@pytest.fixture
+def history(db):
+    return build_history(timezone.now())
+
+
+def _train(by, **options):
+    return do_train_model(by=by, folds=3, kind="logistic", **options)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who,can_train", [
+    ("admin", True), ("marketing", True), ("rep1", False), ("manager", False), ("viewer", False),
+])
+def test_every_role_reads_the_model_page_and_admins_and_marketing_may_train(users, who, can_train):
+    response = client_for(who).get("/scoring/model/")
+    assert response.status_code == 200
+    assert "No model has been trained yet." in response.content.decode()
+    assert ('id="train"' in response.content.decode()) is can_train
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_are_sent_to_sign_in(db):
+    response = Client().get("/scoring/model/")
+    assert (response.status_code, response.url) == (302, "/login/?next=/scoring/model/")
+
+
+@pytest.mark.django_db
+def test_the_page_shows_the_active_version_beside_naive_bayes_with_calibration(users, history):
+    model = _train(users["admin"])
+    page = client_for("viewer").get("/scoring/model/").content.decode()
+    assert f"In use: v1 ({model.kind})" in page
+    assert f"<strong>{model.rows}</strong> contacts known before <strong>{model.cut_at:%Y-%m-%d}</strong>" in page
+    for method in ("model", "naive_bayes"):
+        assert f'<td class="num">{model.metrics[method]["auc"]:.4f}</td>' in page
+        assert f'<td class="num">{model.metrics[method]["brier"]:.4f}</td>' in page
+    calibration = page.split('id="calibration"')[1].split("</table>")[0]
+    assert calibration.count("<tr><td>") == 10
+    first = model.metrics["model"]["calibration"][0]
+    assert f'<td>1</td><td class="num">{first["count"]}</td><td class="num">{first["mean_predicted"]:.4f}</td>' in page
+    assert page.count("<svg") == 1 and "Predictive model: predicted" in page
+    assert "pricing view touchpoints in the last 90 days" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who,status,versions", [
+    ("admin", 302, 1), ("marketing", 302, 1), ("rep1", 403, 0), ("manager", 403, 0), ("viewer", 403, 0),
+])
+def test_the_train_button_trains_for_admins_and_marketing_only(users, history, who, status, versions):
+    response = client_for(who).post("/scoring/model/train/", {"folds": "3"})
+    assert response.status_code == status
+    assert PredictiveModel.objects.filter(is_active=True).count() == versions
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("form,field,message", [
+    ({"folds": "3", "cut": "2999-01-01"}, "cut", "is not in the past"),
+    ({"folds": "3", "cut": "2020-01-01", "horizon_days": "30"}, "horizon_days", "not both"),
+    ({"folds": "1"}, "folds", "greater than or equal to 2"),
+    ({"folds": "3", "cut": "not a date"}, "cut", "Enter a valid date"),
+    ({"folds": "3", "horizon_days": "10"}, "cut", "none became a customer after it"),
+    ({"folds": "3", "cut": "2020-01-01"}, "cut", "Only 0 contacts were created before 2020-01-01"),
+])
+def test_bad_training_input_shows_the_error_on_its_field_and_stores_nothing(users, history, form, field, message):
+    response = client_for("admin").post("/scoring/model/train/", form)
+    assert response.status_code == 400
+    assert message in " ".join(response.context["form"].errors[field])
+    assert not PredictiveModel.objects.exists()
+
+
+@pytest.mark.django_db
+def test_only_admins_see_and_use_the_activate_buttons(users, history):
+    _train(users["admin"])
+    _train(users["marketing"])
+    assert 'action="/scoring/model/1/activate/"' in client_for("admin").get("/scoring/model/").content.decode()
+    assert 'action="/scoring/model/1/activate/"' not in client_for("marketing").get("/scoring/model/").content.decode()
+    for who in ("marketing", "rep1", "manager", "viewer"):
+        assert client_for(who).post("/scoring/model/1/activate/").status_code == 403
+    assert PredictiveModel.objects.get(is_active=True).number == 2
+    assert client_for("admin").post("/scoring/model/1/activate/").status_code == 302
+    assert PredictiveModel.objects.get(is_active=True).number == 1
+    assert client_for("admin").post("/scoring/model/9/activate/").status_code == 404
+    assert client_for("admin").get("/scoring/model/1/activate/").status_code == 405
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who,shown", [("admin", True), ("viewer", True)])
+def test_the_navigation_links_the_model_page(users, who, shown):
+    page = client_for(who).get("/").content.decode()
+    assert ('href="/scoring/model/"' in page) is shown
