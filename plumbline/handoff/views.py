@@ -91,3 +91,12 @@ def lead_quality_page(request: HttpRequest) -> HttpResponse:
         "rows": rows, "chart": chart, "group_by": group_by, "groupings": list(GROUPINGS),
         "since": request.GET.get("since", ""), "until": request.GET.get("until", ""),
     })
+
+
+@page("contact")
+def contact_panel(request: HttpRequest, pk: int) -> HttpResponse:
+    """The handoff card on a contact page (loaded by HTMX): who has the lead, why, and its SLA clock."""
+    assignments = list(Assignment.objects.filter(contact_id=pk).select_related("rep", "campaign")[:5])
+    rows = [(a, sla_status(a)) for a in assignments]
+    current = next(((a, s) for a, s in rows if a.status == Assignment.Status.OPEN), None)
+    return render(request, "handoff/_contact_panel.html", {"rows": rows, "current": current, "now": timezone.now()})

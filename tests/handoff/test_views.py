@@ -56,3 +56,13 @@ def test_reject_with_reason_and_viewer_cannot(assignment):
     assert "<svg" in report and "no_need 1" in report
     csv_text = client_for("marketing").get("/reports/lead-quality/?group_by=rep&format=csv").content.decode()
     assert csv_text.splitlines()[1] == "rep1,1,0,1,0,0,0,0.0,no_need=1"
+
+
+@pytest.mark.django_db
+def test_contact_page_shows_the_handoff_and_its_sla(assignment):
+    c = client_for("viewer")
+    page = c.get(f"/contacts/{assignment.contact_id}/").content.decode()
+    assert f'hx-get="/contacts/{assignment.contact_id}/handoff-panel/"' in page
+    panel = c.get(f"/contacts/{assignment.contact_id}/handoff-panel/").content.decode()
+    assert "With <strong>Rep1</strong>" in panel and "left</span>" in panel
+    assert Client().get(f"/contacts/{assignment.contact_id}/handoff-panel/").status_code == 302
