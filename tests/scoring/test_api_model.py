@@ -1,8 +1,10 @@
 """/api/v1/scoring/models and the predictive part of /contacts/{id}/score: roles, figures, refused input."""
 
 import datetime as dt
+from unittest import mock
 
 import pytest
+from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
@@ -127,3 +129,13 @@ def test_customers_scores_carry_no_probability(tokens, history, trained):
     body = call(tokens, "viewer", "get", f"/contacts/{customer.pk}/score").json()
     assert (body["predictive_probability"], body["model_version"]) == (None, None)
     assert "predictive" not in body["explanation"]
+
+
+@pytest.mark.django_db
+def test_a_score_written_in_bulk_is_explained_again_when_read(tokens, history, trained):
+    lead = history[1]
+    call_command("score", "--all", no_progress=True, stdout=mock.MagicMock(), stderr=mock.MagicMock())
+    assert ContactScore.objects.get(contact=lead).explanation == {"bulk": True}
+    body = call(tokens, "viewer", "get", f"/contacts/{lead.pk}/score").json()
+    assert set(body["explanation"]) == {"fit", "engagement", "engagement_events", "predictive"}
+    assert body["model_version"] == 1

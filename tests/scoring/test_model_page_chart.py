@@ -6,7 +6,7 @@ from plumbline.core.charts import Curve, calibration_chart
 def test_calibration_chart_places_points_on_a_shared_round_scale():
     svg = str(calibration_chart([Curve("Model", [(0.1, 0.2), (0.4, 0.35)])], size=246))
     # plot is 246 - 46 - 12 = 188 px wide from x=46, top y=30; the scale ends at 0.5 (the round number above 0.4)
-    assert '<circle cx="83.6" cy="180.4" r="4"' in svg
+    assert '<circle cx="83.6" cy="142.8" r="4"' in svg
     assert '<circle cx="196.4" cy="86.4" r="4"' in svg
     assert ">0.5</text>" in svg and ">0.25</text>" in svg
     assert "Model: predicted 0.100, observed 0.200" in svg
