@@ -90,3 +90,19 @@ def activate_page(request: HttpRequest, number: int) -> HttpResponse:
     model = do_activate_model(by=request.user, number=number)
     messages.success(request, f"Model v{model.number} is now in use; scores take it at their next rescore.")
     return redirect("scoring_model")
+
+
+@page("contact")
+def contact_score_panel(request: HttpRequest, pk: int) -> HttpResponse:
+    """The score card on a contact page (loaded by HTMX): fit, engagement and prediction, each explained."""
+    from django.shortcuts import get_object_or_404
+
+    from plumbline.crm.models import Contact
+    from plumbline.scoring.actions import do_score_contact
+    from plumbline.scoring.models import ContactScore
+
+    contact = get_object_or_404(Contact, pk=pk)
+    score = ContactScore.objects.filter(contact=contact).first()
+    if score is None or score.explanation.get("bulk"):  # never scored, or rescored in bulk without the detail
+        score = do_score_contact(contact=contact, promote=False, reason="viewed").score
+    return render(request, "scoring/_contact_panel.html", {"score": score, "x": score.explanation})
