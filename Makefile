@@ -24,10 +24,13 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-## demo: install, migrate SQLite, load the demo company once, serve it with the worker at http://$(HOST):$(PORT)
+## demo: install, migrate SQLite, load the demo company once, score and route its leads, serve it with the worker
+## and scheduler at http://$(HOST):$(PORT)
 demo: install
 	$(BIN)/plumbline migrate --noinput -v 0
 	$(BIN)/plumbline demo --if-empty
+	$(BIN)/plumbline score --all --no-progress
+	$(BIN)/plumbline collectstatic --noinput -v 0
 	$(BIN)/plumbline serve --host $(HOST) --port $(PORT) --with-worker
 
 serve: install
