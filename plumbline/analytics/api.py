@@ -13,7 +13,7 @@ from ninja import Query, Router, Schema
 
 from plumbline.analytics import crm_source, funnels, roi
 from plumbline.analytics.params import attribution_params
-from plumbline.crm.api._common import can_view
+from plumbline.core.api_helpers import can_view
 
 router = Router(tags=["analytics"])
 

@@ -22,8 +22,8 @@ from plumbline.analytics.params import (
     attribution_params,
 )
 from plumbline.core.charts import Series, grouped_bars, stacked_bars
+from plumbline.core.pages import page
 from plumbline.crm.models import Pipeline
-from plumbline.crm.views._base import page
 
 MAX_CHART_ROWS = 15
 

@@ -82,3 +82,16 @@ def require(user: Any, action: Action, resource: str, obj: Any = None) -> None:
     """Raise PermissionDenied unless `can()`."""
     if not can(user, action, resource, obj):
         raise PermissionDenied(f"Your role may not {action} this {resource}.")
+
+
+def check(by: Any, action: Action, resource: str, obj: Any = None) -> None:
+    """The check every action makes when a user acts; `by=None` is the system itself (imports, demo, automation)."""
+    if by is not None:
+        require(by, action, resource, obj)
+
+
+def default_owner(by: Any, owner: Any) -> Any:
+    """Sales reps own what they create unless they name someone else."""
+    if owner is None and by is not None and getattr(by, "role", "") == "sales":
+        return by
+    return owner

@@ -1,18 +1,15 @@
-"""HTML forms of the CRM pages. Forms only shape input; the actions decide what is valid and write.
-
-`run_action` is the one bridge between a form and an action: a DomainError raised by the action becomes an
-inline error on the field it names, so every form shows the domain's own message next to the right input.
-"""
+"""HTML forms of the CRM pages. Forms only shape input; the actions decide what is valid and write
+(`plumbline.core.forms.run_action` puts their refusals on the fields)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from django import forms
 
 from plumbline.accounts.models import User
-from plumbline.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from plumbline.core.errors import DomainError
 from plumbline.crm.models import (
     Activity,
     Company,
@@ -23,35 +20,6 @@ from plumbline.crm.models import (
     LifecycleStage,
     Pipeline,
 )
-
-T = TypeVar("T")
-
-
-def attach_errors(form: forms.Form, exc: DomainError) -> None:
-    """Put each error of `exc` on the form field it is about (`custom.size` -> `custom_size`), else on the form."""
-    for err in exc.errors if isinstance(exc, ValidationFailed) else [exc]:
-        name = (err.field or "").replace(".", "_")
-        form.add_error(name if name in form.fields else None, err.message)
-    form.error_status = exc.status  # type: ignore[attr-defined]
-
-
-def run_action(form: forms.Form, action: Callable[..., T], /, **kwargs: Any) -> T | None:
-    """Call `action`; on a domain refusal attach the errors to `form` and return None.
-
-    Permission and not-found errors are not form errors: they propagate so the page answers 403/404.
-    """
-    try:
-        return action(**kwargs)
-    except (PermissionDenied, NotFound):
-        raise
-    except DomainError as exc:
-        attach_errors(form, exc)
-        return None
-
-
-def form_status(form: forms.Form) -> int:
-    """The status of a page re-rendered with errors: the domain's (409 for a duplicate), else 400."""
-    return getattr(form, "error_status", 400)
 
 
 def owner_field(label: str = "Owner") -> forms.ModelChoiceField:

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from plumbline.core.errors import DomainError, ValidationFailed
-from plumbline.crm.actions._common import check
+from plumbline.core.permissions import check
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.schema import PlumbLine
 

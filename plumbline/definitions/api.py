@@ -8,8 +8,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from plumbline.core.api_helpers import In, can_view, text
 from plumbline.core.errors import NotFound
-from plumbline.crm.api._common import In, can_view, text
 from plumbline.definitions.actions import do_publish_definitions
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.queries import current_version, diff

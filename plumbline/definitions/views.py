@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from plumbline.core.errors import DomainError, ValidationFailed
-from plumbline.crm.views._base import int_param, page
+from plumbline.core.pages import int_param, page
 from plumbline.definitions.actions import do_publish_definitions
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.queries import current_version, diff, parsed

@@ -8,9 +8,9 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from plumbline.core.api_helpers import In, can_view, get_or_404, text
 from plumbline.core.errors import Conflict
 from plumbline.core.permissions import require
-from plumbline.crm.api._common import In, can_view, get_or_404, text
 from plumbline.crm.models import Contact
 from plumbline.handoff.actions import do_accept_lead, do_reject_lead, do_route_lead
 from plumbline.handoff.models import Assignment

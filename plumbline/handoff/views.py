@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from plumbline.core.charts import Series, stacked_bars
-from plumbline.crm.forms import run_action
-from plumbline.crm.views._base import page
+from plumbline.core.forms import run_action
+from plumbline.core.pages import page
 from plumbline.handoff.actions import do_accept_lead, do_reject_lead
 from plumbline.handoff.forms import RejectForm
 from plumbline.handoff.models import Assignment

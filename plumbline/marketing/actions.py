@@ -12,8 +12,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
 from plumbline.core.errors import DomainError, ValidationFailed
+from plumbline.core.permissions import check, default_owner
 from plumbline.core.validation import apply_changes, full_clean
-from plumbline.crm.actions._common import check, default_owner
 from plumbline.crm.models import Contact
 from plumbline.marketing.models import Campaign, Channel, Touchpoint, TouchpointKind
 
@@ -96,8 +96,11 @@ def _parse_when(value: Any) -> dt.datetime:
     return when
 
 
-def _clean_item(item: dict[str, Any], campaigns: dict[Any, Campaign]) -> tuple[dict[str, Any], list[DomainError]]:
-    """Validate one touchpoint; returns the cleaned fields and its errors (empty when valid)."""
+def clean_touchpoint(item: dict[str, Any], campaigns: dict[Any, Campaign]) -> tuple[dict[str, Any], list[DomainError]]:
+    """Validate one touchpoint; returns the cleaned fields and its errors (empty when valid).
+
+    The one definition of a valid touchpoint: the batch API, single records and the CSV importer all use it.
+    """
     errors: list[DomainError] = []
     clean: dict[str, Any] = {}
     for key in sorted(set(item) - _KNOWN_KEYS):
@@ -187,7 +190,7 @@ def do_record_touchpoints(*, by: Any = None, items: list[dict[str, Any]]) -> lis
         if not isinstance(item, dict):
             item_errors.append((index, DomainError("Each item must be an object.", field=None)))
             continue
-        clean, errors = _clean_item(item, campaigns)
+        clean, errors = clean_touchpoint(item, campaigns)
         contact_pk = None
         if item.get("contact_id") is not None:
             contact_pk = by_id.get(item["contact_id"]) if _is_id(item["contact_id"]) else None
@@ -248,7 +251,7 @@ def do_update_touchpoint(*, by: Any = None, touchpoint: Touchpoint, changes: dic
         **{key: getattr(touchpoint, key) for key in _TEXT_LIMITS},
     }
     merged = {**current, **changes}
-    clean, errors = _clean_item(merged, _load_campaigns([merged]))
+    clean, errors = clean_touchpoint(merged, _load_campaigns([merged]))
     if errors:
         raise ValidationFailed(errors)
     for key, value in clean.items():

@@ -13,9 +13,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 
 from plumbline.accounts.models import User
-from plumbline.core.errors import DomainError
-from plumbline.core.pagination import DEFAULT_LIMIT, paginate
-from plumbline.crm.api._common import (
+from plumbline.core.api_helpers import (
     REF_RENAMES,
     Id,
     In,
@@ -28,6 +26,8 @@ from plumbline.crm.api._common import (
     resolve_refs,
     text,
 )
+from plumbline.core.errors import DomainError
+from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.marketing.actions import (
     MAX_BATCH,
     BatchRejected,

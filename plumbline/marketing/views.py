@@ -11,9 +11,9 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
+from plumbline.core.forms import form_status, run_action
+from plumbline.core.pages import forbidden, page
 from plumbline.core.permissions import can
-from plumbline.crm.forms import form_status, run_action
-from plumbline.crm.views._base import forbidden, page
 from plumbline.marketing import queries
 from plumbline.marketing.actions import do_create_campaign, do_update_campaign
 from plumbline.marketing.forms import CampaignForm

@@ -9,9 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from plumbline.core.pagination import DEFAULT_LIMIT, paginate
-from plumbline.crm import queries as crm_queries
-from plumbline.crm.api._common import (
+from plumbline.core.api_helpers import (
     REF_RENAMES,
     Id,
     In,
@@ -23,6 +21,8 @@ from plumbline.crm.api._common import (
     ref,
     text,
 )
+from plumbline.core.pagination import DEFAULT_LIMIT, paginate
+from plumbline.crm import queries as crm_queries
 from plumbline.crm.models import Contact, Deal, Pipeline
 from plumbline.playbook import queries
 from plumbline.playbook.actions import (

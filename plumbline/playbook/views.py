@@ -13,11 +13,11 @@ from django.utils.dateparse import parse_date
 
 from plumbline.core.charts import Series, stacked_bars
 from plumbline.core.errors import DomainError, ValidationFailed
+from plumbline.core.forms import form_status, run_action
+from plumbline.core.pages import int_param, page
 from plumbline.core.permissions import can, require
 from plumbline.crm import queries as crm_queries
-from plumbline.crm.forms import form_status, run_action
 from plumbline.crm.models import Contact, Pipeline
-from plumbline.crm.views._base import int_param, page
 from plumbline.playbook import queries
 from plumbline.playbook.actions import (
     do_create_framework,

@@ -10,9 +10,9 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from plumbline.core.api_helpers import In, can_view, get_or_404
 from plumbline.core.errors import NotFound
 from plumbline.core.permissions import require
-from plumbline.crm.api._common import In, can_view, get_or_404
 from plumbline.crm.models import Contact
 from plumbline.scoring.actions import do_activate_model, do_score_contact, do_train_model
 from plumbline.scoring.models import ContactScore, PredictiveModel, ScoreHistory

@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 
 from plumbline.core.charts import Curve, calibration_chart
 from plumbline.core.errors import DomainError
+from plumbline.core.pages import page
 from plumbline.core.permissions import can
-from plumbline.crm.views._base import page
 from plumbline.scoring.actions import DEFAULT_HORIZON_DAYS, MAX_FOLDS, do_activate_model, do_train_model
 from plumbline.scoring.models import PredictiveModel
 from plumbline.scoring.training_data import feature_label

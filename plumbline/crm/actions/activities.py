@@ -8,8 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from plumbline.core.errors import DomainError
+from plumbline.core.permissions import check
 from plumbline.core.validation import apply_changes, full_clean
-from plumbline.crm.actions._common import check
 from plumbline.crm.models import Activity
 
 ACTIVITY_FIELDS = (

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.db import transaction
 
+from plumbline.core.permissions import check, default_owner
 from plumbline.core.validation import apply_changes, full_clean, normalize_domain
-from plumbline.crm.actions._common import check, default_owner
 from plumbline.crm.custom_fields import clean_custom
 from plumbline.crm.models import Company, Contact
 

@@ -8,8 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from plumbline.core.errors import Conflict, DomainError
+from plumbline.core.permissions import check, default_owner
 from plumbline.core.validation import apply_changes, email_domain, full_clean, normalize_email
-from plumbline.crm.actions._common import check, default_owner
 from plumbline.crm.custom_fields import clean_custom
 from plumbline.crm.lifecycle import needs_reason, refusal
 from plumbline.crm.models import Company, Contact, LifecycleStage, LifecycleTransition

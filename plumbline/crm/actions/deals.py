@@ -8,8 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from plumbline.core.errors import DomainError
+from plumbline.core.permissions import check, default_owner
 from plumbline.core.validation import apply_changes, full_clean
-from plumbline.crm.actions._common import check, default_owner
 from plumbline.crm.models import Contact, Deal, DealContact, DealTransition, Pipeline, PipelineStage
 
 DEAL_FIELDS = ("name", "pipeline", "stage", "amount", "currency", "expected_close_date", "owner", "company")

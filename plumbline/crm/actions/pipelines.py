@@ -7,7 +7,7 @@ from typing import Any, TypedDict
 from django.db import transaction
 
 from plumbline.core.errors import Conflict, DomainError, ValidationFailed
-from plumbline.crm.actions._common import check
+from plumbline.core.permissions import check
 from plumbline.crm.models import Pipeline, PipelineStage
 
 

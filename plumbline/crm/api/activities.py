@@ -10,9 +10,7 @@ from ninja import Router, Schema, Status
 from pydantic import AwareDatetime, Field
 
 from plumbline.accounts.models import User
-from plumbline.core.pagination import DEFAULT_LIMIT, paginate
-from plumbline.crm.actions import do_delete_activity, do_log_activity, do_update_activity
-from plumbline.crm.api._common import (
+from plumbline.core.api_helpers import (
     REF_RENAMES,
     Id,
     In,
@@ -25,6 +23,8 @@ from plumbline.crm.api._common import (
     resolve_refs,
     text,
 )
+from plumbline.core.pagination import DEFAULT_LIMIT, paginate
+from plumbline.crm.actions import do_delete_activity, do_log_activity, do_update_activity
 from plumbline.crm.models import Activity, Company, Contact, Deal
 
 router = Router(tags=["activities"])

@@ -12,10 +12,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from plumbline.accounts.models import User
-from plumbline.core.pagination import DEFAULT_LIMIT, paginate
-from plumbline.crm import queries
-from plumbline.crm.actions import do_create_company, do_delete_company, do_update_company
-from plumbline.crm.api._common import (
+from plumbline.core.api_helpers import (
     REF_RENAMES,
     Custom,
     Id,
@@ -29,6 +26,9 @@ from plumbline.crm.api._common import (
     resolve_refs,
     text,
 )
+from plumbline.core.pagination import DEFAULT_LIMIT, paginate
+from plumbline.crm import queries
+from plumbline.crm.actions import do_create_company, do_delete_company, do_update_company
 from plumbline.crm.models import Company
 
 router = Router(tags=["companies"])

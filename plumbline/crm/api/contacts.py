@@ -9,10 +9,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from plumbline.accounts.models import User
-from plumbline.core.pagination import DEFAULT_LIMIT, paginate
-from plumbline.crm import queries
-from plumbline.crm.actions import do_change_lifecycle, do_create_contact, do_delete_contact, do_update_contact
-from plumbline.crm.api._common import (
+from plumbline.core.api_helpers import (
     REF_RENAMES,
     Custom,
     Id,
@@ -26,6 +23,9 @@ from plumbline.crm.api._common import (
     resolve_refs,
     text,
 )
+from plumbline.core.pagination import DEFAULT_LIMIT, paginate
+from plumbline.crm import queries
+from plumbline.crm.actions import do_change_lifecycle, do_create_contact, do_delete_contact, do_update_contact
 from plumbline.crm.models import Company, ConsentStatus, Contact, LifecycleStage
 
 router = Router(tags=["contacts"])

@@ -13,18 +13,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field, StringConstraints
 
 from plumbline.accounts.models import User
-from plumbline.core.errors import NotFound
-from plumbline.core.pagination import DEFAULT_LIMIT, paginate
-from plumbline.crm import queries
-from plumbline.crm.actions import (
-    do_create_deal,
-    do_delete_deal,
-    do_move_deal,
-    do_remove_deal_contact,
-    do_set_deal_contact,
-    do_update_deal,
-)
-from plumbline.crm.api._common import (
+from plumbline.core.api_helpers import (
     REF_RENAMES,
     Id,
     In,
@@ -37,6 +26,17 @@ from plumbline.crm.api._common import (
     ref,
     resolve_refs,
     text,
+)
+from plumbline.core.errors import NotFound
+from plumbline.core.pagination import DEFAULT_LIMIT, paginate
+from plumbline.crm import queries
+from plumbline.crm.actions import (
+    do_create_deal,
+    do_delete_deal,
+    do_move_deal,
+    do_remove_deal_contact,
+    do_set_deal_contact,
+    do_update_deal,
 )
 from plumbline.crm.models import Company, Contact, Deal, DealContact, Pipeline, PipelineStage
 

@@ -10,10 +10,10 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
+from plumbline.core.api_helpers import In, Limit, QueryText, can_view, get_or_404, text
 from plumbline.core.errors import DomainError
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.crm.actions import do_create_pipeline, do_delete_pipeline, do_update_pipeline
-from plumbline.crm.api._common import In, Limit, QueryText, can_view, get_or_404, text
 from plumbline.crm.models import Pipeline, PipelineStage
 
 router = Router(tags=["pipelines"])

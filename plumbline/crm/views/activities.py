@@ -8,11 +8,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from plumbline.core.errors import DomainError
+from plumbline.core.forms import form_status, run_action
+from plumbline.core.pages import page, safe_next
 from plumbline.crm import queries
 from plumbline.crm.actions import do_complete_task, do_log_activity
-from plumbline.crm.forms import ActivityForm, form_status, run_action
+from plumbline.crm.forms import ActivityForm
 from plumbline.crm.models import Activity
-from plumbline.crm.views._base import page, safe_next
 
 
 def _log(request: HttpRequest, *, target: str, obj: object, url: str, render_page) -> HttpResponse:  # noqa: ANN001

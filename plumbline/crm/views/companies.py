@@ -11,12 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from plumbline.core.forms import form_status, run_action
+from plumbline.core.pages import forbidden, int_param, page
 from plumbline.core.permissions import can
 from plumbline.crm import queries
 from plumbline.crm.actions import do_create_company, do_update_company
-from plumbline.crm.forms import ActivityForm, CompanyForm, form_status, run_action
+from plumbline.crm.forms import ActivityForm, CompanyForm
 from plumbline.crm.models import Company
-from plumbline.crm.views._base import forbidden, int_param, page
 
 PAGE_SIZE = 50
 FIELDS = ("name", "domain", "industry", "employee_count", "annual_revenue", "country", "owner")

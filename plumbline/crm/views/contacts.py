@@ -11,21 +11,14 @@ from django.urls import reverse
 
 from plumbline.accounts.models import User
 from plumbline.core.errors import DomainError
+from plumbline.core.forms import attach_errors, form_status, run_action
+from plumbline.core.pages import forbidden, int_param, page
 from plumbline.core.permissions import can
 from plumbline.crm import queries
 from plumbline.crm.actions import do_change_lifecycle, do_create_contact, do_update_contact
-from plumbline.crm.forms import (
-    ActivityForm,
-    ContactForm,
-    LifecycleForm,
-    attach_errors,
-    company_choice,
-    form_status,
-    run_action,
-)
+from plumbline.crm.forms import ActivityForm, ContactForm, LifecycleForm, company_choice
 from plumbline.crm.lifecycle import allowed_moves
 from plumbline.crm.models import Company, Contact, LifecycleStage
-from plumbline.crm.views._base import forbidden, int_param, page
 
 PAGE_SIZE = 50
 

@@ -9,12 +9,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from plumbline.core.forms import form_status, run_action
+from plumbline.core.pages import int_param, page
 from plumbline.core.permissions import can, level
 from plumbline.crm import queries
 from plumbline.crm.actions import do_create_deal, do_move_deal
-from plumbline.crm.forms import ActivityForm, DealForm, DealMoveForm, form_status, run_action
+from plumbline.crm.forms import ActivityForm, DealForm, DealMoveForm
 from plumbline.crm.models import Deal, DealContact, Pipeline
-from plumbline.crm.views._base import int_param, page
 
 
 def _pipeline(request: HttpRequest) -> Pipeline | None:

@@ -8,7 +8,7 @@ from typing import Any
 from plumbline.crm.models import Contact
 from plumbline.interop.importers.base import ImportReport, Row
 from plumbline.interop.importers.contacts import preview
-from plumbline.marketing.actions import _clean_item
+from plumbline.marketing.actions import clean_touchpoint
 from plumbline.marketing.models import Campaign, Touchpoint
 
 PASSED = ("channel", "kind", "occurred_at", "value", "source", "medium", "utm_campaign", "utm_content", "utm_term",
@@ -52,7 +52,7 @@ class TouchpointImporter:
             item = {k: row.get(k) for k in PASSED if row.has(k)}
             if campaign is not None:
                 item["campaign_id"] = campaign.pk
-            clean, errors = _clean_item(item, {campaign.pk: campaign} if campaign else {})
+            clean, errors = clean_touchpoint(item, {campaign.pk: campaign} if campaign else {})
             for e in errors:
                 row.error(e.field if e.field in self.fields else None, e.message)
             if row.errors:

@@ -9,8 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from plumbline.core.progress import ProgressBar
 from plumbline.demo.generator import DEMO_PASSWORD, DEMO_USERS, demo_users_exist, load_demo
-from plumbline.interop.progress import ProgressBar
 
 
 class Command(BaseCommand):

@@ -7,10 +7,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from plumbline.core.progress import ProgressBar
 from plumbline.crm.models import Contact
 from plumbline.definitions.queries import current_version
 from plumbline.handoff.actions import do_score_and_route
-from plumbline.interop.progress import ProgressBar
 from plumbline.scoring.actions import do_refresh_predictions, predictions_prefetched
 from plumbline.scoring.bulk import bulk_rescore
 

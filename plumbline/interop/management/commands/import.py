@@ -8,10 +8,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from plumbline.core.errors import DomainError
+from plumbline.core.progress import ProgressBar
 from plumbline.interop.actions import MODES, do_import, report_lines
 from plumbline.interop.csvfile import count_lines
 from plumbline.interop.importers import IMPORTERS
-from plumbline.interop.progress import ProgressBar
 
 
 class Command(BaseCommand):
