@@ -76,10 +76,10 @@ def run(paths: tuple[Path, Path, Path], group_by: str, engine: str) -> tuple[flo
     empty_contacts = pa.table({"contact_id": pa.array([], pa.int64()), "source": pa.array([], pa.string())})
     started = time.perf_counter()
     entries = engines.table(lifecycle, engine=engine)
-    groups = group_query(engines.table(subjects, engine=engine), engines.table(empty_contacts, engine=engine),
-                         engines.table(touches, engine=engine), entries, group_by)
-    steps = engines.table(pa.table({"step": pa.array(range(STAGES), pa.int64())}), engine=engine)
-    result = engines.to_arrow(funnel_query(entries, groups, steps, since=None, until=None), engine=engine)
+    groups = None if group_by == "cohort" else group_query(  # as funnels._run_funnel does
+        engines.table(subjects, engine=engine), engines.table(empty_contacts, engine=engine),
+        engines.table(touches, engine=engine), entries, group_by)
+    result = engines.to_arrow(funnel_query(entries, groups, STAGES, since=None, until=None), engine=engine)
     return time.perf_counter() - started, result.num_rows
 
 

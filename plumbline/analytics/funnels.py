@@ -75,41 +75,68 @@ def funnel_params(raw: Mapping[str, Any]) -> FunnelParams:
 
 
 def funnel_query(
-    entries: ibis.Table, groups: ibis.Table, steps: ibis.Table, *, since: int | None, until: int | None
+    entries: ibis.Table, groups: ibis.Table | None, stages: int, *, since: int | None, until: int | None
 ) -> ibis.Table:
     """Ibis: per (grp, step): entered (reached), converted (reached the next), median and p75 days.
 
-    `entries`: subject, step, at. `groups`: subject, grp (subjects missing here fall in "(none)").
-    `steps`: step (0 .. n-1).
+    `entries`: subject, step (0 .. stages - 1), at. `groups`: subject, grp (subjects missing there fall in
+    "(none)"), or None for cohort months (the month of each subject's first entry, from the same pass).
+
+    One GROUP BY subject pivots each subject's first entry into every stage to a column (at_0, at_1, ...):
+    "reached stage k" is then `top >= k` and the time from k to k+1 a difference of two columns, so there
+    is no subject-by-stage cross join and no self-join. One GROUP BY grp then aggregates every stage at
+    once, and its few rows are unpivoted to one row per (grp, step).
     """
-    first = entries.group_by(["subject", "step"]).aggregate(at=entries.at.min())
-    per_subject = first.group_by("subject").aggregate(top=first.step.max(), start=first.at.min())
+    step, at = entries.step, entries.at
+    firsts = {f"at_{k}": at.min(where=step == k) for k in range(stages)}
+    subjects = entries.group_by("subject").aggregate(top=step.max(), start=at.min(), **firsts)
     if since is not None:
-        per_subject = per_subject.filter(per_subject.start >= since)
+        subjects = subjects.filter(subjects.start >= since)
     if until is not None:
-        per_subject = per_subject.filter(per_subject.start < until)
-    per_subject = per_subject.left_join(groups, "subject")
-    per_subject = per_subject.select("subject", "top", grp=per_subject.grp.fill_null("(none)"))
+        subjects = subjects.filter(subjects.start < until)
+    if groups is None:
+        subjects = subjects.mutate(grp=subjects.start.as_timestamp("s").strftime("%Y-%m"))
+    else:
+        subjects = subjects.left_join(groups, "subject")
+        subjects = subjects.mutate(grp=subjects.grp.fill_null("(none)"))
+    subjects = subjects.mutate(**_stage_days(subjects, stages))
+    per_group = subjects.group_by("grp").aggregate(**_stage_measures(subjects, stages))
+    none = ibis.null("float64")
+    rows = ibis.array([
+        ibis.struct({
+            "step": ibis.literal(k, "int64"),
+            "entered": per_group[f"entered_{k}"],
+            "converted": per_group[f"entered_{k + 1}"] if k + 1 < stages else ibis.literal(0, "int64"),
+            "timed": per_group[f"timed_{k}"] if k + 1 < stages else ibis.literal(0, "int64"),
+            "median_days": per_group[f"median_{k}"] if k + 1 < stages else none,
+            "p75_days": per_group[f"p75_{k}"] if k + 1 < stages else none,
+        })
+        for k in range(stages)
+    ])
+    out = per_group.select("grp", row=rows).unnest("row").unpack("row")
+    return out.filter(out.entered > 0).order_by(["grp", "step"])
 
-    reached = per_subject.cross_join(steps)
-    reached = reached.filter(reached.top >= reached.step)
-    counts = reached.group_by(["grp", "step"]).aggregate(entered=reached.subject.count())
 
-    nxt = first.select("subject", step=first.step - 1, next_at=first.at)
-    pairs = first.join(nxt, ["subject", "step"]).join(per_subject.select("subject", "grp"), "subject")
-    pairs = pairs.filter(pairs.next_at >= pairs.at)
-    days = (pairs.next_at - pairs.at).cast("float64") / DAY
-    pairs = pairs.mutate(days=days)
-    times = pairs.group_by(["grp", "step"]).aggregate(
-        timed=pairs.subject.count(), median_days=pairs.days.quantile(0.5), p75_days=pairs.days.quantile(0.75)
-    )
-    ahead = counts.select("grp", step=counts.step - 1, converted=counts.entered)
-    out = counts.left_join(ahead, ["grp", "step"]).drop("grp_right", "step_right")
-    out = out.left_join(times, ["grp", "step"]).drop("grp_right", "step_right")
-    return out.select(
-        "grp", "step", "entered", converted=out.converted.fill_null(0), timed=out.timed.fill_null(0),
-        median_days=out.median_days, p75_days=out.p75_days,
-    ).order_by(["grp", "step"])
+def _stage_days(subjects: ibis.Table, stages: int) -> dict[str, ibis.Expr]:
+    """days_k: days from the first entry into k to the first into k + 1, null unless both, in that order."""
+    days = {}
+    for k in range(stages - 1):
+        gap = subjects[f"at_{k + 1}"] - subjects[f"at_{k}"]
+        days[f"days_{k}"] = ibis.ifelse(gap >= 0, gap.cast("float64") / DAY, ibis.null("float64"))
+    return days
+
+
+def _stage_measures(subjects: ibis.Table, stages: int) -> dict[str, ibis.Expr]:
+    """Per stage k: the subjects that reached it; towards k + 1, how many are timed, median and p75 days."""
+    measures: dict[str, ibis.Expr] = {}
+    for k in range(stages):
+        measures[f"entered_{k}"] = subjects.top.count(where=subjects.top >= k)
+        if k + 1 < stages:
+            days = subjects[f"days_{k}"]
+            measures[f"timed_{k}"] = days.count()
+            measures[f"median_{k}"] = days.quantile(0.5)
+            measures[f"p75_{k}"] = days.quantile(0.75)
+    return measures
 
 
 def group_query(subjects: ibis.Table, contacts: ibis.Table, touches: ibis.Table, entries: ibis.Table,
@@ -122,12 +149,19 @@ def group_query(subjects: ibis.Table, contacts: ibis.Table, touches: ibis.Table,
         joined = subjects.join(contacts, "contact_id")
         return joined.select("subject", grp=ibis.ifelse(joined.source.strip() == "", "(none)", joined.source))
     if group_by in ("channel", "campaign"):
-        ranked = touches.mutate(
-            n=ibis.row_number().over(group_by=touches.contact_id, order_by=[touches.t_at, touches.touch_id])
-        )
-        firsts = ranked.filter(ranked.n == 0).select("contact_id", grp=ranked[group_by])
-        return subjects.join(firsts, "contact_id").select("subject", "grp")
+        return subjects.join(first_touches(touches, group_by), "contact_id").select("subject", "grp")
     return subjects.select("subject", grp=ibis.literal("All"))
+
+
+def first_touches(touches: ibis.Table, column: str) -> ibis.Table:
+    """Ibis: contact_id -> grp, `column` of the contact's first touchpoint (earliest t_at, then lowest touch_id).
+
+    Two plain aggregations (the earliest instant, then the lowest id among the touches at it) instead of
+    ranking every touchpoint with a window, or an ordered/struct-keyed argmin, both several times slower.
+    """
+    earliest = touches.group_by("contact_id").aggregate(t_at=touches.t_at.min())
+    tied = touches.join(earliest, ["contact_id", "t_at"])
+    return tied.group_by("contact_id").aggregate(grp=tied[column].argmin(tied.touch_id))
 
 
 def _run_funnel(entries: pa.Table, subjects: pa.Table, labels: list[str], params: FunnelParams) -> list[dict]:
@@ -136,10 +170,11 @@ def _run_funnel(entries: pa.Table, subjects: pa.Table, labels: list[str], params
     touches = (crm_source.touch_table(queries.touchpoints()) if params.group_by in ("channel", "campaign")
                else _empty_touches())
     t_entries = engines.table(entries, engine=engine)
-    groups = group_query(engines.table(subjects, engine=engine), engines.table(contacts, engine=engine),
-                         engines.table(touches, engine=engine), t_entries, params.group_by)
-    steps = engines.table(pa.table({"step": pa.array(range(len(labels)), pa.int64())}), engine=engine)
-    expr = funnel_query(t_entries, groups, steps, since=queries.seconds(params.since),
+    # Cohorts come from the funnel's own pass over the entries (groups=None), not from a second one.
+    groups = None if params.group_by == "cohort" else group_query(
+        engines.table(subjects, engine=engine), engines.table(contacts, engine=engine),
+        engines.table(touches, engine=engine), t_entries, params.group_by)
+    expr = funnel_query(t_entries, groups, len(labels), since=queries.seconds(params.since),
                         until=queries.seconds(params.until))
     names = _campaign_names() if params.group_by == "campaign" else {}
     rows = []
