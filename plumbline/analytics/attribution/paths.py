@@ -92,15 +92,18 @@ def paths_from_arrow(table: pa.Table, *, has_value: bool) -> Paths:
 
 
 def paths_from_steps(
-    rows: np.ndarray, names: pa.Array, outcomes: dict[str, np.ndarray], *, has_value: bool
+    counts: np.ndarray,
+    codes: np.ndarray,
+    channels: np.ndarray,
+    outcomes: dict[str, np.ndarray],
+    *,
+    has_value: bool,
 ) -> Paths:
-    """Build `Paths` from flat steps: `rows[i]` is the (non-decreasing) row of step `names[i]`;
-    `outcomes` holds per-row conversions and optionally value and nulls. Rows without steps are
-    dropped."""
+    """Build `Paths` from flat steps: row i has `counts[i]` steps, `codes` holds every step's index into
+    `channels` in row order; `outcomes` holds per-row conversions and optionally value and nulls. Rows
+    without steps are dropped."""
     n_rows = len(outcomes["conversions"])
-    counts = np.bincount(rows, minlength=n_rows)
     present = counts > 0
-    channels, codes = _sorted_codes(names.dictionary_encode())
     zeros = np.zeros(n_rows)
     return Paths(
         channels=channels,
