@@ -10,19 +10,19 @@ import numpy as np
 import pandas as pd
 
 from plumbline.analytics.attribution.paths import Paths
-from plumbline.analytics.attribution.results import credit_steps
+from plumbline.analytics.attribution.results import credit_chosen, credit_evenly, credit_steps
 
 DIRECT_CHANNELS = frozenset({"direct", "(direct)", "direct traffic"})
 
 
 def first_touch(paths: Paths) -> pd.DataFrame:
     """All credit to the first touch."""
-    return credit_steps(paths, _at(paths, paths.starts))
+    return credit_chosen(paths, paths.starts)
 
 
 def last_touch(paths: Paths) -> pd.DataFrame:
     """All credit to the last touch."""
-    return credit_steps(paths, _at(paths, paths.offsets[1:] - 1))
+    return credit_chosen(paths, paths.offsets[1:] - 1)
 
 
 def last_non_direct_touch(paths: Paths, *, direct: frozenset[str] = DIRECT_CHANNELS) -> pd.DataFrame:
@@ -31,12 +31,12 @@ def last_non_direct_touch(paths: Paths, *, direct: frozenset[str] = DIRECT_CHANN
     candidate = np.where(is_direct, -1, np.arange(len(paths.codes)))
     last_non_direct = np.maximum.reduceat(candidate, paths.starts)
     chosen = np.where(last_non_direct >= 0, last_non_direct, paths.offsets[1:] - 1)
-    return credit_steps(paths, _at(paths, chosen))
+    return credit_chosen(paths, chosen)
 
 
 def linear_touch(paths: Paths) -> pd.DataFrame:
     """Equal credit to every touch."""
-    return credit_steps(paths, 1.0 / np.repeat(paths.lengths, paths.lengths))
+    return credit_evenly(paths, 1.0 / paths.lengths)
 
 
 def time_decay(paths: Paths, *, half_life: float | None = None) -> pd.DataFrame:
@@ -108,12 +108,6 @@ def _milestone_positions(paths: Paths) -> tuple[np.ndarray, np.ndarray]:
         (opportunity >= 0) & (opportunity < paths.lengths), opportunity, opportunity_fallback
     )
     return lead, opportunity
-
-
-def _at(paths: Paths, steps: np.ndarray) -> np.ndarray:
-    weights = np.zeros(len(paths.codes))
-    weights[steps] = 1.0
-    return weights
 
 
 def _check_shares(*shares: float) -> None:

@@ -20,6 +20,33 @@ def credit_steps(paths: Paths, weights: np.ndarray) -> pd.DataFrame:
     return channel_frame(paths, conversions, value)
 
 
+def credit_chosen(paths: Paths, steps: np.ndarray) -> pd.DataFrame:
+    """Credit one step per path (`steps[i]` of path i) with all its path's conversions and value: the
+    same sums as `credit_steps` with weight 1 on those steps and 0 elsewhere, without per-step arrays."""
+    chosen = paths.codes[steps]
+    return channel_frame(
+        paths,
+        np.bincount(chosen, weights=paths.conversions, minlength=paths.n_channels),
+        np.bincount(chosen, weights=paths.value, minlength=paths.n_channels),
+    )
+
+
+def credit_evenly(paths: Paths, share: np.ndarray) -> pd.DataFrame:
+    """Credit every step of path i `share[i]` times its path's conversions and value: the same products
+    as `credit_steps` with weight share[i] on each step of path i, formed once per path."""
+    return channel_frame(
+        paths,
+        np.bincount(
+            paths.codes,
+            weights=np.repeat(share * paths.conversions, paths.lengths),
+            minlength=paths.n_channels,
+        ),
+        np.bincount(
+            paths.codes, weights=np.repeat(share * paths.value, paths.lengths), minlength=paths.n_channels
+        ),
+    )
+
+
 def channel_frame(
     paths: Paths, conversions: np.ndarray, value: np.ndarray, **extra: np.ndarray
 ) -> pd.DataFrame:
