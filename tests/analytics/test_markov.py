@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from plumbline.analytics.attribution import attribute, markov_chain, read_path_file
+from plumbline.analytics.attribution import attribute, markov, markov_chain, read_path_file
 from plumbline.analytics.attribution.markov import _neumann
 
 from .conftest import random_path_frame
@@ -111,3 +111,31 @@ def test_bad_order_is_rejected(cyclic):
     for order in (0, 5, 1.5):
         with pytest.raises(ValueError, match="order"):
             attribute(cyclic, "markov", order=order)
+
+
+def test_order_above_every_path_length_gives_one_state_per_path():
+    chain = markov_chain(_paths(("a", 1, 0.0, 0), ("b > a", 0, 0.0, 1)), order=4)
+    assert chain.state_labels() == ["a", "b>a"]
+    assert (chain.start.tolist(), chain.to_conversion.tolist(), chain.to_null.tolist()) == (
+        [1.0, 1.0],
+        [1.0, 0.0],
+        [0.0, 1.0],
+    )
+
+
+def test_paths_without_conversions_or_nulls_are_left_out_of_the_chain():
+    chain = markov_chain(_paths(("a > b", 1, 0.0, 0), ("b > c > a", 0, 0.0, 0), ("c", 0, 0.0, 2)), order=1)
+    assert chain.transitions.toarray().tolist() == [[0.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    assert chain.start.tolist() == [1.0, 0.0, 2.0]
+
+
+def test_sparse_and_dense_transition_counts_agree(monkeypatch):
+    paths = read_path_file(random_path_frame(300, 5, seed=9))
+    dense = markov_chain(paths, order=2).transitions
+    monkeypatch.setattr(markov, "DENSE_PAIRS", 0)
+    sparse = markov_chain(paths, order=2).transitions
+    assert (sparse != dense).nnz == 0
+    assert (sparse.indptr.tolist(), sparse.indices.tolist()) == (
+        dense.indptr.tolist(),
+        dense.indices.tolist(),
+    )

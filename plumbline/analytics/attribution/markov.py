@@ -20,16 +20,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 from plumbline.analytics.attribution.paths import Paths
 from plumbline.analytics.attribution.results import channel_frame, proportional
 
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+# scipy.sparse is imported where a chain is built or solved: it takes about 0.2 s to import, and the
+# rule-based models, which share this package's import, never need it.
+
 MAX_ORDER = 4
 DENSE_LIMIT = 1000  # up to this many states, one dense LU per channel is fastest
+DENSE_PAIRS = 1 << 22  # up to this many state pairs, transitions are counted in a dense array
 CONVERGENCE = 1e-15
 MAX_ITERATIONS = 100_000
 
@@ -102,6 +109,8 @@ class MarkovChain:
     def removal_outcomes(self) -> tuple[np.ndarray, np.ndarray]:
         """P(conversion) and E(converted value): entry 0 for the full chain, entry c + 1 with channel c
         removed."""
+        import scipy.sparse as sp
+
         if self.start.sum() == 0:
             return np.zeros(len(self.channels) + 1), np.zeros(len(self.channels) + 1)
         out = self.out_weight
@@ -134,11 +143,14 @@ def markov_chain(paths: Paths, *, order: int = 1) -> MarkovChain:
     if base**order >= 2**62:
         raise ValueError(f"too many channels ({paths.n_channels}) for a chain of order {order}")
     weight = paths.conversions + paths.nulls
-    keys, rows = _state_sequences(paths, order, base)
-    keep_row = weight[rows] > 0
-    keys, rows = keys[keep_row], rows[keep_row]
+    kept = weight > 0
+    codes, lengths = paths.codes, paths.lengths
+    if not kept.all():
+        codes, lengths = codes[np.repeat(kept, lengths)], lengths[kept]
+    keys, first = _state_sequences(codes, lengths, order, base)
     unique, states = _dense_ids(keys, base**order)
-    return _count(paths, order, unique, states, rows, weight)
+    outcomes = (weight[kept], paths.conversions[kept], paths.nulls[kept], paths.value[kept])
+    return _count(paths.channels, order, unique, states, first, *outcomes)
 
 
 def _dense_ids(keys: np.ndarray, key_space: int) -> tuple[np.ndarray, np.ndarray]:
@@ -154,46 +166,79 @@ def _dense_ids(keys: np.ndarray, key_space: int) -> tuple[np.ndarray, np.ndarray
     return unique, lookup[keys]
 
 
-def _state_sequences(paths: Paths, order: int, base: int) -> tuple[np.ndarray, np.ndarray]:
-    """Keys of the order-k windows of every path, consecutive repeats collapsed, and their rows."""
-    lengths = np.repeat(paths.lengths, paths.lengths)
-    pos = paths.position
-    starts_window = (pos <= lengths - order) | ((pos == 0) & (lengths < order))
-    index = np.nonzero(starts_window)[0]
-    remaining = (lengths - pos)[index]
-    keys = np.zeros(len(index), dtype=np.int64)
-    codes = paths.codes.astype(np.int64) + 1
-    for j in range(order):
-        digit = np.where(j < remaining, codes[np.minimum(index + j, len(codes) - 1)], 0)
-        keys = keys * base + digit
-    rows = paths.row_of_step[index]
-    repeated = np.zeros(len(keys), dtype=bool)
-    repeated[1:] = (keys[1:] == keys[:-1]) & (rows[1:] == rows[:-1])
-    return keys[~repeated], rows[~repeated]
+def _state_sequences(
+    codes: np.ndarray, lengths: np.ndarray, order: int, base: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keys of the order-k windows of every path (a path shorter than k is one window, padded with 0
+    digits), consecutive repeats collapsed, and a flag on the first state of each path."""
+    size = len(codes)
+    row_start = np.zeros(size + 1, dtype=bool)
+    row_start[np.cumsum(lengths) - lengths] = True
+    row_start = row_start[:size]
+    digits = codes.astype(np.int64) + 1
+    keys = digits
+    if order > 1:
+        # inside[i]: the window from step i still lies in its path after j more steps.
+        inside = np.ones(size, dtype=bool)
+        for j in range(1, order):
+            reach = max(size - j, 0)  # steps whose j-th successor exists at all
+            inside[reach:] = False
+            inside[:reach] &= ~row_start[j:]
+            digit = np.zeros(size, dtype=np.int64)
+            digit[:reach] = digits[j:]
+            keys = keys * base + np.where(inside, digit, 0)
+        window = inside | row_start
+        keys, row_start = keys[window], row_start[window]
+    kept = np.ones(len(keys), dtype=bool)
+    kept[1:] = (keys[1:] != keys[:-1]) | row_start[1:]
+    return keys[kept], row_start[kept]
 
 
 def _count(
-    paths: Paths, order: int, unique: np.ndarray, states: np.ndarray, rows: np.ndarray, weight: np.ndarray
+    channels: np.ndarray,
+    order: int,
+    unique: np.ndarray,
+    states: np.ndarray,
+    first: np.ndarray,
+    weight: np.ndarray,
+    conversions: np.ndarray,
+    nulls: np.ndarray,
+    value: np.ndarray,
 ) -> MarkovChain:
+    """The chain from the state sequences; `first` flags the first state of each path and the per-path
+    arrays (weight = conversions + nulls, ...) hold one entry per path, in order."""
     n = len(unique)
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = rows[1:] != rows[:-1]
-    last = np.ones(len(rows), dtype=bool)
-    last[:-1] = rows[:-1] != rows[1:]
-    inner = np.nonzero(~last)[0]
-    transitions = sp.csr_matrix((weight[rows[inner]], (states[inner], states[inner + 1])), shape=(n, n))
-    transitions.sum_duplicates()
-    end_rows = rows[last]
+    last = np.ones(len(states), dtype=bool)
+    last[:-1] = first[1:]
+    # The weight of the move from each state to the next: its path's weight, but none from the last
+    # state of a path (the next state starts another path).
+    moves = np.repeat(weight, np.diff(np.append(np.flatnonzero(first), len(states))))
+    moves[last] = 0.0
     return MarkovChain(
         order=order,
-        channels=paths.channels,
+        channels=channels,
         keys=unique,
-        transitions=transitions,
-        start=np.bincount(states[first], weights=weight[rows[first]], minlength=n),
-        to_conversion=np.bincount(states[last], weights=paths.conversions[end_rows], minlength=n),
-        to_null=np.bincount(states[last], weights=paths.nulls[end_rows], minlength=n),
-        conversion_value=np.bincount(states[last], weights=paths.value[end_rows], minlength=n),
+        transitions=_transition_counts(states, moves, n),
+        start=np.bincount(states[first], weights=weight, minlength=n),
+        to_conversion=np.bincount(states[last], weights=conversions, minlength=n),
+        to_null=np.bincount(states[last], weights=nulls, minlength=n),
+        conversion_value=np.bincount(states[last], weights=value, minlength=n),
     )
+
+
+def _transition_counts(states: np.ndarray, moves: np.ndarray, n: int) -> sp.csr_matrix:
+    """Summed weights of the moves states[i] -> states[i + 1] (weight moves[i], positive or 0 for no
+    move) as an n x n sparse matrix: one dense bincount when n x n is small (orders 1 and 2, as a rule),
+    scipy's COO otherwise. Adding the zero-weight moves changes no sum."""
+    import scipy.sparse as sp
+
+    if n * n <= DENSE_PAIRS:
+        counts = np.bincount(states[:-1] * n + states[1:], weights=moves[:-1], minlength=n * n)
+        return sp.csr_matrix(counts.reshape(n, n))
+    inner = np.flatnonzero(moves[:-1])
+    transitions = sp.csr_matrix((moves[inner], (states[inner], states[inner + 1])), shape=(n, n))
+    transitions.sum_duplicates()
+    return transitions
 
 
 def _removal_effect(base: float, removed: np.ndarray) -> np.ndarray:
