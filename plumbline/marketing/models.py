@@ -81,9 +81,13 @@ class Campaign(TimeStamped):
 class Touchpoint(models.Model):
     """One marketing or sales interaction with a contact that matters for attribution and scoring."""
 
-    contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="touchpoints")
+    # No single-column indexes on the two foreign keys: (contact, occurred_at) and (campaign, occurred_at) below
+    # serve every lookup by contact or campaign (their leading column), and each index costs every insert.
+    contact = models.ForeignKey(
+        "crm.Contact", on_delete=models.CASCADE, related_name="touchpoints", db_index=False
+    )
     campaign = models.ForeignKey(
-        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="touchpoints"
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="touchpoints", db_index=False
     )
     channel = models.CharField(max_length=20, choices=Channel.choices)
     kind = models.CharField(max_length=30, choices=TouchpointKind.choices)
