@@ -23,20 +23,21 @@ def split_steps(column: pa.ChunkedArray | pa.Array, sep: str) -> tuple[np.ndarra
     if not sep:
         raise ValueError("the path separator must not be empty")
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
-    names: dict[str, int] = {}
-    counts, codes = [], []
-    for chunk in chunks:
-        chunk_counts, chunk_codes = _split_chunk(_plain_strings(chunk), sep, names)
-        counts.append(chunk_counts)
-        codes.append(chunk_codes)
-    channels, rank = _sorted(names)
-    all_codes = np.concatenate(codes) if codes else np.zeros(0, dtype=np.int32)
-    all_counts = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
-    return all_counts, rank[all_codes], channels
+    parts = [_split_chunk(_plain_strings(chunk), sep) for chunk in chunks]
+    first_seen = list(dict.fromkeys(name for _, _, names in parts for name in names))
+    channels, rank = _sorted(first_seen)
+    code_of = dict(zip(first_seen, rank.tolist(), strict=True))
+    counts = [part_counts for part_counts, _, _ in parts]
+    codes = [np.array([code_of[name] for name in names], dtype=np.int32)[local] for _, local, names in parts]
+    return (
+        np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64),
+        np.concatenate(codes) if codes else np.zeros(0, dtype=np.int32),
+        channels,
+    )
 
 
-def _split_chunk(chunk: pa.Array, sep: str, names: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Steps per row and the steps' codes (into `names`, which grows) for one chunk."""
+def _split_chunk(chunk: pa.Array, sep: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Steps per row, the steps' codes and the channel names they index, for one chunk."""
     if len(sep.encode()) == 1:
         pieces, first_piece = _pieces_at_byte(chunk, sep.encode()[0])
         with_separator = True
@@ -46,13 +47,14 @@ def _split_chunk(chunk: pa.Array, sep: str, names: dict[str, int]) -> tuple[np.n
         first_piece = np.concatenate([[0], np.cumsum(pc.list_value_length(lists).fill_null(0))])
         with_separator = False
     encoded = pieces.dictionary_encode()
-    codes = _codes_of(encoded.dictionary, sep if with_separator else "", names)[np.asarray(encoded.indices)]
+    lookup, names = _codes_of(encoded.dictionary, sep if with_separator else "")
+    codes = lookup[np.asarray(encoded.indices)]
     counts = np.diff(first_piece)
     empty = np.flatnonzero(codes < 0)
     if len(empty):
         counts -= np.bincount(np.searchsorted(first_piece, empty, side="right") - 1, minlength=len(counts))
         codes = np.delete(codes, empty)
-    return counts, codes
+    return counts, codes, names
 
 
 def _pieces_at_byte(chunk: pa.Array, sep: int) -> tuple[pa.Array, np.ndarray]:
@@ -77,13 +79,16 @@ def _pieces_at_byte(chunk: pa.Array, sep: int) -> tuple[pa.Array, np.ndarray]:
     return pieces, np.searchsorted(bounds, offsets)
 
 
-def _codes_of(dictionary: pa.Array, suffix: str, names: dict[str, int]) -> np.ndarray:
-    """For each distinct piece, the code of its channel (-1 for an empty step)."""
+def _codes_of(dictionary: pa.Array, suffix: str) -> tuple[np.ndarray, list[str]]:
+    """For each distinct piece, the code of its step (-1 for an empty step), and the steps' names in
+    the order first seen."""
     raw = dictionary.to_pylist()
     if suffix:
         raw = [piece[: -len(suffix)] if piece.endswith(suffix) else piece for piece in raw]
     trimmed = pc.utf8_trim_whitespace(pa.array(raw, pa.large_string())).to_pylist()
-    return np.array([names.setdefault(name, len(names)) if name else -1 for name in trimmed], dtype=np.int32)
+    names: dict[str, int] = {}
+    codes = [names.setdefault(name, len(names)) if name else -1 for name in trimmed]
+    return np.array(codes, dtype=np.int32), list(names)
 
 
 def _plain_strings(chunk: pa.Array) -> pa.Array:
@@ -93,9 +98,9 @@ def _plain_strings(chunk: pa.Array) -> pa.Array:
     return pc.fill_null(chunk, "") if chunk.null_count else chunk
 
 
-def _sorted(names: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+def _sorted(names: list[str]) -> tuple[np.ndarray, np.ndarray]:
     """Channel names sorted (as numpy sorts strings) and, for each first-seen code, its sorted rank."""
-    dictionary = np.asarray(list(names), dtype=object)
+    dictionary = np.asarray(names, dtype=object)
     order = np.argsort(dictionary.astype(str), kind="stable")
     rank = np.empty(len(order), dtype=np.int32)
     rank[order] = np.arange(len(order), dtype=np.int32)
