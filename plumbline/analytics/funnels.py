@@ -161,7 +161,13 @@ def first_touches(touches: ibis.Table, column: str) -> ibis.Table:
     """
     earliest = touches.group_by("contact_id").aggregate(t_at=touches.t_at.min())
     tied = touches.join(earliest, ["contact_id", "t_at"])
-    return tied.group_by("contact_id").aggregate(grp=tied[column].argmin(tied.touch_id))
+    return tied.group_by("contact_id").aggregate(grp=_min_by(tied[column].fill_null("(none)"), tied.touch_id))
+
+
+@ibis.udf.agg.builtin(name="min_by")
+def _min_by(arg: str, key: int) -> str:  # type: ignore[empty-body]
+    """`arg` at the row with the smallest `key`: ARG_MIN on DuckDB, MIN_BY on Spark. Ibis's own `argmin`
+    becomes `FIRST(arg ORDER BY key)` on DuckDB, which compares sort-key blobs and is several times slower."""
 
 
 def _run_funnel(entries: pa.Table, subjects: pa.Table, labels: list[str], params: FunnelParams) -> list[dict]:
