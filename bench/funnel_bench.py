@@ -1,13 +1,15 @@
 """Funnel over synthetic lifecycle and touchpoint events on DuckDB (issue 4: goal <= 5 s for 50M events).
 
     .venv/bin/python bench/funnel_bench.py --events 50000000 [--engine duckdb] [--dir /tmp/funnel_bench]
+        [--groups all cohort source channel campaign]
 
 Synthetic data is drawn with numpy straight into Parquet: contacts walk the lifecycle funnel (each stage
 reached with a fixed probability, gaps exponential), touchpoints fall on random contacts at random
 instants with one of 13 channels and 60 campaigns; together they make `--events` rows (about a quarter
 lifecycle moves). The timed part is exactly what the app runs (`plumbline.analytics.funnels`): the funnel
-query per group ("all", cohort month, and first-touch channel, which ranks every touchpoint), reading the
-Parquet files and returning Arrow. Generation is not timed.
+query per group (all, cohort month, the contact's source, and the channel and campaign of the contact's
+first touchpoint, which aggregate every touchpoint), reading the Parquet files and returning Arrow.
+Generation is not timed.
 """
 
 from __future__ import annotations
@@ -28,16 +30,17 @@ import django  # noqa: E402
 django.setup()
 
 from plumbline.analytics import engines  # noqa: E402
-from plumbline.analytics.funnels import funnel_query, group_query  # noqa: E402
+from plumbline.analytics.funnels import GROUPS, funnel_query, group_query  # noqa: E402
 
 STAGES = 8
 CONTINUE = 0.62  # probability of reaching the next stage
 CHANNELS = np.array(["email", "paid_search", "paid_social", "organic_social", "seo", "video", "print", "event",
                      "webinar", "outbound", "referral", "partner", "direct"])
+SOURCES = ["web", "import", "event", "referral", "api", ""]
 START = 1_700_000_000
 
 
-def generate(events: int, folder: Path, seed: int = 7) -> tuple[Path, Path, Path, int, int]:
+def generate(events: int, folder: Path, seed: int = 7) -> tuple[Path, Path, Path, Path, int, int]:
     rng = np.random.default_rng(seed)
     per_contact = 1 / (1 - CONTINUE)  # expected lifecycle moves per contact
     contacts = int(events * 0.25 / per_contact)
@@ -64,20 +67,25 @@ def generate(events: int, folder: Path, seed: int = 7) -> tuple[Path, Path, Path
         "content": pa.DictionaryArray.from_arrays(np.zeros(n_touch, dtype=np.int32), pa.array(["(none)"])),
     })
     subjects = pa.table({"subject": np.arange(contacts, dtype=np.int64), "contact_id": np.arange(contacts, dtype=np.int64)})
+    people = pa.table({
+        "contact_id": np.arange(contacts, dtype=np.int64),
+        "source": pa.DictionaryArray.from_arrays(rng.integers(0, len(SOURCES), contacts).astype(np.int32),
+                                                 pa.array(SOURCES)),
+    })
     folder.mkdir(parents=True, exist_ok=True)
-    paths = folder / "lifecycle.parquet", folder / "touches.parquet", folder / "subjects.parquet"
-    for table, path in zip((lifecycle, touches, subjects), paths, strict=True):
+    paths = (folder / "lifecycle.parquet", folder / "touches.parquet", folder / "subjects.parquet",
+             folder / "contacts.parquet")
+    for table, path in zip((lifecycle, touches, subjects, people), paths, strict=True):
         pq.write_table(table, path)
     return *paths, len(subject), n_touch
 
 
-def run(paths: tuple[Path, Path, Path], group_by: str, engine: str) -> tuple[float, int]:
-    lifecycle, touches, subjects = paths
-    empty_contacts = pa.table({"contact_id": pa.array([], pa.int64()), "source": pa.array([], pa.string())})
+def run(paths: tuple[Path, Path, Path, Path], group_by: str, engine: str) -> tuple[float, int]:
+    lifecycle, touches, subjects, contacts = paths
     started = time.perf_counter()
     entries = engines.table(lifecycle, engine=engine)
     groups = None if group_by == "cohort" else group_query(  # as funnels._run_funnel does
-        engines.table(subjects, engine=engine), engines.table(empty_contacts, engine=engine),
+        engines.table(subjects, engine=engine), engines.table(contacts, engine=engine),
         engines.table(touches, engine=engine), entries, group_by)
     result = engines.to_arrow(funnel_query(entries, groups, STAGES, since=None, until=None), engine=engine)
     return time.perf_counter() - started, result.num_rows
@@ -88,12 +96,13 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=50_000_000)
     parser.add_argument("--engine", default="duckdb", choices=engines.ENGINES)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/funnel_bench"))
+    parser.add_argument("--groups", nargs="+", default=list(GROUPS), choices=GROUPS)
     args = parser.parse_args()
     started = time.perf_counter()
     *paths, n_life, n_touch = generate(args.events, args.dir)
     print(f"generated {n_life:,} lifecycle moves + {n_touch:,} touchpoints in {time.perf_counter() - started:.1f}s")
     engines.backend(args.engine)  # start the engine outside the timing
-    for group_by in ("all", "cohort", "channel"):
+    for group_by in args.groups:
         seconds, rows = run(tuple(paths), group_by, args.engine)
         print(f"funnel by {group_by:8s} {seconds:6.2f}s  ({rows} result rows)  engine={args.engine}")
 
