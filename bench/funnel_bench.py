@@ -80,15 +80,17 @@ def generate(events: int, folder: Path, seed: int = 7) -> tuple[Path, Path, Path
     return *paths, len(subject), n_touch
 
 
-def run(paths: tuple[Path, Path, Path, Path], group_by: str, engine: str) -> tuple[float, int]:
+def run(paths: tuple[Path, Path, Path, Path], group_by: str, engine: str) -> tuple[float, float, int]:
+    """Wall seconds, this process's CPU seconds (DuckDB's threads; on a shared machine the steadier figure)
+    and result rows."""
     lifecycle, touches, subjects, contacts = paths
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     entries = engines.table(lifecycle, engine=engine)
     groups = None if group_by == "cohort" else group_query(  # as funnels._run_funnel does
         engines.table(subjects, engine=engine), engines.table(contacts, engine=engine),
         engines.table(touches, engine=engine), entries, group_by)
     result = engines.to_arrow(funnel_query(entries, groups, STAGES, since=None, until=None), engine=engine)
-    return time.perf_counter() - started, result.num_rows
+    return time.perf_counter() - started, time.process_time() - cpu, result.num_rows
 
 
 def main() -> None:
@@ -103,8 +105,10 @@ def main() -> None:
     print(f"generated {n_life:,} lifecycle moves + {n_touch:,} touchpoints in {time.perf_counter() - started:.1f}s")
     engines.backend(args.engine)  # start the engine outside the timing
     for group_by in args.groups:
-        seconds, rows = run(tuple(paths), group_by, args.engine)
-        print(f"funnel by {group_by:8s} {seconds:6.2f}s  ({rows} result rows)  engine={args.engine}")
+        load = os.getloadavg()[0]
+        seconds, cpu, rows = run(tuple(paths), group_by, args.engine)
+        print(f"funnel by {group_by:8s} {seconds:6.2f}s  cpu {cpu:6.2f}s  ({rows} result rows)  engine={args.engine}  "
+              f"load before {load:.2f}")
 
 
 if __name__ == "__main__":
