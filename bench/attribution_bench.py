@@ -2,17 +2,19 @@
 
 Same synthetic journeys for every tool (30 channels, 1 to 12 touches, one row per journey), each
 measurement in its own subprocess, timed from reading the CSV file to the per-channel result; peak memory
-is that subprocess's maximum resident set (resource.getrusage). Run by hand:
+is that subprocess's maximum resident set (VmHWM from /proc/self/status). Run by hand:
 
     .venv/bin/python bench/attribution_bench.py --sizes 100000 1000000 --timeout 900
 
-MAM 2.x has no Markov order above 1, so that cell is n/a.
+MAM 2.x has no Markov order above 1, so that cell is n/a; without the `bench` extra installed
+(marketing-attribution-models) its cells read "error: No module named 'mam'".
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -125,8 +127,21 @@ def measure(tool: str, task: str, path_file: Path, mam_file: Path) -> None:
         print(json.dumps({"status": "n/a"}))
         return
     seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"status": "ok", "seconds": seconds, "peak_mb": peak_mb}))
+    print(json.dumps({"status": "ok", "seconds": seconds, "peak_mb": peak_rss_mb()}))
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. On Linux ru_maxrss survives exec and starts at the parent's
+    resident size (here the generated journeys, ~0.9 GB at 1e6), so it would floor every cell at the
+    parent's size; VmHWM belongs to the process's own address space."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def cell(tool: str, task: str, path_file: Path, mam_file: Path, timeout: float) -> dict:
@@ -171,6 +186,8 @@ def main() -> None:
                     f"| {ratio(ours, ca)} | {ratio(ours, mam_result)} |",
                     flush=True,
                 )
+    # The machine may be shared: the load average tells how much the timings can be trusted.
+    print("\nload average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":
