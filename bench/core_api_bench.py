@@ -106,7 +106,9 @@ def main() -> None:
         kinds = {
             "API read one contact": lambda i: ("GET", f"/api/v1/contacts/{rng.randint(1, max_id)}", api),
             "API list contacts (sorted, page 1)": lambda i: ("GET", "/api/v1/contacts?limit=50&sort=-updated_at", api),
+            # no sort: a search's default order is newest id first (see the API description of /contacts)
             "API search contacts (3-letter prefix)": lambda i: ("GET", f"/api/v1/contacts?q={prefixes[i % len(prefixes)]}&limit=50", api),
+            "API search, sort=-updated_at": lambda i: ("GET", f"/api/v1/contacts?q={prefixes[i % len(prefixes)]}&limit=50&sort=-updated_at", api),
             "API filter by lifecycle stage": lambda i: ("GET", "/api/v1/contacts?lifecycle_stage=mql&limit=50", api),
             "Contacts page (HTML)": lambda i: ("GET", "/contacts/", page),
             "Contacts page search (HTML)": lambda i: ("GET", f"/contacts/?q={prefixes[i % len(prefixes)]}", page),
@@ -134,7 +136,8 @@ def main() -> None:
         server.terminate()
         server.wait()
     print(f"database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}, contacts: {n_contacts:,}, "
-          f"requests per kind: {REQUESTS}")
+          f"requests per kind: {REQUESTS}, load average at the end: {os.getloadavg()[0]:.1f} "
+          f"(the machine is shared; compare rows of one run, not runs)")
     print(f"{'request':42} {'p50 ms':>8} {'p95 ms':>8}")
     for name, samples in results.items():
         print(f"{name:42} {statistics.median(samples):8.1f} {pct(samples, 95):8.1f}")

@@ -56,7 +56,7 @@ def main() -> None:
     args = parser.parse_args()
     if demo_users_exist() or Contact.objects.exists():
         raise SystemExit("Use an empty, migrated database: this benchmark loads the demo company into it.")
-    print(f"database: {connection.vendor}")
+    print(f"database: {connection.vendor}, load average: {os.getloadavg()[0]:.1f}")
     started = time.perf_counter()
     totals = load_demo(contacts=args.contacts, seed=1)
     seconds = time.perf_counter() - started
@@ -67,7 +67,8 @@ def main() -> None:
         took, report = timed_import(data, **kw)
         assert not report.errors and not report.file_error, report.errors[:3]
         print(f"csv import contacts, {label}: {args.csv_rows:,} rows in {took:.1f}s = {args.csv_rows / took:,.0f} rows/s "
-              f"(created {report.created:,}, updated {report.updated:,}, unchanged {report.unchanged:,})")
+              f"(created {report.created:,}, updated {report.updated:,}, unchanged {report.unchanged:,}; "
+              f"load average {os.getloadavg()[0]:.1f})")
 
 
 if __name__ == "__main__":
