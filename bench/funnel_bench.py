@@ -86,7 +86,7 @@ def run(paths: tuple[Path, Path, Path, Path], group_by: str, engine: str) -> tup
     lifecycle, touches, subjects, contacts = paths
     started, cpu = time.perf_counter(), time.process_time()
     entries = engines.table(lifecycle, engine=engine)
-    groups = None if group_by == "cohort" else group_query(  # as funnels._run_funnel does
+    groups = group_by if group_by in ("all", "cohort") else group_query(  # as funnels._run_funnel does
         engines.table(subjects, engine=engine), engines.table(contacts, engine=engine),
         engines.table(touches, engine=engine), entries, group_by)
     result = engines.to_arrow(funnel_query(entries, groups, STAGES, since=None, until=None), engine=engine)

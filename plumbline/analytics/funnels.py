@@ -27,6 +27,7 @@ from typing import Any
 
 import ibis
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from plumbline.analytics import crm_source, engines, queries
 from plumbline.analytics.params import AttributionParams, Errors, InvalidParameters, choice, date_range
@@ -75,12 +76,13 @@ def funnel_params(raw: Mapping[str, Any]) -> FunnelParams:
 
 
 def funnel_query(
-    entries: ibis.Table, groups: ibis.Table | None, stages: int, *, since: int | None, until: int | None
+    entries: ibis.Table, groups: ibis.Table | str, stages: int, *, since: int | None, until: int | None
 ) -> ibis.Table:
     """Ibis: per (grp, step): entered (reached), converted (reached the next), median and p75 days.
 
-    `entries`: subject, step (0 .. stages - 1), at. `groups`: subject, grp (subjects missing there fall in
-    "(none)"), or None for cohort months (the month of each subject's first entry, from the same pass).
+    `entries`: subject, step (0 .. stages - 1), at. `groups`: a table of subject, grp (subjects missing there
+    fall in "(none)"), or "all" (one group) or "cohort" (the month of each subject's first entry), which come
+    from the same pass over `entries` without a join.
 
     One GROUP BY subject pivots each subject's first entry into every stage to a column (at_0, at_1, ...):
     "reached stage k" is then `top >= k` and the time from k to k+1 a difference of two columns, so there
@@ -94,8 +96,9 @@ def funnel_query(
         subjects = subjects.filter(subjects.start >= since)
     if until is not None:
         subjects = subjects.filter(subjects.start < until)
-    if groups is None:
-        subjects = subjects.mutate(grp=subjects.start.as_timestamp("s").strftime("%Y-%m"))
+    if isinstance(groups, str):
+        grp = subjects.start.as_timestamp("s").strftime("%Y-%m") if groups == "cohort" else ibis.literal("All")
+        subjects = subjects.mutate(grp=grp)
     else:
         subjects = subjects.left_join(groups, "subject")
         subjects = subjects.mutate(grp=subjects.grp.fill_null("(none)"))
@@ -176,8 +179,11 @@ def _run_funnel(entries: pa.Table, subjects: pa.Table, labels: list[str], params
     touches = (crm_source.touch_table(queries.touchpoints()) if params.group_by in ("channel", "campaign")
                else _empty_touches())
     t_entries = engines.table(entries, engine=engine)
-    # Cohorts come from the funnel's own pass over the entries (groups=None), not from a second one.
-    groups = None if params.group_by == "cohort" else group_query(
+    # "all" and cohorts come from the funnel's own pass over the entries, without a second one or a join;
+    # "all" only when every subject has a grouping contact (a deal without one falls in "(none)").
+    own_pass = params.group_by == "cohort" or (
+        params.group_by == "all" and pc.all(pc.is_in(entries["subject"], subjects["subject"])).as_py() is not False)
+    groups = params.group_by if own_pass else group_query(
         engines.table(subjects, engine=engine), engines.table(contacts, engine=engine),
         engines.table(touches, engine=engine), t_entries, params.group_by)
     expr = funnel_query(t_entries, groups, len(labels), since=queries.seconds(params.since),

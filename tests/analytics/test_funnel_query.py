@@ -37,7 +37,7 @@ CONTACTS = pa.table({"contact_id": pa.array([], pa.int64()), "source": pa.array(
 
 def _funnel(engine: str, group_by: str, since: int | None = None, until: int | None = None) -> list[tuple]:
     entries = engines.table(ENTRIES, engine=engine)
-    groups = None if group_by == "cohort" else group_query(
+    groups = group_by if group_by in ("all", "cohort") else group_query(
         engines.table(SUBJECTS, engine=engine), engines.table(CONTACTS, engine=engine),
         engines.table(TOUCHES, engine=engine), entries, group_by)
     rows = engines.to_arrow(funnel_query(entries, groups, 3, since=since, until=until), engine=engine).to_pylist()

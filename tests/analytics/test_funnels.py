@@ -89,3 +89,13 @@ def test_funnel_is_identical_on_duckdb_and_spark(world, spark):
         duck = lifecycle_funnel(funnel_params({"group_by": group_by}))
         on_spark = lifecycle_funnel(funnel_params({"group_by": group_by, "engine": "spark"}))
         assert on_spark == duck
+
+
+def test_deal_funnel_puts_a_deal_without_contacts_in_none_even_ungrouped(world, pipeline):
+    do_create_deal(name="Walk-in", pipeline=pipeline, amount=Decimal("100"), occurred_at=day(10))
+
+    _, rows = deal_funnel(funnel_params({}))
+
+    assert [(r["group"], r["from_stage"], r["entered"]) for r in rows if r["group"] == "(none)"] == [
+        ("(none)", "Discovery", 1)]
+    assert next(r["entered"] for r in rows if r["group"] == "All" and r["from_stage"] == "Discovery") == 1
