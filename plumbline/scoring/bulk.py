@@ -69,7 +69,8 @@ class _Sql:
 
     def age_days(self, column: str) -> str:
         if self.pg:
-            return f"(EXTRACT(EPOCH FROM ({self.now} - {column})) / 86400.0)"
+            # date_part gives double precision; EXTRACT gives NUMERIC, whose POWER is ten times slower per row.
+            return f"(date_part('epoch', {self.now} - {column}) / 86400.0)"
         return f"(julianday({self.now}) - julianday({column}))"
 
     def bucket(self, column: str, seconds: str) -> str:
@@ -136,39 +137,74 @@ def _case(column: str, table: dict[str, int]) -> str:
     return f"CASE {column} " + " ".join(f"WHEN {lit(k)} THEN {int(v)}" for k, v in table.items()) + " ELSE 0 END"
 
 
-def _events_sql(rules: Engagement, sql: _Sql) -> str:
-    """One row per scored touchpoint or activity after the contact's floor: contact, kind, capped points, age."""
+def _touch_sql(rules: Engagement, *, floors: bool) -> str:
+    """Touchpoints after their contact's engagement floor, with their base points. `floors` is whether any contact
+    has a floor (a recycled lead); without one the join is skipped."""
     base = " + ".join([_case("t.kind", rules.points), _case("t.utm_campaign", rules.campaign_points),
                        _case("t.content", rules.content_points)])
-    floor = "(s.engagement_floor_at IS NULL OR {col} >= s.engagement_floor_at)"
-    touch = (f"SELECT t.id, t.contact_id, t.kind, t.occurred_at, {base} AS base FROM marketing_touchpoint t "
-             f"LEFT JOIN scoring_contactscore s ON s.contact_id = t.contact_id WHERE {floor.format(col='t.occurred_at')}")
+    touch = f"SELECT t.id, t.contact_id, t.kind, t.occurred_at, {base} AS base FROM marketing_touchpoint t "
+    if floors:
+        touch += FLOOR_JOIN.format(alias="t") + "WHERE " + FLOOR.format(col="t.occurred_at")
+    return touch
+
+
+FLOOR = "(s.engagement_floor_at IS NULL OR {col} >= s.engagement_floor_at)"
+FLOOR_JOIN = ("LEFT JOIN (SELECT contact_id, engagement_floor_at FROM scoring_contactscore "
+              "WHERE engagement_floor_at IS NOT NULL) s ON s.contact_id = {alias}.contact_id ")
+
+
+def _decayed(rules: Engagement, sql: _Sql, pts: str, at: str) -> str:
+    return f"{pts} * POWER(0.5, {sql.greatest(sql.age_days(at), '0')} / {float(rules.half_life_days)!r})"
+
+
+def _engagement_sql(rules: Engagement, sql: _Sql, kinds: list[str], *, floors: bool) -> str:
+    """One pass over all touchpoints and activities, grouped by contact: the decayed points of every event with
+    capped kinds not yet clamped (`total`), the positive points of each capped kind (`pos_<i>`), and a 0/1 column
+    per hand-raiser kind the MQL rule uses. A contact whose capped points never exceed the cap in all needs no
+    clamping; the others are corrected by `_clamp_sql`."""
     capped = list(rules.caps)
-    skip_capped = f"AND ev.kind NOT IN ({lits(capped)})" if capped else ""
-    parts = [f"SELECT ev.contact_id, ev.kind, ev.base AS pts, {sql.age_days('ev.occurred_at')} AS age "
-             f"FROM ({touch}) ev WHERE ev.base <> 0 {skip_capped}"]
-    if capped:
-        cap = "CASE ev.kind " + " ".join(f"WHEN {lit(k)} THEN {int(c.max_points)}" for k, c in rules.caps.items()) + " END"
-        period = "CASE ev.kind " + " ".join(
-            f"WHEN {lit(k)} THEN {int(c.period_days) * 86400}" for k, c in rules.caps.items()) + " END"
-        # Points already used in this kind's period before this event; the engine clamps the same way.
-        used = (f"COALESCE(SUM(CASE WHEN ev.base > 0 THEN ev.base ELSE 0 END) OVER (PARTITION BY ev.contact_id, "
-                f"ev.kind, {sql.bucket('ev.occurred_at', period)} ORDER BY ev.occurred_at, ev.id "
-                f"ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)")
-        windowed = (f"SELECT ev.contact_id, ev.kind, ev.occurred_at, ev.base, {cap} AS cap, {used} AS used "
-                    f"FROM ({touch}) ev WHERE ev.kind IN ({lits(capped)})")
-        pts = f"CASE WHEN w.base <= 0 THEN w.base ELSE {sql.greatest('0', sql.least('w.base', 'w.cap - w.used'))} END"
-        parts.append(f"SELECT w.contact_id, w.kind, {pts} AS pts, {sql.age_days('w.occurred_at')} AS age "
-                     f"FROM ({windowed}) w")
+    pos = "".join(f", CASE WHEN ev.kind = {lit(k)} AND ev.base > 0 THEN ev.base ELSE 0 END AS pos_{i}"
+                  for i, k in enumerate(capped))
+    keep = f"ev.base <> 0 OR ev.kind IN ({lits(capped)})" if capped else "ev.base <> 0"
+    parts = [f"SELECT ev.contact_id, ev.kind, {_decayed(rules, sql, 'ev.base', 'ev.occurred_at')} AS val{pos} "
+             f"FROM ({_touch_sql(rules, floors=floors)}) ev WHERE {keep}"]
     activity_kinds = [k for k in ("call", "meeting", "email") if rules.activity_points.get(k)]
     if activity_kinds:
-        parts.append(
-            f"SELECT a.contact_id, a.kind, {_case('a.kind', rules.activity_points)} AS pts, "
-            f"{sql.age_days('a.occurred_at')} AS age FROM crm_activity a "
-            f"LEFT JOIN scoring_contactscore s ON s.contact_id = a.contact_id "
-            f"WHERE a.contact_id IS NOT NULL AND a.kind IN ({lits(activity_kinds)}) AND {floor.format(col='a.occurred_at')}"
-        )
-    return " UNION ALL ".join(parts)
+        zeros = "".join(f", 0 AS pos_{i}" for i in range(len(capped)))
+        act = (f"SELECT a.contact_id, a.kind, "
+               f"{_decayed(rules, sql, _case('a.kind', rules.activity_points), 'a.occurred_at')} AS val{zeros} "
+               f"FROM crm_activity a ")
+        where = f"WHERE a.contact_id IS NOT NULL AND a.kind IN ({lits(activity_kinds)})"
+        if floors:
+            act += FLOOR_JOIN.format(alias="a")
+            where += " AND " + FLOOR.format(col="a.occurred_at")
+        parts.append(act + where)
+    sums = "".join(f", SUM(e.pos_{i}) AS pos_{i}" for i in range(len(capped)))
+    flags = "".join(f", MAX(CASE WHEN e.kind = {lit(k)} THEN 1 ELSE 0 END) AS k_{k}" for k in kinds)
+    return (f"SELECT e.contact_id, SUM(e.val) AS total{sums}{flags} FROM ({' UNION ALL '.join(parts)}) e "
+            "GROUP BY e.contact_id")
+
+
+def _clamp_sql(rules: Engagement, sql: _Sql, *, floors: bool) -> str:
+    """Per contact, what clamping capped kinds per period changes in `total`: only (contact, kind) pairs whose
+    positive points exceed the cap at all are ordered in time, with a running sum per period that clamps each
+    event exactly as the engine does."""
+    candidates = " UNION ALL ".join(
+        f"SELECT g.contact_id, {lit(k)} AS kind FROM bulk_eng g WHERE g.pos_{i} > {int(c.max_points)}"
+        for i, (k, c) in enumerate(rules.caps.items()))
+    cap = "CASE ev.kind " + " ".join(f"WHEN {lit(k)} THEN {int(c.max_points)}" for k, c in rules.caps.items()) + " END"
+    period = "CASE ev.kind " + " ".join(
+        f"WHEN {lit(k)} THEN {int(c.period_days) * 86400}" for k, c in rules.caps.items()) + " END"
+    # Points already used in this kind's period before this event.
+    used = (f"COALESCE(SUM(CASE WHEN ev.base > 0 THEN ev.base ELSE 0 END) OVER (PARTITION BY ev.contact_id, "
+            f"ev.kind, {sql.bucket('ev.occurred_at', period)} ORDER BY ev.occurred_at, ev.id "
+            f"ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)")
+    windowed = (f"SELECT ev.contact_id, ev.occurred_at, ev.base, {cap} AS cap, {used} AS used "
+                f"FROM ({_touch_sql(rules, floors=floors)}) ev JOIN ({candidates}) cand "
+                f"ON cand.contact_id = ev.contact_id AND cand.kind = ev.kind")
+    pts = f"CASE WHEN w.base <= 0 THEN w.base ELSE {sql.greatest('0', sql.least('w.base', 'w.cap - w.used'))} END"
+    return (f"SELECT w.contact_id, SUM({_decayed(rules, sql, pts, 'w.occurred_at')} "
+            f"- {_decayed(rules, sql, 'w.base', 'w.occurred_at')}) AS delta FROM ({windowed}) w GROUP BY w.contact_id")
 
 
 def _rule_kinds(cond: Condition) -> set[str]:
@@ -201,21 +237,19 @@ def _run(statement: str) -> int:
         return cur.rowcount
 
 
-def _scores_sql(plumb: PlumbLine, sql: _Sql) -> str:
-    """SELECT contact_id, fit_score, engagement_score and a 0/1 column per hand-raiser kind the MQL rule uses."""
-    kinds = sorted(_rule_kinds(plumb.mql.when))  # validated touchpoint kinds: safe as column names
-    flags = "".join(f", MAX(CASE WHEN e.kind = {lit(k)} THEN 1 ELSE 0 END) AS k_{k}" for k in kinds)
+def _scores_sql(plumb: PlumbLine, sql: _Sql, kinds: list[str], *, clamped: bool) -> str:
+    """SELECT contact_id, fit_score, engagement_score and the hand-raiser flags, from `bulk_eng` (and `bulk_clamp`)."""
     domains = sorted({d.lower() for d in plumb.engagement.competitor_domains})
     competitor = (f"CASE WHEN {sql.email_domain()} IN ({lits(domains)}) THEN {int(plumb.engagement.competitor_points)} "
                   f"ELSE 0 END") if domains else "0"
-    decay = f"e.pts * POWER(0.5, {sql.greatest('e.age', '0')} / {float(plumb.engagement.half_life_days)!r})"
+    delta = " + COALESCE(f.delta, 0)" if clamped else ""
     return (
         f"SELECT c.id AS contact_id, ({_fit_sql(plumb, sql)}) AS fit_score, "
-        f"ROUND(CAST(COALESCE(eng.total, 0) + {competitor} AS NUMERIC), 2) AS engagement_score"
-        + "".join(f", COALESCE(eng.k_{k}, 0) AS k_{k}" for k in kinds)
-        + f" FROM crm_contact c LEFT JOIN crm_company co ON co.id = c.company_id "
-        f"LEFT JOIN (SELECT e.contact_id, SUM({decay}) AS total{flags} FROM ({_events_sql(plumb.engagement, sql)}) e "
-        f"GROUP BY e.contact_id) eng ON eng.contact_id = c.id"
+        f"ROUND(CAST(COALESCE(g.total, 0){delta} + {competitor} AS NUMERIC), 2) AS engagement_score"
+        + "".join(f", COALESCE(g.k_{k}, 0) AS k_{k}" for k in kinds)
+        + " FROM crm_contact c LEFT JOIN crm_company co ON co.id = c.company_id "
+        "LEFT JOIN bulk_eng g ON g.contact_id = c.id"
+        + (" LEFT JOIN bulk_clamp f ON f.contact_id = c.id" if clamped else "")
     )
 
 
@@ -227,8 +261,21 @@ def bulk_rescore(*, now: dt.datetime | None = None, version: DefinitionVersion |
     plumb = parsed(version)
     sql = _Sql(now)
     temp = "pg_temp" if sql.pg else "temp"
-    _run(f"DROP TABLE IF EXISTS {temp}.bulk_scores")
-    _run(f"CREATE TEMP TABLE bulk_scores AS {_scores_sql(plumb, sql)}")
+    for table in ("bulk_eng", "bulk_clamp", "bulk_scores"):
+        _run(f"DROP TABLE IF EXISTS {temp}.{table}")
+    if sql.pg:
+        _run("SET LOCAL work_mem = '256MB'")  # the per-contact and per-period aggregates stay in memory
+    with connection.cursor() as cur:
+        cur.execute("SELECT 1 FROM scoring_contactscore WHERE engagement_floor_at IS NOT NULL LIMIT 1")
+        floors = cur.fetchone() is not None
+    kinds = sorted(_rule_kinds(plumb.mql.when))  # validated touchpoint kinds: safe as column names
+    _run(f"CREATE TEMP TABLE bulk_eng AS {_engagement_sql(plumb.engagement, sql, kinds, floors=floors)}")
+    clamped = bool(plumb.engagement.caps)
+    if clamped:
+        _run("CREATE INDEX bulk_eng_contact ON bulk_eng (contact_id)")
+        _run(f"CREATE TEMP TABLE bulk_clamp AS {_clamp_sql(plumb.engagement, sql, floors=floors)}")
+        _run("ANALYZE bulk_clamp" if sql.pg else "ANALYZE temp.bulk_clamp")
+    _run(f"CREATE TEMP TABLE bulk_scores AS {_scores_sql(plumb, sql, kinds, clamped=clamped)}")
     _run("ALTER TABLE bulk_scores ADD COLUMN fit_grade VARCHAR(1)")
     _run(f"UPDATE bulk_scores SET fit_grade = {_grade_sql('fit_score', plumb)}")
     n = int(version.number)
@@ -255,5 +302,6 @@ def bulk_rescore(*, now: dt.datetime | None = None, version: DefinitionVersion |
             "ORDER BY b.contact_id"
         )
         promote = [row[0] for row in cur.fetchall()]
-    _run(f"DROP TABLE {temp}.bulk_scores")
+    for table in ("bulk_eng", "bulk_clamp", "bulk_scores"):
+        _run(f"DROP TABLE IF EXISTS {temp}.{table}")
     return BulkResult(scored=scored, changed=changed, to_promote=promote)
