@@ -116,6 +116,8 @@ def load_demo(
             if progress:
                 progress(min(start + CHUNK, contacts), contacts)
     writer.reset_sequences([Company, Contact, Deal])
+    if contacts >= BULK_MODE_CONTACTS:
+        writer.analyze((Company, *big))
     return totals
 
 
