@@ -19,6 +19,7 @@ from django.db import transaction
 
 from plumbline.accounts.actions import do_create_user
 from plumbline.accounts.models import Team, User
+from plumbline.core import bulk
 from plumbline.crm.actions import do_create_pipeline
 from plumbline.crm.models import (
     Activity,
@@ -29,7 +30,7 @@ from plumbline.crm.models import (
     DealTransition,
     LifecycleTransition,
 )
-from plumbline.demo import vocab, writer
+from plumbline.demo import vocab
 from plumbline.demo.campaigns import CHANNEL_BEHAVIOUR, CONTENT_BY_KIND, SOURCE_LABEL, CampaignSpec, catalogue
 from plumbline.demo.journeys import (
     DAY,
@@ -109,15 +110,15 @@ def load_demo(
     with transaction.atomic():
         totals.companies = _companies(plan)
     big = (Touchpoint, LifecycleTransition, Activity, DealTransition, DealContact, Deal, Contact)
-    with writer.indexes_deferred(big if contacts >= BULK_MODE_CONTACTS else ()):
+    with bulk.indexes_deferred(big if contacts >= BULK_MODE_CONTACTS else ()):
         for start in range(0, contacts, CHUNK):
             with transaction.atomic():
                 _chunk(plan, start, min(start + CHUNK, contacts), totals)
             if progress:
                 progress(min(start + CHUNK, contacts), contacts)
-    writer.reset_sequences([Company, Contact, Deal])
+    bulk.reset_sequences([Company, Contact, Deal])
     if contacts >= BULK_MODE_CONTACTS:
-        writer.analyze((Company, *big))
+        bulk.analyze((Company, *big))
     return totals
 
 
@@ -193,13 +194,13 @@ class _Plan:
         world = World(
             as_of=end, marketing_id=users["marketing"].pk, stage_ids=stage_ids,
             website_campaign=names.index("Website"), content_campaign=names.index("Organic search and blog"),
-            next_deal_id=writer.next_id(Deal),
+            next_deal_id=bulk.next_id(Deal),
         )
         return cls(
             contacts=contacts, seed=seed, as_of=end, window_start=window_start, tp_mean=tp_mean, world=world,
             pipeline_id=pipeline_id,
             rep_ids=[users[u].pk for u in ("rep1", "rep2", "rep1", "rep2", "manager")],
-            first_contact_id=writer.next_id(Contact), first_company_id=writer.next_id(Company),
+            first_contact_id=bulk.next_id(Contact), first_company_id=bulk.next_id(Company),
             n_companies=max(1, -(-contacts // CONTACTS_PER_COMPANY)),
             camp_ids=np.array([c.pk for c in campaigns]), camp_channel=[s.channel for s in specs], camp_cum=cum,
             camp_cols={
@@ -254,7 +255,7 @@ def _companies(plan: _Plan) -> int:
     owners = np.array(plan.rep_ids)[np.arange(n) % len(plan.rep_ids)]
     plan.company_names, plan.company_domains = names, domains
     plan.company_employees, plan.company_country = employees, country.tolist()
-    return writer.insert(
+    return bulk.insert_columns(
         Company._meta.db_table,
         ["id", "name", "domain", "industry", "employee_count", "annual_revenue", "country", "owner_id", "custom",
          "created_at", "updated_at"],
@@ -344,7 +345,7 @@ def _write_contacts(plan: _Plan, rng: np.random.Generator, start: int, n: int, c
     sources = [SOURCE_LABEL[c] for c in first_channel.tolist()]
     ids = np.arange(plan.first_contact_id + start, plan.first_contact_id + start + n)
     created, changed = _ts(start_at), _ts(cols["changed"])
-    writer.insert(
+    bulk.insert_columns(
         Contact._meta.db_table,
         ["id", "email", "first_name", "last_name", "title", "phone", "company_id", "owner_id", "source",
          "consent_status", "lifecycle_stage", "lifecycle_changed_at", "custom", "created_at", "updated_at"],
@@ -355,14 +356,14 @@ def _write_contacts(plan: _Plan, rng: np.random.Generator, start: int, n: int, c
 
 def _write_journeys(plan: _Plan, start: int, rows: Rows, touches: dict, totals: DemoTotals) -> None:
     lt = rows.lt
-    totals.lifecycle_transitions += writer.insert(
+    totals.lifecycle_transitions += bulk.insert_columns(
         LifecycleTransition._meta.db_table,
         ["contact_id", "from_stage", "to_stage", "occurred_at", "by_id", "reason", "source"],
         [_text(lt["contact"]), lt["from"], lt["to"], _ts(lt["at"]), _text(lt["by"]), lt["reason"], lt["source"]],
     )
     d = rows.deal
     n = len(d["id"])
-    totals.deals += writer.insert(
+    totals.deals += bulk.insert_columns(
         Deal._meta.db_table,
         ["id", "name", "pipeline_id", "stage_id", "amount", "currency", "expected_close_date", "owner_id",
          "company_id", "status", "closed_at", "close_reason", "created_at", "updated_at"],
@@ -373,19 +374,19 @@ def _write_journeys(plan: _Plan, start: int, rows: Rows, touches: dict, totals: 
     totals.deal_status.update(d["status"])
     totals.won_amount += rows.won_amount
     t = rows.dt
-    totals.deal_transitions += writer.insert(
+    totals.deal_transitions += bulk.insert_columns(
         DealTransition._meta.db_table,
         ["deal_id", "from_stage_id", "to_stage_id", "occurred_at", "by_id", "reason", "amount"],
         [_text(t["deal"]), _text(t["from"]), _text(t["to"]), _ts(t["at"]), _text(t["by"]), t["reason"],
          [f"{a}.00" for a in t["amount"]]],
     )
-    totals.deal_contacts += writer.insert(
+    totals.deal_contacts += bulk.insert_columns(
         DealContact._meta.db_table, ["deal_id", "contact_id", "role"],
         [_text(rows.dc["deal"]), _text(rows.dc["contact"]), rows.dc["role"]],
     )
     a = rows.act
     at = _ts(a["at"])
-    totals.activities += writer.insert(
+    totals.activities += bulk.insert_columns(
         Activity._meta.db_table,
         ["kind", "subject", "body", "contact_id", "company_id", "deal_id", "owner_id", "occurred_at", "outcome",
          "duration_minutes", "due_at", "completed_at", "created_at", "updated_at"],
@@ -411,7 +412,7 @@ def _write_touchpoints(plan: _Plan, start: int, rows: Rows, touches: dict) -> in
     medium = np.array([*plan.camp_cols["medium"].tolist(), ""], dtype=object)
     utm = np.array([*plan.camp_cols["utm"].tolist(), ""], dtype=object)
     content = [CONTENT_BY_KIND.get(k, "Sales meeting") for k in kind]
-    return writer.insert(
+    return bulk.insert_columns(
         Touchpoint._meta.db_table,
         ["contact_id", "campaign_id", "channel", "kind", "source", "medium", "utm_campaign", "utm_content", "utm_term",
          "content", "occurred_at", "value", "created_at"],

@@ -11,11 +11,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
+from plumbline.core import bulk
 from plumbline.core.errors import DomainError, ValidationFailed
 from plumbline.core.permissions import check, default_owner
 from plumbline.core.validation import apply_changes, full_clean
 from plumbline.crm.models import Contact
-from plumbline.marketing import bulk
 from plumbline.marketing.models import Campaign, Channel, Touchpoint, TouchpointKind
 
 CAMPAIGN_FIELDS = (

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django_tasks_db.models import DBTaskResult
 
+from plumbline.core import bulk
 from plumbline.crm.actions import do_create_contact
-from plumbline.marketing import bulk
 from plumbline.marketing.actions import BatchRejected, do_create_campaign, do_record_touchpoint_batch
 from plumbline.marketing.models import Touchpoint
 

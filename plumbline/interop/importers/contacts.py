@@ -6,12 +6,12 @@ from typing import Any
 
 from django.utils import timezone
 
+from plumbline.core import bulk
 from plumbline.core.errors import DomainError
 from plumbline.core.validation import email_domain, normalize_email
 from plumbline.crm.lifecycle import needs_reason, refusal
 from plumbline.crm.models import ConsentStatus, Contact, LifecycleStage, LifecycleTransition
 from plumbline.interop.importers.base import CompanyResolver, ImportReport, Row
-from plumbline.marketing import bulk
 
 TEXT_FIELDS = ("first_name", "last_name", "title", "phone", "source")
 CONSENT = tuple(ConsentStatus.values)  # computed once: `.values` builds a new list on every access

@@ -1,7 +1,7 @@
 import pytest
 from django.db import connection
 
-from plumbline.demo import writer
+from plumbline.core import bulk
 from plumbline.marketing.models import Touchpoint
 
 
@@ -14,7 +14,7 @@ def _index_names() -> set[str]:
 @pytest.mark.django_db(transaction=True)
 def test_deferred_indexes_and_foreign_keys_come_back_after_a_failed_load():
     before = _index_names()
-    with pytest.raises(RuntimeError), writer.indexes_deferred([Touchpoint]):
+    with pytest.raises(RuntimeError), bulk.indexes_deferred([Touchpoint]):
         if connection.vendor == "postgresql":
             assert _index_names() < before
         raise RuntimeError("load failed")
