@@ -11,10 +11,24 @@ class ContactScore(models.Model):
 
     contact = models.OneToOneField("crm.Contact", on_delete=models.CASCADE, primary_key=True, related_name="score")
     fit_score = models.IntegerField(default=0)
-    fit_grade = models.CharField(max_length=1, default="D", db_index=True)
-    engagement_score = models.FloatField(default=0, db_index=True)
+    # Not indexed: a full rescore rewrites these columns on every contact each night, and without an index on
+    # them PostgreSQL updates the row in place (a HOT update) instead of touching every index.
+    fit_grade = models.CharField(max_length=1, default="D")
+    engagement_score = models.FloatField(default=0)
     engagement_floor_at = models.DateTimeField(
         null=True, blank=True, help_text="Touchpoints before this moment no longer count (set by recycling)."
+    )
+    # What lets a nightly rescore decay a score without reading its touchpoints again: every counted event decays
+    # by the same factor, so the decayed points at `decay_basis_at` times 0.5^(elapsed / half-life) are the decayed
+    # points now, as long as no event is newer than the basis (or than now) and the definitions are the same.
+    decay_basis_at = models.DateTimeField(null=True, blank=True, help_text="When engagement_decaying was computed.")
+    engagement_decaying = models.FloatField(
+        null=True, blank=True, help_text="Decayed event points at decay_basis_at, unrounded, constants excluded."
+    )
+    last_event_at = models.DateTimeField(null=True, blank=True, help_text="The latest event that counted.")
+    rule_kinds = models.CharField(
+        max_length=400, blank=True, default="",
+        help_text="The hand-raiser kinds named by the MQL rule that this contact has, as ',kind,kind,'.",
     )
     definition_version = models.PositiveIntegerField()
     computed_at = models.DateTimeField()
