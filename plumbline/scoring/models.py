@@ -58,6 +58,28 @@ class ScoreHistory(models.Model):
         indexes = [models.Index(fields=["contact", "computed_at"], name="scorehistory_contact_time")]
 
 
+class RescoreRun(models.Model):
+    """One full rescore (`plumbline score --all`, the nightly task): what it did and the newest touchpoint and
+    activity it had seen, so the next run recomputes from their events only the contacts with anything newer and
+    decays the rest in place."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    definition_version = models.PositiveIntegerField()
+    full = models.BooleanField(help_text="Every contact recomputed from its events (first run, new definitions).")
+    scored = models.PositiveIntegerField()
+    recomputed = models.PositiveIntegerField(help_text="Contacts recomputed from their events.")
+    changed = models.PositiveIntegerField(help_text="Scores that changed enough to enter the history.")
+    touchpoint_mark = models.BigIntegerField(help_text="The highest touchpoint id this run had seen.")
+    activity_mark = models.BigIntegerField(help_text="The highest activity id this run had seen.")
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"rescore {self.started_at:%Y-%m-%d %H:%M} ({self.recomputed}/{self.scored} recomputed)"
+
+
 class PredictiveModel(models.Model):
     """One trained version of the predictive model: the stored artifact and its cross-validated figures.
 
