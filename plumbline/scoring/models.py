@@ -45,7 +45,11 @@ class ContactScore(models.Model):
 class ScoreHistory(models.Model):
     """A score as it was: appended whenever fit, grade or (rounded) engagement changes. Append-only."""
 
-    contact = models.ForeignKey("crm.Contact", on_delete=models.CASCADE, related_name="score_history")
+    # No index of its own: (contact, computed_at) below serves every lookup by contact, and a nightly rescore
+    # appends hundreds of thousands of rows.
+    contact = models.ForeignKey(
+        "crm.Contact", on_delete=models.CASCADE, related_name="score_history", db_index=False
+    )
     fit_score = models.IntegerField()
     fit_grade = models.CharField(max_length=1)
     engagement_score = models.FloatField()
