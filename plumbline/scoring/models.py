@@ -45,10 +45,12 @@ class ContactScore(models.Model):
 class ScoreHistory(models.Model):
     """A score as it was: appended whenever fit, grade or (rounded) engagement changes. Append-only."""
 
-    # No index of its own: (contact, computed_at) below serves every lookup by contact, and a nightly rescore
-    # appends hundreds of thousands of rows.
+    # A nightly rescore appends hundreds of thousands of rows, so each costs as little as it can: no index of its
+    # own ((contact, computed_at) below serves every lookup by contact) and no database-level foreign key, whose
+    # check locks the contact row of every appended score (FOR KEY SHARE). Django still deletes a contact's history
+    # with the contact (on_delete), and rows are only ever appended by the scoring actions for existing contacts.
     contact = models.ForeignKey(
-        "crm.Contact", on_delete=models.CASCADE, related_name="score_history", db_index=False
+        "crm.Contact", on_delete=models.CASCADE, related_name="score_history", db_index=False, db_constraint=False
     )
     fit_score = models.IntegerField()
     fit_grade = models.CharField(max_length=1)
