@@ -1,9 +1,10 @@
 """The demo company, Northwind Analytics: a deterministic, realistic B2B book of business.
 
-Small objects (users, teams, the pipeline, campaigns) go through the real actions. The big tables (companies,
-contacts, touchpoints, lifecycle and deal transitions, deals, activities) are generated in chunks with numpy and
-bulk-inserted (COPY on PostgreSQL, executemany on SQLite), one transaction per chunk, so memory stays bounded
-at a million contacts. The same seed and as-of date give the same data.
+Small objects (users, teams, the pipeline, campaigns, the qualification frameworks and the messaging library) go
+through the real actions. The big tables (companies, contacts, touchpoints, lifecycle and deal transitions, deals,
+activities, the deals' qualification answers, objections) are generated in chunks with numpy and bulk-inserted
+(COPY on PostgreSQL, executemany on SQLite), one transaction per chunk, so memory stays bounded at a million
+contacts. The same seed and as-of date give the same data.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from plumbline.crm.models import (
     DealTransition,
     LifecycleTransition,
 )
-from plumbline.demo import vocab
+from plumbline.demo import playbook_rows, vocab
 from plumbline.demo.campaigns import CHANNEL_BEHAVIOUR, CONTENT_BY_KIND, SOURCE_LABEL, CampaignSpec, catalogue
 from plumbline.demo.journeys import (
     DAY,
@@ -44,8 +45,10 @@ from plumbline.demo.journeys import (
     World,
     tell,
 )
+from plumbline.demo.library import Playbook, make_playbook
 from plumbline.marketing.actions import do_create_campaign
 from plumbline.marketing.models import Campaign, Touchpoint
+from plumbline.playbook.models import DealQualification, Objection
 
 DEMO_PASSWORD = "northwind-demo"
 DEMO_USERS = (
@@ -83,9 +86,14 @@ class DemoTotals:
     deal_transitions: int = 0
     deal_contacts: int = 0
     activities: int = 0
+    frameworks: int = 0
+    messaging_items: int = 0
+    qualification_answers: int = 0
+    objections: int = 0
     won_amount: int = 0
     final_stages: Counter = field(default_factory=Counter)
     deal_status: Counter = field(default_factory=Counter)
+    objection_categories: Counter = field(default_factory=Counter)
 
 
 def demo_users_exist() -> bool:
@@ -105,11 +113,15 @@ def load_demo(
         stage_ids = list(pipeline.stages.order_by("position").values_list("pk", flat=True))
         specs = catalogue(as_of, WINDOW_DAYS, np.random.default_rng([seed, 1]))
         campaigns = _campaigns(specs, users)
+        playbook = make_playbook(users=users, pipeline=pipeline)
     totals.users, totals.campaigns = len(users), len(campaigns)
-    plan = _Plan.make(contacts, seed, as_of, specs, campaigns, users, stage_ids, touchpoints_per_contact, pipeline.pk)
+    totals.frameworks, totals.messaging_items = playbook.frameworks, playbook.items
+    plan = _Plan.make(contacts, seed, as_of, specs, campaigns, users, stage_ids, touchpoints_per_contact, pipeline.pk,
+                      playbook)
     with transaction.atomic():
         totals.companies = _companies(plan)
-    big = (Touchpoint, LifecycleTransition, Activity, DealTransition, DealContact, Deal, Contact)
+    big = (Touchpoint, LifecycleTransition, Activity, DealTransition, DealContact, Deal, Contact, DealQualification,
+           Objection)
     with bulk.indexes_deferred(big if contacts >= BULK_MODE_CONTACTS else ()):
         for start in range(0, contacts, CHUNK):
             with transaction.atomic():
@@ -170,6 +182,7 @@ class _Plan:
     camp_channel: list[str]
     camp_cum: np.ndarray  # (days, campaigns) cumulative choice probabilities of the campaigns active that day
     camp_cols: dict[str, np.ndarray]  # per campaign: source, medium, utm_campaign
+    book: playbook_rows.Book
     company_names: list[str] = field(default_factory=list)
     company_domains: list[str] = field(default_factory=list)
     company_employees: np.ndarray | None = None
@@ -177,7 +190,8 @@ class _Plan:
 
     @classmethod
     def make(cls, contacts: int, seed: int, as_of: dt.date, specs: list[CampaignSpec], campaigns: list[Campaign],
-             users: dict[str, User], stage_ids: list[int], tp_mean: float, pipeline_id: int) -> _Plan:
+             users: dict[str, User], stage_ids: list[int], tp_mean: float, pipeline_id: int,
+             playbook: Playbook) -> _Plan:
         end = int(dt.datetime.combine(as_of, dt.time(18), dt.UTC).timestamp())
         # Day d of the window is the calendar date as_of - WINDOW_DAYS + d (UTC), so campaign dates line up.
         window_start = int(dt.datetime.combine(as_of, dt.time(0), dt.UTC).timestamp()) - WINDOW_DAYS * DAY
@@ -196,10 +210,16 @@ class _Plan:
             website_campaign=names.index("Website"), content_campaign=names.index("Organic search and blog"),
             next_deal_id=bulk.next_id(Deal),
         )
+        rep_ids = [users[u].pk for u in ("rep1", "rep2", "rep1", "rep2", "manager")]
+        book = playbook_rows.Book(
+            as_of=end, stage_ids=stage_ids, stage_names=[s["name"] for s in PIPELINE_STAGES],
+            criteria=playbook.criteria, response_by_category=playbook.response_by_category,
+            camp_ids=np.array([c.pk for c in campaigns]), camp_channel=np.array([s.channel for s in specs]),
+            company_industry=np.array([], dtype=str), rep_ids=rep_ids,
+        )
         return cls(
             contacts=contacts, seed=seed, as_of=end, window_start=window_start, tp_mean=tp_mean, world=world,
-            pipeline_id=pipeline_id,
-            rep_ids=[users[u].pk for u in ("rep1", "rep2", "rep1", "rep2", "manager")],
+            pipeline_id=pipeline_id, book=book, rep_ids=rep_ids,
             first_contact_id=bulk.next_id(Contact), first_company_id=bulk.next_id(Company),
             n_companies=max(1, -(-contacts // CONTACTS_PER_COMPANY)),
             camp_ids=np.array([c.pk for c in campaigns]), camp_channel=[s.channel for s in specs], camp_cum=cum,
@@ -255,6 +275,7 @@ def _companies(plan: _Plan) -> int:
     owners = np.array(plan.rep_ids)[np.arange(n) % len(plan.rep_ids)]
     plan.company_names, plan.company_domains = names, domains
     plan.company_employees, plan.company_country = employees, country.tolist()
+    plan.book.company_industry = industry
     return bulk.insert_columns(
         Company._meta.db_table,
         ["id", "name", "domain", "industry", "employee_count", "annual_revenue", "country", "owner_id", "custom",
@@ -303,6 +324,12 @@ def _chunk(plan: _Plan, start: int, stop: int, totals: DemoTotals) -> None:
             contact_cols[key].append(value)
     _write_contacts(plan, rng, start, n, contact_cols, titles, touches["first_channel"], start_at)
     _write_journeys(plan, start, rows, touches, totals)
+    people = playbook_rows.People(
+        first_id=plan.first_contact_id + start, titles=titles,
+        names=[f"{f} {last}" for f, last in zip(contact_cols["first"], contact_cols["last"], strict=True)],
+        company=np.where(personal, -1, company),
+    )
+    _write_playbook(plan, start, rows, people, touches, totals)
     totals.contacts += n
     totals.final_stages.update(contact_cols["stage"])
 
@@ -419,3 +446,25 @@ def _write_touchpoints(plan: _Plan, start: int, rows: Rows, touches: dict) -> in
         [_text(contact), ids[campaign].tolist(), channel[campaign].tolist(), kind, source[campaign].tolist(),
          medium[campaign].tolist(), utm[campaign].tolist(), [""] * n, [""] * n, content, at, ["0"] * n, at],
     )
+
+
+def _write_playbook(plan: _Plan, start: int, rows: Rows, people: playbook_rows.People, touches: dict,
+                    totals: DemoTotals) -> None:
+    """The deals' qualification answers and the objections, from the chunk's own random stream."""
+    rng = np.random.default_rng([plan.seed, 5, start])
+    q = playbook_rows.qualification(rng, plan.book, rows, people)
+    totals.qualification_answers += bulk.insert_columns(
+        DealQualification._meta.db_table, ["deal_id", "criterion", "value", "status", "updated_by_id", "updated_at"],
+        [_text(q["deal"]), q["criterion"], q["value"], q["status"], _text(q["by"]), _ts(q["at"])],
+    )
+    o = playbook_rows.objections(rng, plan.book, rows, people, touches)
+    at = _ts(o["at"])
+    campaign = [None if c < 0 else str(c) for c in o["campaign"]]
+    totals.objections += bulk.insert_columns(
+        Objection._meta.db_table,
+        ["deal_id", "contact_id", "category", "verbatim", "deal_stage", "lifecycle_stage", "campaign_id", "channel",
+         "segment", "outcome", "outcome_note", "logged_by_id", "occurred_at", "created_at", "updated_at"],
+        [_text(o["deal"]), _text(o["contact"]), o["category"], o["verbatim"], o["deal_stage"], o["lifecycle_stage"],
+         campaign, o["channel"], o["segment"], o["outcome"], o["note"], _text(o["by"]), at, at, at],
+    )
+    totals.objection_categories.update(o["category"])

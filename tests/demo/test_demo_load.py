@@ -20,6 +20,7 @@ from plumbline.crm.models import (
 )
 from plumbline.demo.generator import DEMO_USERS, load_demo
 from plumbline.marketing.models import Campaign, Channel, Touchpoint
+from plumbline.playbook.models import DealQualification, Framework, MessagingItem, Objection
 
 AS_OF = dt.date(2026, 1, 15)
 
@@ -35,12 +36,23 @@ def _snapshot() -> dict:
             "contact__email", "from_stage", "to_stage", "occurred_at", "reason")),
         "deals": list(Deal.objects.order_by("name").values_list("name", "stage__name", "amount", "status", "closed_at")),
         "campaigns": list(Campaign.objects.order_by("utm_campaign").values_list("utm_campaign", "channel", "cost")),
+        "answers": list(DealQualification.objects.order_by("deal__name", "criterion").values_list(
+            "deal__name", "criterion", "value", "status", "updated_by__username", "updated_at")),
+        "objections": list(Objection.objects.order_by(
+            "occurred_at", "contact__email", "category", "verbatim", "deal__name").values_list(
+            "occurred_at", "contact__email", "deal__name", "category", "verbatim", "deal_stage", "lifecycle_stage",
+            "campaign__utm_campaign", "channel", "segment", "outcome", "outcome_note", "logged_by__username")),
+        "messaging": list(MessagingItem.objects.order_by("kind", "title").values_list(
+            "kind", "title", "funnel_stage", "persona__title", "objection_category", "url")),
     }
 
 
 def _wipe() -> None:
+    Objection.objects.all().delete()
     Deal.objects.all().delete()
     Pipeline.objects.all().delete()
+    Framework.objects.all().delete()
+    MessagingItem.objects.all().delete()
     Contact.objects.all().delete()
     Company.objects.all().delete()
     Campaign.objects.all().delete()
@@ -57,7 +69,10 @@ def test_same_seed_and_date_give_the_same_company_and_another_seed_does_not():
     assert _snapshot() == first
     _wipe()
     load_demo(contacts=150, seed=8, as_of=AS_OF)
-    assert _snapshot()["contacts"] != first["contacts"]
+    other = _snapshot()
+    assert other["contacts"] != first["contacts"]
+    assert other["objections"] != first["objections"]
+    assert other["messaging"] == first["messaging"]  # the library is hand-written, the same for every seed
 
 
 @pytest.mark.django_db
@@ -73,6 +88,13 @@ def test_reported_totals_match_the_database():
     assert totals.deal_contacts == DealContact.objects.count() == totals.deals
     assert totals.activities == Activity.objects.count()
     assert totals.campaigns == Campaign.objects.count()
+    assert totals.frameworks == Framework.objects.count() == 2
+    assert totals.messaging_items == MessagingItem.objects.count()
+    assert totals.qualification_answers == DealQualification.objects.count()
+    assert totals.objections == Objection.objects.count()
+    assert dict(totals.objection_categories) == {
+        c: Objection.objects.filter(category=c).count() for c in totals.objection_categories
+    }
     won = Deal.objects.filter(status="won")
     assert Decimal(totals.won_amount) == won.aggregate(s=Sum("amount"))["s"]
     assert totals.deal_status["won"] == won.count()
@@ -168,3 +190,5 @@ def test_demo_command_prints_logins_and_if_empty_skips_a_second_load():
     call_command("demo", "--if-empty", "--contacts", "40", "--no-progress", stdout=again)
     assert "already loaded" in again.getvalue()
     assert Contact.objects.count() == 40
+    assert "playbook: 2 frameworks" in text
+    assert (Framework.objects.count(), MessagingItem.objects.count()) == (2, 37)

@@ -46,7 +46,9 @@ class Command(BaseCommand):
             f"Loaded Northwind Analytics in {seconds:.1f}s: {totals.companies:,} companies, {totals.contacts:,} contacts, "
             f"{totals.touchpoints:,} touchpoints, {totals.lifecycle_transitions:,} lifecycle transitions, "
             f"{totals.deals:,} deals ({totals.deal_status['won']:,} won, {totals.deal_status['lost']:,} lost), "
-            f"{totals.activities:,} activities, {totals.campaigns} campaigns."
+            f"{totals.activities:,} activities, {totals.campaigns} campaigns; "
+            f"playbook: {totals.frameworks} frameworks, {totals.qualification_answers:,} qualification answers, "
+            f"{totals.objections:,} objections, {totals.messaging_items} messaging items."
         )
         self._logins()
 
