@@ -25,7 +25,15 @@ from plumbline.crm.models import Activity, Contact, LifecycleTransition
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.queries import current_version, parsed
 from plumbline.marketing.models import Touchpoint
-from plumbline.scoring.engine import Event, Profile, RuleContext, engagement, explain_rule, fit
+from plumbline.scoring.engine import (
+    Event,
+    Profile,
+    RuleContext,
+    engagement,
+    explain_rule,
+    fit,
+    rule_kinds_text,
+)
 from plumbline.scoring.models import ContactScore, PredictiveModel, ScoreHistory
 from plumbline.scoring.predictive import FittedModel, UnusableTrainingData, evaluate_table, fit_model
 from plumbline.scoring.predictive.training import KINDS
@@ -88,7 +96,8 @@ def do_score_contact(
     score, _ = ContactScore.objects.update_or_create(contact=contact, defaults={
         "fit_score": fit_result.score, "fit_grade": fit_result.grade, "engagement_score": eng.score,
         "definition_version": version.number, "computed_at": now, "explanation": explanation,
-        "engagement_floor_at": floor_at,
+        "engagement_floor_at": floor_at, "decay_basis_at": now, "engagement_decaying": eng.decaying,
+        "last_event_at": eng.last_event_at, "rule_kinds": rule_kinds_text(plumb.mql.when, eng.kinds),
         "predictive_probability": prediction.probability if prediction else None,
         "model_version": prediction.model_version if prediction else None,
     })

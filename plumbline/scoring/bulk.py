@@ -1,11 +1,19 @@
-"""Set-based rescoring of every contact: the same rules as `engine.py`, run as SQL over all touchpoints at once.
+"""Set-based rescoring of every contact: the same rules as `engine.py`, run as SQL over all contacts at once.
 
 `do_score_contact` explains one contact and is what events use. A full rescore (nightly decay, a new
-definitions version, `plumbline score --all`) instead computes fit and engagement for all contacts in a few
-statements on SQLite or PostgreSQL, appends history where a score changed, upserts the scores, and returns the
-contacts the MQL rule now promotes; those go through the per-contact path so their promotion and routing are
-recorded exactly as for an event. Detailed explanations are left to `do_score_contact` (the score API and the
-contact page refresh them on view).
+definitions version, `plumbline score --all`) instead scores all contacts in a few statements on SQLite or
+PostgreSQL, appends history where a score changed, writes the scores back, and returns the contacts the MQL rule
+now promotes; those go through the per-contact path so their promotion and routing are recorded exactly as for an
+event. Detailed explanations are left to `do_score_contact` (the score API and the contact page refresh them on
+view).
+
+Two ways to a contact's engagement, both exact:
+- Recomputed from its events: every touchpoint and sales activity, capped and decayed. For every contact on the
+  first run and after a definitions change, and otherwise for contacts with anything new since the last run.
+- Decayed in place: every counted event loses the same share as time passes, so the decayed points stored at the
+  score's basis times 0.5^(elapsed / half-life) are the decayed points now, provided no counted event is newer
+  than the basis or than now. Fit is recomputed from the contact and company fields either way. This is the
+  nightly case, and it reads no touchpoints at all.
 
 Matching a rule against a field is decided in Python, once per distinct value of that field, with the engine's
 own `_matches`, so bulk and per-contact scoring agree; SQL then only tests membership.
@@ -14,6 +22,8 @@ own `_matches`, so bulk and per-contact scoring agree; SQL then only tests membe
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +33,10 @@ from django.utils import timezone
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.queries import current_version, parsed
 from plumbline.definitions.schema import GRADES, Condition, Engagement, FitRule, PlumbLine
-from plumbline.scoring.engine import _matches, seniority
+from plumbline.scoring.engine import _matches, rule_kinds, seniority
+from plumbline.scoring.models import RescoreRun
+
+logger = logging.getLogger(__name__)
 
 BULK_EXPLANATION = "'{\"bulk\": true}'"  # detail is recomputed per contact on view
 NUMERIC = {"company.employee_count": "co.employee_count", "company.annual_revenue": "co.annual_revenue"}
@@ -31,9 +44,10 @@ NUMERIC = {"company.employee_count": "co.employee_count", "company.annual_revenu
 
 @dataclass
 class BulkResult:
-    scored: int
-    changed: int
+    scored: int  # every contact: each one's score is current afterwards
+    changed: int  # history rows added
     to_promote: list[int]
+    recomputed: int = 0  # contacts recomputed from their events (the others were decayed in place)
 
 
 def lit(value: Any) -> str:
@@ -57,9 +71,17 @@ class _Sql:
 
     def __init__(self, now: dt.datetime) -> None:
         self.pg = connection.vendor == "postgresql"
-        utc = now.astimezone(dt.UTC)
-        # SQLite stores naive UTC text; PostgreSQL compares aware timestamps.
-        self.now = lit(utc.isoformat()) + "::timestamptz" if self.pg else lit(utc.replace(tzinfo=None).isoformat(" "))
+        self.now = self.at(now)
+
+    def at(self, moment: dt.datetime) -> str:
+        """A timestamp literal: SQLite stores naive UTC text; PostgreSQL compares aware timestamps."""
+        utc = moment.astimezone(dt.UTC)
+        return lit(utc.isoformat()) + "::timestamptz" if self.pg else lit(utc.replace(tzinfo=None).isoformat(" "))
+
+    def round2(self, expr: str) -> str:
+        """Rounded to two decimals in double precision, like the engine's round(x, 2) (NUMERIC rounding would cost
+        a conversion per row)."""
+        return f"(ROUND(({expr}) * 100) / 100)" if self.pg else f"ROUND({expr}, 2)"
 
     def greatest(self, a: str, b: str) -> str:
         return f"GREATEST({a}, {b})" if self.pg else f"MAX({a}, {b})"
@@ -137,12 +159,14 @@ def _case(column: str, table: dict[str, int]) -> str:
     return f"CASE {column} " + " ".join(f"WHEN {lit(k)} THEN {int(v)}" for k, v in table.items()) + " ELSE 0 END"
 
 
-def _touch_sql(rules: Engagement, *, floors: bool) -> str:
+def _touch_sql(rules: Engagement, *, floors: bool, targeted: bool) -> str:
     """Touchpoints after their contact's engagement floor, with their base points. `floors` is whether any contact
-    has a floor (a recycled lead); without one the join is skipped."""
+    has a floor (a recycled lead); without one the join is skipped. `targeted`: only the contacts in bulk_targets."""
     base = " + ".join([_case("t.kind", rules.points), _case("t.utm_campaign", rules.campaign_points),
                        _case("t.content", rules.content_points)])
     touch = f"SELECT t.id, t.contact_id, t.kind, t.occurred_at, {base} AS base FROM marketing_touchpoint t "
+    if targeted:
+        touch += TARGET_JOIN.format(alias="t")
     if floors:
         touch += FLOOR_JOIN.format(alias="t") + "WHERE " + FLOOR.format(col="t.occurred_at")
     return touch
@@ -151,41 +175,45 @@ def _touch_sql(rules: Engagement, *, floors: bool) -> str:
 FLOOR = "(s.engagement_floor_at IS NULL OR {col} >= s.engagement_floor_at)"
 FLOOR_JOIN = ("LEFT JOIN (SELECT contact_id, engagement_floor_at FROM scoring_contactscore "
               "WHERE engagement_floor_at IS NOT NULL) s ON s.contact_id = {alias}.contact_id ")
+TARGET_JOIN = "JOIN bulk_targets tg ON tg.contact_id = {alias}.contact_id "
 
 
 def _decayed(rules: Engagement, sql: _Sql, pts: str, at: str) -> str:
     return f"{pts} * POWER(0.5, {sql.greatest(sql.age_days(at), '0')} / {float(rules.half_life_days)!r})"
 
 
-def _engagement_sql(rules: Engagement, sql: _Sql, kinds: list[str], *, floors: bool) -> str:
-    """One pass over all touchpoints and activities, grouped by contact: the decayed points of every event with
-    capped kinds not yet clamped (`total`), the positive points of each capped kind (`pos_<i>`), and a 0/1 column
-    per hand-raiser kind the MQL rule uses. A contact whose capped points never exceed the cap in all needs no
-    clamping; the others are corrected by `_clamp_sql`."""
+def _engagement_sql(rules: Engagement, sql: _Sql, kinds: list[str], *, floors: bool, targeted: bool) -> str:
+    """One pass over the touchpoints and activities, grouped by contact: the decayed points of every event with
+    capped kinds not yet clamped (`total`), the positive points of each capped kind (`pos_<i>`), the latest event
+    (`last_at`), and a 0/1 column per hand-raiser kind the MQL rule uses. A contact whose capped points never
+    exceed the cap in all needs no clamping; the others are corrected by `_clamp_sql`."""
     capped = list(rules.caps)
     pos = "".join(f", CASE WHEN ev.kind = {lit(k)} AND ev.base > 0 THEN ev.base ELSE 0 END AS pos_{i}"
                   for i, k in enumerate(capped))
     keep = f"ev.base <> 0 OR ev.kind IN ({lits(capped)})" if capped else "ev.base <> 0"
-    parts = [f"SELECT ev.contact_id, ev.kind, {_decayed(rules, sql, 'ev.base', 'ev.occurred_at')} AS val{pos} "
-             f"FROM ({_touch_sql(rules, floors=floors)}) ev WHERE {keep}"]
+    parts = [f"SELECT ev.contact_id, ev.kind, ev.occurred_at AS at, "
+             f"{_decayed(rules, sql, 'ev.base', 'ev.occurred_at')} AS val{pos} "
+             f"FROM ({_touch_sql(rules, floors=floors, targeted=targeted)}) ev WHERE {keep}"]
     activity_kinds = [k for k in ("call", "meeting", "email") if rules.activity_points.get(k)]
     if activity_kinds:
         zeros = "".join(f", 0 AS pos_{i}" for i in range(len(capped)))
-        act = (f"SELECT a.contact_id, a.kind, "
+        act = (f"SELECT a.contact_id, a.kind, a.occurred_at AS at, "
                f"{_decayed(rules, sql, _case('a.kind', rules.activity_points), 'a.occurred_at')} AS val{zeros} "
                f"FROM crm_activity a ")
         where = f"WHERE a.contact_id IS NOT NULL AND a.kind IN ({lits(activity_kinds)})"
+        if targeted:
+            act += TARGET_JOIN.format(alias="a")
         if floors:
             act += FLOOR_JOIN.format(alias="a")
             where += " AND " + FLOOR.format(col="a.occurred_at")
         parts.append(act + where)
     sums = "".join(f", SUM(e.pos_{i}) AS pos_{i}" for i in range(len(capped)))
     flags = "".join(f", MAX(CASE WHEN e.kind = {lit(k)} THEN 1 ELSE 0 END) AS k_{k}" for k in kinds)
-    return (f"SELECT e.contact_id, SUM(e.val) AS total{sums}{flags} FROM ({' UNION ALL '.join(parts)}) e "
-            "GROUP BY e.contact_id")
+    return (f"SELECT e.contact_id, SUM(e.val) AS total, MAX(e.at) AS last_at{sums}{flags} "
+            f"FROM ({' UNION ALL '.join(parts)}) e GROUP BY e.contact_id")
 
 
-def _clamp_sql(rules: Engagement, sql: _Sql, *, floors: bool) -> str:
+def _clamp_sql(rules: Engagement, sql: _Sql, *, floors: bool, targeted: bool) -> str:
     """Per contact, what clamping capped kinds per period changes in `total`: only (contact, kind) pairs whose
     positive points exceed the cap at all are ordered in time, with a running sum per period that clamps each
     event exactly as the engine does."""
@@ -200,108 +228,251 @@ def _clamp_sql(rules: Engagement, sql: _Sql, *, floors: bool) -> str:
             f"ev.kind, {sql.bucket('ev.occurred_at', period)} ORDER BY ev.occurred_at, ev.id "
             f"ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)")
     windowed = (f"SELECT ev.contact_id, ev.occurred_at, ev.base, {cap} AS cap, {used} AS used "
-                f"FROM ({_touch_sql(rules, floors=floors)}) ev JOIN ({candidates}) cand "
+                f"FROM ({_touch_sql(rules, floors=floors, targeted=targeted)}) ev JOIN ({candidates}) cand "
                 f"ON cand.contact_id = ev.contact_id AND cand.kind = ev.kind")
     pts = f"CASE WHEN w.base <= 0 THEN w.base ELSE {sql.greatest('0', sql.least('w.base', 'w.cap - w.used'))} END"
     return (f"SELECT w.contact_id, SUM({_decayed(rules, sql, pts, 'w.occurred_at')} "
             f"- {_decayed(rules, sql, 'w.base', 'w.occurred_at')}) AS delta FROM ({windowed}) w GROUP BY w.contact_id")
 
 
-def _rule_kinds(cond: Condition) -> set[str]:
-    kinds = set(cond.touchpoint_kind_in or [])
-    for child in (cond.all or []) + (cond.any or []):
-        kinds |= _rule_kinds(child)
-    return kinds
-
-
 def _rule_sql(cond: Condition) -> str:
-    """The MQL rule as a condition over the bulk score row `b` and the contact `c`."""
+    """The MQL rule as a condition over a stored score `s` and its contact `c`."""
     if cond.all is not None:
         return "(" + " AND ".join(_rule_sql(c) for c in cond.all) + ")" if cond.all else "(1 = 1)"
     if cond.any is not None:
         return "(" + " OR ".join(_rule_sql(c) for c in cond.any) + ")" if cond.any else "(1 = 0)"
     if cond.fit_grade_at_least is not None:
-        return f"b.fit_grade IN ({lits(list(GRADES[: GRADES.index(cond.fit_grade_at_least) + 1]))})"
+        return f"s.fit_grade IN ({lits(list(GRADES[: GRADES.index(cond.fit_grade_at_least) + 1]))})"
     if cond.fit_score_at_least is not None:
-        return f"b.fit_score >= {lit(cond.fit_score_at_least)}"
+        return f"s.fit_score >= {lit(cond.fit_score_at_least)}"
     if cond.engagement_at_least is not None:
-        return f"b.engagement_score >= {lit(float(cond.engagement_at_least))}"
+        return f"s.engagement_score >= {lit(float(cond.engagement_at_least))}"
     if cond.touchpoint_kind_in is not None:
-        return "(" + " OR ".join(f"b.k_{k} = 1" for k in cond.touchpoint_kind_in) + ")"
+        return "(" + " OR ".join(f"s.rule_kinds LIKE {lit('%,' + k + ',%')}" for k in cond.touchpoint_kind_in) + ")"
     return f"c.lifecycle_stage IN ({lits(list(cond.lifecycle_in or []))})"
 
 
 def _run(statement: str) -> int:
+    started = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute(statement)
-        return cur.rowcount
+        rows = cur.rowcount
+    logger.debug("%.2f s, %s rows: %s", time.perf_counter() - started, rows, statement[:70])
+    return rows
 
 
-def _scores_sql(plumb: PlumbLine, sql: _Sql, kinds: list[str], *, clamped: bool) -> str:
-    """SELECT contact_id, fit_score, engagement_score and the hand-raiser flags, from `bulk_eng` (and `bulk_clamp`)."""
+def _one(statement: str) -> Any:
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute(statement)
+        value = cur.fetchone()[0]
+    logger.debug("%.2f s: %s", time.perf_counter() - started, statement[:70])
+    return value
+
+
+def _competitor_sql(plumb: PlumbLine, sql: _Sql) -> str:
     domains = sorted({d.lower() for d in plumb.engagement.competitor_domains})
-    competitor = (f"CASE WHEN {sql.email_domain()} IN ({lits(domains)}) THEN {int(plumb.engagement.competitor_points)} "
-                  f"ELSE 0 END") if domains else "0"
-    delta = " + COALESCE(f.delta, 0)" if clamped else ""
-    return (
-        f"SELECT c.id AS contact_id, ({_fit_sql(plumb, sql)}) AS fit_score, "
-        f"ROUND(CAST(COALESCE(g.total, 0){delta} + {competitor} AS NUMERIC), 2) AS engagement_score"
-        + "".join(f", COALESCE(g.k_{k}, 0) AS k_{k}" for k in kinds)
-        + " FROM crm_contact c LEFT JOIN crm_company co ON co.id = c.company_id "
-        "LEFT JOIN bulk_eng g ON g.contact_id = c.id"
+    if not domains:
+        return "0"
+    return f"CASE WHEN {sql.email_domain()} IN ({lits(domains)}) THEN {int(plumb.engagement.competitor_points)} ELSE 0 END"
+
+
+def _kinds_text_sql(kinds: list[str]) -> str:
+    """The ',kind,kind,' text of `rule_kinds` from the k_<kind> flags of bulk_eng."""
+    if not kinds:
+        return "''"
+    parts = " || ".join(f"CASE WHEN g.k_{k} = 1 THEN {lit(k + ',')} ELSE '' END" for k in kinds)
+    return f"CASE WHEN {parts} = '' THEN '' ELSE ',' || {parts} END"
+
+
+def _scores_sql(plumb: PlumbLine, sql: _Sql, kinds: list[str], *, clamped: bool, targeted: bool) -> str:
+    """Recomputed scores: contact_id, fit_score, the decayed points (`decaying`, unrounded), engagement_score,
+    last_at and rule_kinds, from `bulk_eng` (and `bulk_clamp`). The grade is added by `_graded`."""
+    decaying = "COALESCE(g.total, 0)" + (" + COALESCE(f.delta, 0)" if clamped else "")
+    inner = (
+        f"SELECT c.id AS contact_id, ({_fit_sql(plumb, sql)}) AS fit_score, {decaying} AS decaying, "
+        f"{sql.round2(decaying + ' + ' + _competitor_sql(plumb, sql))} AS engagement_score, "
+        f"g.last_at AS last_at, {_kinds_text_sql(kinds)} AS rule_kinds "
+        "FROM crm_contact c " + ("JOIN bulk_targets tg ON tg.contact_id = c.id " if targeted else "")
+        + "LEFT JOIN crm_company co ON co.id = c.company_id LEFT JOIN bulk_eng g ON g.contact_id = c.id"
         + (" LEFT JOIN bulk_clamp f ON f.contact_id = c.id" if clamped else "")
+    )
+    return _graded(inner, plumb)
+
+
+def _graded(inner: str, plumb: PlumbLine, where: str = "") -> str:
+    return f"SELECT x.*, {_grade_sql('x.fit_score', plumb)} AS fit_grade FROM ({inner}) x {where}"
+
+
+def _decayed_now_sql(plumb: PlumbLine, sql: _Sql) -> str:
+    """A stored score's engagement now, from its decay basis: exact while no counted event is newer than the basis
+    or than now (a `now` before the basis is exact too). Needs the score `s` (and, with competitor domains, its
+    contact `c`)."""
+    age = sql.age_days("s.decay_basis_at")
+    decayed = f"s.engagement_decaying * POWER(0.5, {age} / {float(plumb.engagement.half_life_days)!r})"
+    return sql.round2(f"{decayed} + {_competitor_sql(plumb, sql)}")
+
+
+def _targets_sql(n: int, sql: _Sql, last: RescoreRun, *, unscored: bool) -> str:
+    """Contacts to recompute from their events: no score yet, scored under other definitions or before scores kept
+    their decay basis, a counted event newer than the basis or than now, a touchpoint or sales activity recorded
+    since the last run, or the contact's or its company's fields changed since the last run started (fit).
+
+    A change whose transaction began before the last run and committed after it had read the data is not seen
+    here; events rescore their contact as they arrive, so only a field change in that window waits for its next
+    change or a `--full` run."""
+    since = sql.at(last.started_at)
+    return (
+        f"SELECT s.contact_id FROM scoring_contactscore s WHERE s.definition_version <> {n} "
+        "OR s.decay_basis_at IS NULL OR s.engagement_decaying IS NULL "
+        f"OR s.last_event_at > {sql.least('s.decay_basis_at', sql.now)} "
+        + ("UNION SELECT c.id FROM crm_contact c "
+           "WHERE NOT EXISTS (SELECT 1 FROM scoring_contactscore s WHERE s.contact_id = c.id) " if unscored else "")
+        + f"UNION SELECT c.id FROM crm_contact c WHERE c.updated_at > {since} "
+        "UNION SELECT c.id FROM crm_contact c JOIN crm_company co ON co.id = c.company_id "
+        f"WHERE co.updated_at > {since} "
+        f"UNION SELECT t.contact_id FROM marketing_touchpoint t WHERE t.id > {int(last.touchpoint_mark)} "
+        "AND t.contact_id IS NOT NULL "
+        f"UNION SELECT a.contact_id FROM crm_activity a WHERE a.id > {int(last.activity_mark)} "
+        "AND a.contact_id IS NOT NULL"
     )
 
 
+TEMP_TABLES = ("bulk_targets", "bulk_decayed", "bulk_rising", "bulk_eng", "bulk_clamp", "bulk_scores")
+
+
 @transaction.atomic
-def bulk_rescore(*, now: dt.datetime | None = None, version: DefinitionVersion | None = None) -> BulkResult:
-    """Rescore every contact in a few set-based statements; returns who the MQL rule now promotes."""
-    now = now or timezone.now()
+def bulk_rescore(
+    *, now: dt.datetime | None = None, version: DefinitionVersion | None = None, full: bool = False,
+) -> BulkResult:
+    """Rescore every contact in a few set-based statements; returns who the MQL rule now promotes.
+
+    `full` recomputes every contact from its events; otherwise only the contacts that need it are, and the others
+    are decayed in place (see the module's docstring). Both give the same scores."""
+    started = timezone.now()
+    now = now or started
     version = version or current_version()
     plumb = parsed(version)
     sql = _Sql(now)
+    n = int(version.number)
     temp = "pg_temp" if sql.pg else "temp"
-    for table in ("bulk_eng", "bulk_clamp", "bulk_scores"):
+    for table in TEMP_TABLES:
         _run(f"DROP TABLE IF EXISTS {temp}.{table}")
     if sql.pg:
         _run("SET LOCAL work_mem = '256MB'")  # the per-contact and per-period aggregates stay in memory
+    marks = (_one("SELECT COALESCE(MAX(id), 0) FROM marketing_touchpoint"),
+             _one("SELECT COALESCE(MAX(id), 0) FROM crm_activity"))
+    last = RescoreRun.objects.order_by("-id").first()
+    full = full or last is None or last.definition_version != n
+    changed = 0
+    if not full:
+        assert last is not None
+        # A score exists only for a contact, so equal counts mean every contact has one (no anti-join needed).
+        unscored = _one("SELECT COUNT(*) FROM crm_contact") != _one("SELECT COUNT(*) FROM scoring_contactscore")
+        _run(f"CREATE TEMP TABLE bulk_targets AS {_targets_sql(n, sql, last, unscored=unscored)}")
+        _run("CREATE UNIQUE INDEX bulk_targets_contact ON bulk_targets (contact_id)")
+        _run("ANALYZE bulk_targets" if sql.pg else "ANALYZE temp.bulk_targets")
+        changed += _decay_in_place(plumb, sql, n)
+    recomputed, added = _recompute(plumb, sql, n, targeted=not full)
+    promote = _promotions(plumb, targeted=not full)
+    scored = _one("SELECT COUNT(*) FROM crm_contact")
+    for table in TEMP_TABLES:
+        _run(f"DROP TABLE IF EXISTS {temp}.{table}")
+    RescoreRun.objects.create(
+        started_at=started, finished_at=timezone.now(), definition_version=n, full=full, scored=scored,
+        recomputed=recomputed, changed=changed + added, touchpoint_mark=marks[0], activity_mark=marks[1],
+    )
+    return BulkResult(scored=scored, changed=changed + added, to_promote=promote, recomputed=recomputed)
+
+
+def _promotions(plumb: PlumbLine, *, targeted: bool) -> list[int]:
+    """Contacts in a stage the MQL rule may promote from whose stored scores now meet the rule. After a targeted
+    run only the recomputed contacts and those whose engagement rose can newly meet it: a decayed score keeps its
+    fit, grade and hand-raisers, and its engagement only rose if its points are negative."""
+    where = ("AND (s.contact_id IN (SELECT contact_id FROM bulk_targets) "
+             "OR s.contact_id IN (SELECT contact_id FROM bulk_rising)) " if targeted else "")
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT s.contact_id FROM scoring_contactscore s JOIN crm_contact c ON c.id = s.contact_id "
+            f"WHERE c.lifecycle_stage IN ({lits(list(plumb.mql.eligible_stages))}) AND {_rule_sql(plumb.mql.when)} "
+            f"{where}ORDER BY s.contact_id"
+        )
+        promote = [row[0] for row in cur.fetchall()]
+    logger.debug("%.2f s, %s rows: promotions", time.perf_counter() - started, len(promote))
+    return promote
+
+
+def _decay_in_place(plumb: PlumbLine, sql: _Sql, n: int) -> int:
+    """Decay the scores outside bulk_targets and write back those whose rounded engagement changes; fit, grade and
+    hand-raisers stay (nothing they depend on changed). Fills bulk_rising with the scores whose engagement rose
+    (negative points fading), which may newly meet the MQL rule. Returns the history rows added."""
+    contact = "JOIN crm_contact c ON c.id = s.contact_id " if plumb.engagement.competitor_domains else ""
+    # Each score's old and new engagement, and the basis it was decayed from.
+    decayed = (f"SELECT s.contact_id, s.fit_score, s.fit_grade, s.decay_basis_at AS basis, s.engagement_score AS old, "
+               f"{_decayed_now_sql(plumb, sql)} AS new FROM scoring_contactscore s {contact}"
+               "WHERE NOT EXISTS (SELECT 1 FROM bulk_targets tg WHERE tg.contact_id = s.contact_id)")
+    if sql.pg:
+        decayed += " OFFSET 0"  # a fence: PostgreSQL would otherwise compute `new` again for each use of it
+    # A history row when the engagement moves by a whole point (ROUND on a double: no NUMERIC work per row).
+    history = ("INSERT INTO scoring_scorehistory (contact_id, fit_score, fit_grade, engagement_score, "
+               f"definition_version, computed_at, reason) SELECT x.contact_id, x.fit_score, x.fit_grade, x.new, {n}, "
+               f"{sql.now}, 'bulk' FROM {{rows}} x WHERE ROUND(x.old) <> ROUND(x.new)")
+    if sql.pg:
+        # One statement, one pass: the update returns each changed score with its old value, and both the history
+        # and bulk_rising take theirs from it. A score an event rewrote meanwhile has a new basis and is skipped
+        # (the basis is checked again on the row's latest version).
+        _run("CREATE TEMP TABLE bulk_rising (contact_id BIGINT)")
+        changed = (f"UPDATE scoring_contactscore AS t SET engagement_score = d.new, computed_at = {sql.now} "
+                   f"FROM ({decayed}) d WHERE t.contact_id = d.contact_id AND d.new <> d.old "
+                   "AND t.decay_basis_at = d.basis RETURNING d.*")
+        return _one(f"WITH changed AS ({changed}), "
+                    f"history AS ({history.format(rows='changed')} RETURNING 1), "
+                    "rising AS (INSERT INTO bulk_rising SELECT contact_id FROM changed WHERE new > old) "
+                    "SELECT COUNT(*) FROM history")
+    _run(f"CREATE TEMP TABLE bulk_decayed AS SELECT * FROM ({decayed}) d WHERE d.new <> d.old")
+    _run("CREATE UNIQUE INDEX bulk_decayed_contact ON bulk_decayed (contact_id)")
+    _run("CREATE TEMP TABLE bulk_rising AS SELECT contact_id FROM bulk_decayed WHERE new > old")
+    added = _run(history.format(rows="bulk_decayed"))
+    _run(f"UPDATE scoring_contactscore AS t SET engagement_score = d.new, computed_at = {sql.now} FROM bulk_decayed d "
+         "WHERE t.contact_id = d.contact_id AND t.decay_basis_at = d.basis")
+    return added
+
+
+def _recompute(plumb: PlumbLine, sql: _Sql, n: int, *, targeted: bool) -> tuple[int, int]:
+    """Recompute from their events every contact (or those in bulk_targets) and write their scores and decay basis
+    back. Returns (contacts recomputed, history rows added)."""
+    if targeted and not _one("SELECT COUNT(*) FROM bulk_targets"):
+        return 0, 0
     with connection.cursor() as cur:
         cur.execute("SELECT 1 FROM scoring_contactscore WHERE engagement_floor_at IS NOT NULL LIMIT 1")
         floors = cur.fetchone() is not None
-    kinds = sorted(_rule_kinds(plumb.mql.when))  # validated touchpoint kinds: safe as column names
-    _run(f"CREATE TEMP TABLE bulk_eng AS {_engagement_sql(plumb.engagement, sql, kinds, floors=floors)}")
-    clamped = bool(plumb.engagement.caps)
+    kinds = sorted(rule_kinds(plumb.mql.when))  # validated touchpoint kinds: safe as column names
+    rules = plumb.engagement
+    _run(f"CREATE TEMP TABLE bulk_eng AS {_engagement_sql(rules, sql, kinds, floors=floors, targeted=targeted)}")
+    clamped = bool(rules.caps)
     if clamped:
         _run("CREATE INDEX bulk_eng_contact ON bulk_eng (contact_id)")
-        _run(f"CREATE TEMP TABLE bulk_clamp AS {_clamp_sql(plumb.engagement, sql, floors=floors)}")
+        _run(f"CREATE TEMP TABLE bulk_clamp AS {_clamp_sql(rules, sql, floors=floors, targeted=targeted)}")
         _run("ANALYZE bulk_clamp" if sql.pg else "ANALYZE temp.bulk_clamp")
-    _run(f"CREATE TEMP TABLE bulk_scores AS {_scores_sql(plumb, sql, kinds, clamped=clamped)}")
-    _run("ALTER TABLE bulk_scores ADD COLUMN fit_grade VARCHAR(1)")
-    _run(f"UPDATE bulk_scores SET fit_grade = {_grade_sql('fit_score', plumb)}")
-    n = int(version.number)
+    _run(f"CREATE TEMP TABLE bulk_scores AS {_scores_sql(plumb, sql, kinds, clamped=clamped, targeted=targeted)}")
     changed = _run(
         "INSERT INTO scoring_scorehistory (contact_id, fit_score, fit_grade, engagement_score, definition_version, "
         f"computed_at, reason) SELECT b.contact_id, b.fit_score, b.fit_grade, b.engagement_score, {n}, {sql.now}, "
         "'bulk' FROM bulk_scores b LEFT JOIN scoring_contactscore s ON s.contact_id = b.contact_id "
         "WHERE s.contact_id IS NULL OR s.fit_score <> b.fit_score OR s.fit_grade <> b.fit_grade "
-        "OR ROUND(CAST(s.engagement_score AS NUMERIC), 0) <> ROUND(CAST(b.engagement_score AS NUMERIC), 0) "
+        "OR ROUND(s.engagement_score) <> ROUND(b.engagement_score) "
         f"OR s.definition_version <> {n}"
     )
-    scored = _run(
+    recomputed = _run(
         "INSERT INTO scoring_contactscore (contact_id, fit_score, fit_grade, engagement_score, definition_version, "
-        f"computed_at, explanation) SELECT b.contact_id, b.fit_score, b.fit_grade, b.engagement_score, {n}, "
-        f"{sql.now}, {BULK_EXPLANATION} FROM bulk_scores b WHERE 1 = 1 ON CONFLICT (contact_id) DO UPDATE SET "
-        "fit_score = excluded.fit_score, fit_grade = excluded.fit_grade, engagement_score = excluded.engagement_score, "
-        "definition_version = excluded.definition_version, computed_at = excluded.computed_at, "
-        "explanation = excluded.explanation"
+        "computed_at, explanation, decay_basis_at, engagement_decaying, last_event_at, rule_kinds) "
+        f"SELECT b.contact_id, b.fit_score, b.fit_grade, b.engagement_score, {n}, {sql.now}, {BULK_EXPLANATION}, "
+        f"{sql.now}, b.decaying, b.last_at, b.rule_kinds FROM bulk_scores b WHERE 1 = 1 "
+        "ON CONFLICT (contact_id) DO UPDATE SET fit_score = excluded.fit_score, fit_grade = excluded.fit_grade, "
+        "engagement_score = excluded.engagement_score, definition_version = excluded.definition_version, "
+        "computed_at = excluded.computed_at, explanation = excluded.explanation, "
+        "decay_basis_at = excluded.decay_basis_at, engagement_decaying = excluded.engagement_decaying, "
+        "last_event_at = excluded.last_event_at, rule_kinds = excluded.rule_kinds"
     )
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT b.contact_id FROM bulk_scores b JOIN crm_contact c ON c.id = b.contact_id "
-            f"WHERE c.lifecycle_stage IN ({lits(list(plumb.mql.eligible_stages))}) AND {_rule_sql(plumb.mql.when)} "
-            "ORDER BY b.contact_id"
-        )
-        promote = [row[0] for row in cur.fetchall()]
-    for table in ("bulk_eng", "bulk_clamp", "bulk_scores"):
-        _run(f"DROP TABLE IF EXISTS {temp}.{table}")
-    return BulkResult(scored=scored, changed=changed, to_promote=promote)
+    return recomputed, changed

@@ -127,6 +127,8 @@ class EngagementResult:
     score: float
     contributions: list[dict[str, Any]] = field(default_factory=list)
     kinds: set[str] = field(default_factory=set)
+    decaying: float = 0.0  # the decayed event points, unrounded, without constants (the competitor penalty)
+    last_event_at: dt.datetime | None = None  # the latest event that counted
 
 
 def decay(points: float, age_days: float, half_life_days: float) -> float:
@@ -157,10 +159,12 @@ def engagement(
         age = (now - ev.occurred_at).total_seconds() / 86400
         points = decay(base, age, rules.half_life_days)
         result.score += points
+        result.last_event_at = ev.occurred_at
         result.contributions.append({
             "kind": ev.kind, "source": ev.source, "occurred_at": ev.occurred_at.isoformat(), "campaign": ev.campaign,
             "base": base, "points": round(points, 2), "ref": ev.ref,
         })
+    result.decaying = result.score
     if email_domain and email_domain in {d.lower() for d in rules.competitor_domains}:
         result.score += rules.competitor_points
         result.contributions.append({"kind": "competitor_domain", "source": "rule", "base": rules.competitor_points,
@@ -206,3 +210,17 @@ def explain_rule(cond: Condition, ctx: RuleContext) -> tuple[bool, str]:
     assert cond.lifecycle_in is not None
     ok = ctx.lifecycle_stage in cond.lifecycle_in
     return ok, f"stage {ctx.lifecycle_stage}"
+
+
+def rule_kinds(cond: Condition) -> set[str]:
+    """The touchpoint kinds a rule names as hand-raisers, at any depth."""
+    kinds = set(cond.touchpoint_kind_in or [])
+    for child in (cond.all or []) + (cond.any or []):
+        kinds |= rule_kinds(child)
+    return kinds
+
+
+def rule_kinds_text(cond: Condition, seen: set[str]) -> str:
+    """The hand-raiser kinds of `cond` among `seen`, stored on the score as ',kind,kind,' ('' for none)."""
+    hit = sorted(rule_kinds(cond) & seen)
+    return "," + ",".join(hit) + "," if hit else ""

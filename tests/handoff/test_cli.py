@@ -29,6 +29,22 @@ def test_score_all_scores_everyone_and_routes_new_mqls(users, lead):
 
 
 @pytest.mark.django_db
+def test_score_all_says_how_many_it_recomputed_and_full_recomputes_everyone(users, lead):
+    do_create_contact(email="student@gmail.com", title="Student")
+    err = io.StringIO()
+    call_command("score", "--all", "--no-progress", stdout=io.StringIO(), stderr=err)
+    assert "Scored 2 contacts in" in err.getvalue() and "(2 recomputed from their events" in err.getvalue()
+    err = io.StringIO()
+    call_command("score", "--all", "--no-progress", stdout=io.StringIO(), stderr=err)
+    assert "(0 recomputed from their events, the others decayed in place; 0 changed)" in err.getvalue()
+    err = io.StringIO()
+    call_command("score", "--all", "--full", "--no-progress", stdout=io.StringIO(), stderr=err)
+    assert "(2 recomputed from their events" in err.getvalue()
+    with pytest.raises(CommandError, match="--full goes with --all"):
+        call_command("score", str(lead.pk), "--full")
+
+
+@pytest.mark.django_db
 def test_sla_check_and_scheduler_once(users):
     assert run("sla", "check") == "Checked 0 running SLA clocks.\n"
     assert run("scheduler", "--once") == "Queued check_slas and rescore_all.\n"

@@ -8,14 +8,21 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from plumbline.crm.actions import do_create_company, do_create_contact, do_log_activity
+from plumbline.crm.actions import (
+    do_create_company,
+    do_create_contact,
+    do_log_activity,
+    do_update_company,
+    do_update_contact,
+)
 from plumbline.crm.models import Contact, CustomField
 from plumbline.definitions.actions import do_publish_definitions
 from plumbline.definitions.queries import current_version
 from plumbline.marketing.actions import do_record_touchpoints
+from plumbline.marketing.models import Touchpoint
 from plumbline.scoring.actions import do_reset_engagement, do_score_contact
 from plumbline.scoring.bulk import bulk_rescore
-from plumbline.scoring.models import ContactScore, ScoreHistory
+from plumbline.scoring.models import ContactScore, RescoreRun, ScoreHistory
 
 NOW = timezone.now().replace(microsecond=0)
 
@@ -69,6 +76,12 @@ def test_bulk_handles_caps_floors_competitors_custom_fields_and_activities(users
     assert 24 < expected[fan.pk][2] < 35  # 15 capped page-view points (two periods at most) + a decayed meeting
     assert expected[rival.pk][2] == -60.0
     assert expected[recycled.pk][2] == 0.0
+    # Five days on, decayed in place (the competitor penalty does not decay), the same as recomputing.
+    later = NOW + dt.timedelta(days=5)
+    assert bulk_rescore(now=later).recomputed == 0
+    decayed = {pk: _rounded_tuple(v) for pk, v in _snapshot().items()}
+    assert decayed == _per_contact_at(later)
+    assert decayed[fan.pk][2] < expected[fan.pk][2] and -65 < decayed[rival.pk][2] < -60  # its demo request fades
 
 
 @pytest.mark.django_db
@@ -83,3 +96,97 @@ def test_bulk_appends_history_only_for_changes_and_lists_promotions():
     again = bulk_rescore(now=NOW)
     assert again.changed == 0
     assert ScoreHistory.objects.count() == 2
+
+
+
+def _snapshot():
+    return {s.contact_id: (s.fit_score, s.fit_grade, s.engagement_score) for s in ContactScore.objects.all()}
+
+
+def _per_contact_at(now):
+    return {c.pk: _rounded(do_score_contact(contact=c, now=now, promote=False).score) for c in Contact.objects.all()}
+
+
+def _rounded(score):
+    return score.fit_score, score.fit_grade, round(score.engagement_score, 2)
+
+
+def _insert_touchpoint_behind_the_actions(contact, kind, at):
+    """A touchpoint written straight to the table (a bulk load): no event rescored its contact."""
+    Touchpoint.objects.bulk_create([Touchpoint(contact=contact, kind=kind, channel="seo", occurred_at=at)])
+
+
+@pytest.mark.django_db
+def test_a_later_rescore_decays_scores_in_place_and_agrees_with_recomputing_them():
+    call_command("demo", "--contacts", "120", "--seed", "5", stdout=io.StringIO(), stderr=io.StringIO())
+    everyone = Contact.objects.count()
+    first_at = timezone.now() + dt.timedelta(hours=1)  # after every demo event
+    first = bulk_rescore(now=first_at)
+    assert first.recomputed == first.scored == everyone
+    before = _snapshot()
+    later = first_at + dt.timedelta(days=9, hours=5)
+    second = bulk_rescore(now=later)
+    assert (second.recomputed, second.scored) == (0, everyone)
+    decayed = _snapshot()
+    dropped = [pk for pk, (_, _, eng) in decayed.items() if eng < before[pk][2]]
+    assert len(dropped) > everyone // 4
+    assert second.changed == ScoreHistory.objects.filter(computed_at=later).count() > 0
+    again = bulk_rescore(now=later, full=True)
+    assert (again.recomputed, again.changed) == (everyone, 0)
+    assert _snapshot() == decayed
+    assert {pk: _rounded_tuple(v) for pk, v in decayed.items()} == _per_contact_at(later)
+    runs = list(RescoreRun.objects.order_by("id").values_list("full", "recomputed", "scored"))
+    assert runs == [(True, everyone, everyone), (False, 0, everyone), (True, everyone, everyone)]
+
+
+def _rounded_tuple(value):
+    return value[0], value[1], round(value[2], 2)
+
+
+@pytest.mark.django_db
+def test_contacts_with_new_events_or_changed_fields_are_recomputed_and_the_rest_decayed(users):
+    do_create_company(name="Acme", domain="acme.com", industry="Software", employee_count=800, country="US")
+    initech = do_create_company(name="Initech", domain="initech.com", industry="Software", employee_count=800,
+                                country="US")
+    quiet = do_create_contact(email="quiet@acme.com", title="CTO")
+    busy = do_create_contact(email="busy@acme.com", title="Analyst")
+    future = do_create_contact(email="future@acme.com", title="Analyst")
+    shrunk = do_create_contact(email="cto@initech.com", title="CTO")
+    renamed = do_create_contact(email="renamed@acme.com", title="Analyst")
+    everyone = (quiet, busy, future, shrunk, renamed)
+    do_record_touchpoints(items=[
+        {"contact_id": c.pk, "kind": "webinar_attended", "channel": "webinar",
+         "occurred_at": (NOW - dt.timedelta(days=2)).isoformat()} for c in everyone])
+    assert bulk_rescore(now=NOW).recomputed == 5
+    fit_before = {c.pk: ContactScore.objects.get(pk=c.pk).fit_score for c in everyone}
+    quiet_before = ContactScore.objects.get(pk=quiet.pk).engagement_score
+    # Behind the actions' back: a new touchpoint and one dated after the next run; and two field changes.
+    _insert_touchpoint_behind_the_actions(busy, "demo_request", NOW + dt.timedelta(hours=1))
+    _insert_touchpoint_behind_the_actions(future, "page_view", NOW + dt.timedelta(days=30))
+    do_update_company(by=users["admin"], company=initech, changes={"employee_count": 5})
+    do_update_contact(by=users["admin"], contact=renamed, changes={"title": "VP Engineering"})
+    later = NOW + dt.timedelta(days=3)
+    result = bulk_rescore(now=later)
+    assert result.recomputed == 4  # all but quiet, which is decayed in place
+    assert result.to_promote == [busy.pk]  # the hand-raiser kind is stored with the score
+    stored = {pk: _rounded_tuple(v) for pk, v in _snapshot().items()}
+    # The future touchpoint keeps being recomputed until time reaches it.
+    assert bulk_rescore(now=later).recomputed == 1
+    assert stored == _per_contact_at(later)
+    assert stored[shrunk.pk][0] < fit_before[shrunk.pk] and stored[renamed.pk][0] > fit_before[renamed.pk]
+    assert 0 < stored[quiet.pk][2] < quiet_before  # three more days of decay
+
+
+@pytest.mark.django_db
+def test_new_definitions_recompute_every_contact(users):
+    contact = do_create_contact(email="a@example.com")
+    do_record_touchpoints(items=[{"contact_id": contact.pk, "kind": "form_submit", "channel": "seo",
+                                  "occurred_at": NOW.isoformat()}])
+    bulk_rescore(now=NOW)
+    assert bulk_rescore(now=NOW).recomputed == 0
+    body = copy.deepcopy(current_version().body)
+    body["engagement"]["points"]["form_submit"] = 33
+    do_publish_definitions(by=users["admin"], body=body, note="Forms count more")
+    result = bulk_rescore(now=NOW)
+    assert result.recomputed == 1 and RescoreRun.objects.first().full
+    assert ContactScore.objects.get(pk=contact.pk).engagement_score == 33.0

@@ -21,18 +21,24 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("contact_ids", nargs="*", type=int)
         parser.add_argument("--all", action="store_true", help="Every contact, set-based in the database.")
+        parser.add_argument("--full", action="store_true",
+                            help="With --all: recompute every contact from its events instead of decaying the "
+                                 "scores of contacts with nothing new in place (same result, slower).")
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args: Any, **o: Any) -> None:
         if not o["all"] and not o["contact_ids"]:
             raise CommandError("Name contact ids or pass --all.")
+        if o["full"] and not o["all"]:
+            raise CommandError("--full goes with --all.")
         current_version()
         started = time.monotonic()
         if o["all"]:
-            result = bulk_rescore()
+            result = bulk_rescore(full=o["full"])
             scored, candidates = result.scored, result.to_promote
             self.stderr.write(f"Scored {scored:,} contacts in {time.monotonic() - started:.1f}s "
-                              f"({result.changed:,} changed); promoting {len(candidates):,}.")
+                              f"({result.recomputed:,} recomputed from their events, the others decayed in place; "
+                              f"{result.changed:,} changed); promoting {len(candidates):,}.")
             started = time.monotonic()
             predicted = do_refresh_predictions()
             if predicted:
