@@ -27,6 +27,28 @@ def parsed(version: DefinitionVersion) -> PlumbLine:
     return PlumbLine.model_validate(version.body)
 
 
+# Parsed bodies by (pk, number, created_at): a version never changes once published, so each process reads and
+# validates a body once. created_at is in the key so that a number reused after a rollback (tests) is not mistaken.
+_PARSED: dict[tuple[Any, ...], tuple[DefinitionVersion, PlumbLine]] = {}
+
+
+def current_definitions() -> tuple[DefinitionVersion, PlumbLine]:
+    """The version in force and its parsed body, for hot paths (scoring one contact per event): one small query
+    for the latest version's key; its body is read and parsed only the first time this process sees it."""
+    key = DefinitionVersion.objects.order_by("-number").values_list("pk", "number", "created_at").first()
+    if key is None:
+        version = current_version()
+        return version, parsed(version)
+    hit = _PARSED.get(key)
+    if hit is None:
+        version = DefinitionVersion.objects.get(pk=key[0])
+        hit = (version, parsed(version))
+        if len(_PARSED) > 32:
+            _PARSED.clear()
+        _PARSED[key] = hit
+    return hit
+
+
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     if isinstance(value, dict):
         out: dict[str, Any] = {}

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Value
 from django.utils import timezone
 
 from plumbline.core.errors import Conflict, DomainError, NotFound
@@ -23,7 +23,7 @@ from plumbline.core.permissions import require
 from plumbline.crm.actions import do_change_lifecycle
 from plumbline.crm.models import Activity, Contact, LifecycleTransition
 from plumbline.definitions.models import DefinitionVersion
-from plumbline.definitions.queries import current_version, parsed
+from plumbline.definitions.queries import current_definitions, current_version, parsed
 from plumbline.marketing.models import Touchpoint
 from plumbline.scoring.engine import (
     Event,
@@ -56,18 +56,17 @@ class ScoreOutcome:
 
 
 def events_of(contact: Contact, since: dt.datetime | None = None) -> list[Event]:
-    """Touchpoints and the owner's sales activities of a contact, as scoring events."""
+    """Touchpoints and the owner's sales activities of a contact, as scoring events (one query)."""
     tps = Touchpoint.objects.filter(contact=contact)
     acts = Activity.objects.filter(contact=contact, kind__in=["call", "meeting", "email"])
     if since is not None:
         tps, acts = tps.filter(occurred_at__gte=since), acts.filter(occurred_at__gte=since)
-    events = [
-        Event(kind=k, occurred_at=t, campaign=u, content=c, ref=pk)
-        for pk, k, t, u, c in tps.values_list("pk", "kind", "occurred_at", "utm_campaign", "content")
-    ]
-    events += [Event(kind=k, occurred_at=t, source="activity", ref=pk)
-               for pk, k, t in acts.values_list("pk", "kind", "occurred_at")]
-    return events
+    tps = tps.annotate(src=Value("touchpoint")).values_list("src", "pk", "kind", "occurred_at", "utm_campaign",
+                                                            "content")
+    acts = acts.annotate(src=Value("activity"), u=Value(""), c=Value("")).values_list(
+        "src", "pk", "kind", "occurred_at", "u", "c")
+    return [Event(kind=k, occurred_at=t, source=src, campaign=u, content=c, ref=pk)
+            for src, pk, k, t, u, c in tps.union(acts, all=True)]
 
 
 @transaction.atomic
@@ -80,8 +79,10 @@ def do_score_contact(
     active predictive model, the contact's probability of becoming a customer and its top factors are stored too."""
     explicit_now = now is not None
     now = now or timezone.now()
-    version = version or current_version()
-    plumb = parsed(version)
+    if version is None:
+        version, plumb = current_definitions()
+    else:
+        plumb = parsed(version)
     contact = Contact.objects.select_related("company").select_for_update(of=("self",)).get(pk=contact.pk)
     existing = ContactScore.objects.filter(contact=contact).first()
     floor_at = existing.engagement_floor_at if existing else None
@@ -93,14 +94,22 @@ def do_score_contact(
     prediction = prediction_for(contact.pk, now=now, explicit_now=explicit_now)
     if prediction is not None:
         explanation["predictive"] = prediction.factors
-    score, _ = ContactScore.objects.update_or_create(contact=contact, defaults={
+    fields = {
         "fit_score": fit_result.score, "fit_grade": fit_result.grade, "engagement_score": eng.score,
         "definition_version": version.number, "computed_at": now, "explanation": explanation,
         "engagement_floor_at": floor_at, "decay_basis_at": now, "engagement_decaying": eng.decaying,
         "last_event_at": eng.last_event_at, "rule_kinds": rule_kinds_text(plumb.mql.when, eng.kinds),
         "predictive_probability": prediction.probability if prediction else None,
         "model_version": prediction.model_version if prediction else None,
-    })
+    }
+    # The contact row is locked, so nobody else writes its score meanwhile: one UPDATE or one INSERT.
+    if existing is None:
+        score = ContactScore.objects.create(contact=contact, **fields)
+    else:
+        score = existing
+        for name, value in fields.items():
+            setattr(score, name, value)
+        score.save(update_fields=list(fields))
     last = ScoreHistory.objects.filter(contact=contact).first()
     if last is None or (last.fit_score, last.fit_grade, round(last.engagement_score), last.definition_version) != (
         score.fit_score, score.fit_grade, round(score.engagement_score), version.number

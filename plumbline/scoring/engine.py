@@ -142,7 +142,8 @@ def engagement(
     """Decayed points of every event after `floor_at`, with per-kind caps per period and negative signals."""
     used: dict[tuple[str, int], float] = defaultdict(float)
     result = EngagementResult(0.0)
-    for ev in sorted(events, key=lambda e: e.occurred_at):
+    # Ties in time go by id, as in the bulk rescore, so caps clamp the same events whatever order they came in.
+    for ev in sorted(events, key=lambda e: (e.occurred_at, e.source != "touchpoint", e.ref or 0)):
         if floor_at is not None and ev.occurred_at < floor_at:
             continue
         table = rules.points if ev.source == "touchpoint" else rules.activity_points
