@@ -72,7 +72,7 @@ def do_route_lead(
     return assignment
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # as do_score_contact: the worker's batch gives each contact a savepoint
 def do_score_and_route(*, contact: Contact, now: dt.datetime | None = None, reason: str = "event") -> Assignment | None:
     """Rescore a contact; when that makes it an MQL, route it."""
     outcome = do_score_contact(contact=contact, now=now, reason=reason)

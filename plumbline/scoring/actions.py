@@ -69,7 +69,9 @@ def events_of(contact: Contact, since: dt.datetime | None = None) -> list[Event]
             for src, pk, k, t, u, c in tps.union(acts, all=True)]
 
 
-@transaction.atomic
+# No savepoint of its own: it is one transaction when called alone, and part of its caller's otherwise (the
+# worker's batch gives each contact a savepoint); a savepoint per call would cost two more round trips per event.
+@transaction.atomic(savepoint=False)
 def do_score_contact(
     *, contact: Contact, now: dt.datetime | None = None, reason: str = "event", promote: bool = True,
     version: DefinitionVersion | None = None,
@@ -83,8 +85,12 @@ def do_score_contact(
         version, plumb = current_definitions()
     else:
         plumb = parsed(version)
-    contact = Contact.objects.select_related("company").select_for_update(of=("self",)).get(pk=contact.pk)
-    existing = ContactScore.objects.filter(contact=contact).first()
+    # One query: the contact (locked), its company and its current score.
+    contact = Contact.objects.select_related("company", "score").select_for_update(of=("self",)).get(pk=contact.pk)
+    try:
+        existing: ContactScore | None = contact.score
+    except ContactScore.DoesNotExist:
+        existing = None
     floor_at = existing.engagement_floor_at if existing else None
     fit_result = fit(Profile.of(contact, contact.company), plumb.icp)
     eng = engagement(events_of(contact, floor_at), plumb.engagement, now=now,
@@ -102,6 +108,9 @@ def do_score_contact(
         "predictive_probability": prediction.probability if prediction else None,
         "model_version": prediction.model_version if prediction else None,
     }
+    # History grows when the score moves from the one stored (the bulk rescore follows the same rule).
+    before = None if existing is None else (
+        existing.fit_score, existing.fit_grade, round(existing.engagement_score), existing.definition_version)
     # The contact row is locked, so nobody else writes its score meanwhile: one UPDATE or one INSERT.
     if existing is None:
         score = ContactScore.objects.create(contact=contact, **fields)
@@ -110,10 +119,7 @@ def do_score_contact(
         for name, value in fields.items():
             setattr(score, name, value)
         score.save(update_fields=list(fields))
-    last = ScoreHistory.objects.filter(contact=contact).first()
-    if last is None or (last.fit_score, last.fit_grade, round(last.engagement_score), last.definition_version) != (
-        score.fit_score, score.fit_grade, round(score.engagement_score), version.number
-    ):
+    if before is None or before != (score.fit_score, score.fit_grade, round(score.engagement_score), version.number):
         ScoreHistory.objects.create(
             contact=contact, fit_score=score.fit_score, fit_grade=score.fit_grade,
             engagement_score=score.engagement_score, definition_version=version.number, computed_at=now,
