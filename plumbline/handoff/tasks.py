@@ -38,6 +38,20 @@ def process_contacts(contact_ids: list[int], reason: str = "event") -> int:
     return done
 
 
+def queue_rescore(contact_ids: list[int], reason: str = "event") -> None:
+    """Scores follow events and field changes: rescore these contacts once the current transaction commits, in
+    batches of 200 (one worker transaction each), all task rows written in one transaction."""
+    chunks = [contact_ids[start : start + 200] for start in range(0, len(contact_ids), 200)]
+
+    def enqueue() -> None:
+        with transaction.atomic():
+            for chunk in chunks:
+                process_contacts.enqueue(chunk, reason)
+
+    if chunks:
+        transaction.on_commit(enqueue)
+
+
 @task()
 def check_slas() -> int:
     return do_check_all_slas()

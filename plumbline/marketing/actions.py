@@ -287,18 +287,9 @@ def do_record_touchpoints(*, by: Any = None, items: list[dict[str, Any]]) -> lis
 
 def _queue_rescore(contact_ids: list[int]) -> None:
     """Scores follow touchpoints: rescore the contacts once the touchpoints are committed."""
-    from plumbline.handoff.tasks import process_contacts
+    from plumbline.handoff.tasks import queue_rescore
 
-    chunks = [contact_ids[start : start + 200] for start in range(0, len(contact_ids), 200)]
-
-    def enqueue() -> None:
-        # The task rows of one batch in one transaction: one commit instead of one per chunk of 200.
-        with transaction.atomic():
-            for chunk in chunks:
-                process_contacts.enqueue(chunk)
-
-    if chunks:
-        transaction.on_commit(enqueue)
+    queue_rescore(contact_ids)
 
 
 def do_record_touchpoint(*, by: Any = None, **fields: Any) -> Touchpoint:

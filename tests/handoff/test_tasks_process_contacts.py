@@ -1,8 +1,9 @@
 """The worker's rescore task: one transaction per batch, a savepoint per contact."""
 
 import pytest
+from django_tasks_db.models import DBTaskResult
 
-from plumbline.crm.actions import do_create_contact
+from plumbline.crm.actions import do_create_company, do_create_contact, do_update_company, do_update_contact
 from plumbline.handoff import tasks
 from plumbline.handoff.tasks import process_contacts
 from plumbline.marketing.actions import do_record_touchpoints
@@ -33,3 +34,25 @@ def test_the_batch_rescores_every_contact():
     do_record_touchpoints(items=[{"contact_id": c.pk, "kind": "form_submit", "channel": "seo"} for c in (a, b)])
     assert process_contacts.call([a.pk, b.pk]) == 2
     assert ContactScore.objects.filter(engagement_score__gt=0).count() == 2
+
+
+def _queued():
+    return [(r.args_kwargs["args"][0], r.args_kwargs["args"][1]) for r in DBTaskResult.objects.order_by("enqueued_at")
+            if r.task_path.endswith("process_contacts")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_to_a_field_the_fit_rules_read_queues_a_rescore(users):
+    acme = do_create_company(name="Acme", domain="acme.com", industry="Software", employee_count=50)
+    ann = do_create_contact(email="ann@acme.com", title="Analyst")
+    bob = do_create_contact(email="bob@acme.com")
+    DBTaskResult.objects.all().delete()
+    do_update_contact(by=users["admin"], contact=ann, changes={"phone": "+1 555 0100"})
+    assert _queued() == []  # the phone number scores nothing
+    do_update_contact(by=users["admin"], contact=ann, changes={"title": "VP Data"})
+    assert _queued() == [([ann.pk], "field change")]
+    DBTaskResult.objects.all().delete()
+    do_update_company(by=users["admin"], company=acme, changes={"employee_count": 900})
+    assert _queued() == [([ann.pk, bob.pk], "field change")]
+    process_contacts.call(*_queued()[0])
+    assert ContactScore.objects.get(pk=ann.pk).fit_score > 0

@@ -58,7 +58,16 @@ def do_update_company(*, by: Any = None, company: Company, changes: dict[str, An
         company.save(update_fields=[*changed, "updated_at"])
         if "domain" in changed:
             _link_contacts_by_domain(company)
+        if set(changed) & FIT_FIELDS:
+            # Imported where used: handoff builds on crm, so crm only reaches for the worker's task at run time.
+            from plumbline.handoff.tasks import queue_rescore
+
+            queue_rescore(list(company.contacts.order_by("pk").values_list("pk", flat=True)), "field change")
     return company
+
+
+# Company fields the fit rules can read (plumbline.scoring.engine.Profile), and the domain that links contacts.
+FIT_FIELDS = {"domain", "industry", "employee_count", "annual_revenue", "country", "custom"}
 
 
 @transaction.atomic

@@ -80,7 +80,20 @@ def do_update_contact(*, by: Any = None, contact: Contact, changes: dict[str, An
     if changed:
         full_clean(contact)
         contact.save(update_fields=[*changed, "updated_at"])
+        if set(changed) & FIT_FIELDS:
+            _queue_rescore([contact.pk])
     return contact
+
+
+# Fields the fit rules can read (plumbline.scoring.engine.Profile): a change rescores the contact.
+FIT_FIELDS = {"email", "title", "source", "company", "custom"}
+
+
+def _queue_rescore(contact_ids: list[int]) -> None:
+    # Imported where used: handoff builds on crm, so crm only reaches for the worker's task at run time.
+    from plumbline.handoff.tasks import queue_rescore
+
+    queue_rescore(contact_ids, "field change")
 
 
 @transaction.atomic
