@@ -40,7 +40,7 @@ SOURCES = ["web", "import", "event", "referral", "api", ""]
 START = 1_700_000_000
 
 
-def generate(events: int, folder: Path, seed: int = 7) -> tuple[Path, Path, Path, Path, int, int]:
+def generate(events: int, folder: Path, seed: int = 7) -> tuple[Path, Path, Path, int, int]:
     rng = np.random.default_rng(seed)
     per_contact = 1 / (1 - CONTINUE)  # expected lifecycle moves per contact
     contacts = int(events * 0.25 / per_contact)
@@ -66,29 +66,28 @@ def generate(events: int, folder: Path, seed: int = 7) -> tuple[Path, Path, Path
                                                    pa.array([str(i) for i in range(60)])),
         "content": pa.DictionaryArray.from_arrays(np.zeros(n_touch, dtype=np.int32), pa.array(["(none)"])),
     })
-    subjects = pa.table({"subject": np.arange(contacts, dtype=np.int64), "contact_id": np.arange(contacts, dtype=np.int64)})
     people = pa.table({
         "contact_id": np.arange(contacts, dtype=np.int64),
         "source": pa.DictionaryArray.from_arrays(rng.integers(0, len(SOURCES), contacts).astype(np.int32),
                                                  pa.array(SOURCES)),
     })
     folder.mkdir(parents=True, exist_ok=True)
-    paths = (folder / "lifecycle.parquet", folder / "touches.parquet", folder / "subjects.parquet",
-             folder / "contacts.parquet")
-    for table, path in zip((lifecycle, touches, subjects, people), paths, strict=True):
+    paths = (folder / "lifecycle.parquet", folder / "touches.parquet", folder / "contacts.parquet")
+    for table, path in zip((lifecycle, touches, people), paths, strict=True):
         pq.write_table(table, path)
     return *paths, len(subject), n_touch
 
 
-def run(paths: tuple[Path, Path, Path, Path], group_by: str, engine: str) -> tuple[float, float, int]:
+def run(paths: tuple[Path, Path, Path], group_by: str, engine: str) -> tuple[float, float, int]:
     """Wall seconds, this process's CPU seconds (DuckDB's threads; on a shared machine the steadier figure)
     and result rows."""
-    lifecycle, touches, subjects, contacts = paths
+    lifecycle, touches, contacts = paths
     started, cpu = time.perf_counter(), time.process_time()
     entries = engines.table(lifecycle, engine=engine)
-    groups = group_by if group_by in ("all", "cohort") else group_query(  # as funnels._run_funnel does
-        engines.table(subjects, engine=engine), engines.table(contacts, engine=engine),
-        engines.table(touches, engine=engine), entries, group_by)
+    # as funnels.lifecycle_funnel does: every subject is a contact (subjects=None)
+    groups = group_by if group_by in ("all", "cohort") else group_query(
+        None, engines.table(contacts, engine=engine), engines.table(touches, engine=engine), entries, group_by,
+        engine=engine)
     result = engines.to_arrow(funnel_query(entries, groups, STAGES, since=None, until=None), engine=engine)
     return time.perf_counter() - started, time.process_time() - cpu, result.num_rows
 

@@ -111,8 +111,8 @@ def funnel_query(
             "entered": per_group[f"entered_{k}"],
             "converted": per_group[f"entered_{k + 1}"] if k + 1 < stages else ibis.literal(0, "int64"),
             "timed": per_group[f"timed_{k}"] if k + 1 < stages else ibis.literal(0, "int64"),
-            "median_days": per_group[f"median_{k}"] if k + 1 < stages else none,
-            "p75_days": per_group[f"p75_{k}"] if k + 1 < stages else none,
+            "median_days": per_group[f"quartiles_{k}"][0] if k + 1 < stages else none,
+            "p75_days": per_group[f"quartiles_{k}"][1] if k + 1 < stages else none,
         })
         for k in range(stages)
     ])
@@ -137,34 +137,63 @@ def _stage_measures(subjects: ibis.Table, stages: int) -> dict[str, ibis.Expr]:
         if k + 1 < stages:
             days = subjects[f"days_{k}"]
             measures[f"timed_{k}"] = days.count()
-            measures[f"median_{k}"] = days.quantile(0.5)
-            measures[f"p75_{k}"] = days.quantile(0.75)
+            # Both quantiles from one state: each state holds every value of the group, so two would copy
+            # and select over them twice.
+            measures[f"quartiles_{k}"] = days.quantile([0.5, 0.75])
     return measures
 
 
-def group_query(subjects: ibis.Table, contacts: ibis.Table, touches: ibis.Table, entries: ibis.Table,
-                group_by: str) -> ibis.Table:
-    """Ibis: subject -> grp for `group_by`. `subjects`: subject, contact_id (the contact grouping it)."""
+def group_query(subjects: ibis.Table | None, contacts: ibis.Table, touches: ibis.Table, entries: ibis.Table,
+                group_by: str, *, engine: str = "duckdb") -> ibis.Table:
+    """Ibis: subject -> grp for `group_by`. `subjects`: subject, contact_id (the contact grouping it), or None
+    when every subject is its own contact (the lifecycle funnel), which saves a join of every subject."""
     if group_by == "cohort":
         start = entries.group_by("subject").aggregate(start=entries.at.min())
         return start.select("subject", grp=start.start.as_timestamp("s").strftime("%Y-%m"))
     if group_by == "source":
-        joined = subjects.join(contacts, "contact_id")
-        return joined.select("subject", grp=ibis.ifelse(joined.source.strip() == "", "(none)", joined.source))
-    if group_by in ("channel", "campaign"):
-        return subjects.join(first_touches(touches, group_by), "contact_id").select("subject", "grp")
-    return subjects.select("subject", grp=ibis.literal("All"))
+        by_contact = contacts.select("contact_id", grp=ibis.ifelse(contacts.source.strip() == "", "(none)",
+                                                                   contacts.source))
+    elif group_by in ("channel", "campaign"):
+        by_contact = first_touches(touches, group_by, engine=engine)
+    elif subjects is None:
+        return entries.select("subject", grp=ibis.literal("All")).distinct()
+    else:
+        return subjects.select("subject", grp=ibis.literal("All"))
+    if subjects is None:
+        return by_contact.rename(subject="contact_id")
+    return subjects.join(by_contact, "contact_id").select("subject", "grp")
 
 
-def first_touches(touches: ibis.Table, column: str) -> ibis.Table:
+def first_touches(touches: ibis.Table, column: str, *, engine: str = "duckdb") -> ibis.Table:
     """Ibis: contact_id -> grp, `column` of the contact's first touchpoint (earliest t_at, then lowest touch_id).
 
-    Two plain aggregations (the earliest instant, then the lowest id among the touches at it) instead of
-    ranking every touchpoint with a window, or an ordered/struct-keyed argmin, both several times slower.
+    One MIN_BY per contact over (t_at, touch_id) packed into one int64 that sorts the same way, when their
+    ranges allow it (a small query on `engine` reads them; a Parquet file answers from its statistics).
+    Otherwise two plain aggregations: the earliest instant, then the lowest id among the touches at it,
+    which scans the touchpoints twice and joins them to the first. A struct key or Ibis's own `argmin`
+    (FIRST ... ORDER BY on DuckDB) compares sort-key blobs and is slower than either.
     """
+    key = _first_touch_key(touches, engine)
+    if key is not None:
+        return touches.group_by("contact_id").aggregate(grp=_min_by(touches[column].fill_null("(none)"), key))
     earliest = touches.group_by("contact_id").aggregate(t_at=touches.t_at.min())
     tied = touches.join(earliest, ["contact_id", "t_at"])
     return tied.group_by("contact_id").aggregate(grp=_min_by(tied[column].fill_null("(none)"), tied.touch_id))
+
+
+def _first_touch_key(touches: ibis.Table, engine: str) -> ibis.Expr | None:
+    """(t_at - min t_at) * id span + (touch_id - min touch_id): ordered as (t_at, touch_id), or None when
+    that could pass 2**63 - 1 (or there are no touches)."""
+    bounds = touches.aggregate(t_lo=touches.t_at.min(), t_hi=touches.t_at.max(), id_lo=touches.touch_id.min(),
+                               id_hi=touches.touch_id.max())
+    lo_hi = engines.to_arrow(bounds, engine=engine).to_pylist()[0]
+    if None in lo_hi.values():
+        return None
+    ids = lo_hi["id_hi"] - lo_hi["id_lo"] + 1
+    if (lo_hi["t_hi"] - lo_hi["t_lo"] + 1) * ids > 2**63 - 1:
+        return None
+    t_lo, id_lo, span = (ibis.literal(v, "int64") for v in (lo_hi["t_lo"], lo_hi["id_lo"], ids))
+    return (touches.t_at - t_lo) * span + (touches.touch_id - id_lo)
 
 
 @ibis.udf.agg.builtin(name="min_by")
@@ -173,7 +202,8 @@ def _min_by(arg: str, key: int) -> str:  # type: ignore[empty-body]
     becomes `FIRST(arg ORDER BY key)` on DuckDB, which compares sort-key blobs and is several times slower."""
 
 
-def _run_funnel(entries: pa.Table, subjects: pa.Table, labels: list[str], params: FunnelParams) -> list[dict]:
+def _run_funnel(entries: pa.Table, subjects: pa.Table | None, labels: list[str], params: FunnelParams) -> list[dict]:
+    """`subjects`: subject -> contact_id, or None when every subject is a contact (see `group_query`)."""
     engine = params.engine
     contacts = queries.contacts() if params.group_by == "source" else _empty_contacts()
     touches = (crm_source.touch_table(queries.touchpoints()) if params.group_by in ("channel", "campaign")
@@ -181,11 +211,11 @@ def _run_funnel(entries: pa.Table, subjects: pa.Table, labels: list[str], params
     t_entries = engines.table(entries, engine=engine)
     # "all" and cohorts come from the funnel's own pass over the entries, without a second one or a join;
     # "all" only when every subject has a grouping contact (a deal without one falls in "(none)").
-    own_pass = params.group_by == "cohort" or (
-        params.group_by == "all" and pc.all(pc.is_in(entries["subject"], subjects["subject"])).as_py() is not False)
+    own_pass = params.group_by == "cohort" or (params.group_by == "all" and (
+        subjects is None or pc.all(pc.is_in(entries["subject"], subjects["subject"])).as_py() is not False))
     groups = params.group_by if own_pass else group_query(
-        engines.table(subjects, engine=engine), engines.table(contacts, engine=engine),
-        engines.table(touches, engine=engine), t_entries, params.group_by)
+        None if subjects is None else engines.table(subjects, engine=engine), engines.table(contacts, engine=engine),
+        engines.table(touches, engine=engine), t_entries, params.group_by, engine=engine)
     expr = funnel_query(t_entries, groups, len(labels), since=queries.seconds(params.since),
                         until=queries.seconds(params.until))
     names = _campaign_names() if params.group_by == "campaign" else {}
@@ -232,8 +262,7 @@ def lifecycle_funnel(params: FunnelParams) -> list[dict[str, Any]]:
     stage = moves["to_stage"].to_pylist()
     entries = pa.table({"subject": moves["contact_id"], "step": pa.array([index[s] for s in stage], pa.int64()),
                         "at": moves["at"]})
-    subjects = pa.table({"subject": moves["contact_id"], "contact_id": moves["contact_id"]})
-    return _run_funnel(entries, _distinct(subjects), labels, params)
+    return _run_funnel(entries, None, labels, params)
 
 
 def pipeline_for(params: FunnelParams) -> Pipeline | None:
@@ -267,10 +296,6 @@ def deal_funnel(params: FunnelParams) -> tuple[Pipeline | None, list[dict[str, A
     subjects = pa.table({"subject": pa.array(list(primary), pa.int64()),
                          "contact_id": pa.array(list(primary.values()), pa.int64())})
     return pipeline, _run_funnel(entries, subjects, labels, params)
-
-
-def _distinct(table: pa.Table) -> pa.Table:
-    return table.group_by(table.column_names).aggregate([])
 
 
 # --- speed to lead ----------------------------------------------------------------------------------
@@ -325,7 +350,8 @@ def speed_to_lead(params: FunnelParams) -> dict[str, list[dict[str, Any]]]:
     contacts = queries.contacts() if group_by == "source" else _empty_contacts()
     touches = crm_source.touch_table(queries.touchpoints()) if group_by in ("channel", "campaign") else _empty_touches()
     groups = group_query(engines.table(subjects, engine=engine), engines.table(contacts, engine=engine),
-                         engines.table(touches, engine=engine), engines.table(mqls, engine=engine), group_by)
+                         engines.table(touches, engine=engine), engines.table(mqls, engine=engine), group_by,
+                         engine=engine)
     joined = waits_expr.left_join(groups, waits_expr.id == groups.subject)
     joined = joined.select(grp=joined.grp.fill_null("(none)"), hours=joined.hours)
     by_activity = engines.to_arrow(speed_query(joined), engine=engine).to_pylist()

@@ -1,5 +1,6 @@
 """funnel_query and first_touches on hand-made events: skipped stages, repeated and out-of-order entries,
-first-touch ties, date range, cohorts; the same rows on DuckDB and on Spark."""
+first-touch ties (with the packed key and with the two-pass fallback), date range, cohorts; the same rows on
+DuckDB and on Spark."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from plumbline.analytics import engines
-from plumbline.analytics.funnels import DAY, first_touches, funnel_query, group_query
+from plumbline.analytics.funnels import DAY, _first_touch_key, first_touches, funnel_query, group_query
 
 T0 = 1_700_000_000  # 2023-11-14 UTC
 
@@ -35,11 +36,12 @@ SUBJECTS = pa.table({"subject": pa.array([1, 2, 3, 4], pa.int64()), "contact_id"
 CONTACTS = pa.table({"contact_id": pa.array([], pa.int64()), "source": pa.array([], pa.string())})
 
 
-def _funnel(engine: str, group_by: str, since: int | None = None, until: int | None = None) -> list[tuple]:
+def _funnel(engine: str, group_by: str, since: int | None = None, until: int | None = None, *,
+            subjects: pa.Table | None = SUBJECTS, touches: pa.Table = TOUCHES) -> list[tuple]:
     entries = engines.table(ENTRIES, engine=engine)
     groups = group_by if group_by in ("all", "cohort") else group_query(
-        engines.table(SUBJECTS, engine=engine), engines.table(CONTACTS, engine=engine),
-        engines.table(TOUCHES, engine=engine), entries, group_by)
+        None if subjects is None else engines.table(subjects, engine=engine), engines.table(CONTACTS, engine=engine),
+        engines.table(touches, engine=engine), entries, group_by, engine=engine)
     rows = engines.to_arrow(funnel_query(entries, groups, 3, since=since, until=until), engine=engine).to_pylist()
     return [tuple(r.values()) for r in rows]
 
@@ -68,14 +70,54 @@ def test_date_range_keeps_subjects_whose_first_entry_is_inside():
         ("All", 0, 2, 2, 1, 2.0, 2.0), ("All", 1, 2, 1, 1, 4.0, 4.0), ("All", 2, 1, 0, 0, None, None)]
 
 
-def test_first_touch_is_the_earliest_then_the_lowest_id():
-    firsts = first_touches(engines.table(TOUCHES), "channel").order_by("contact_id")
+def _first_touches(touches: pa.Table, column: str, engine: str = "duckdb") -> list[dict]:
+    firsts = first_touches(engines.table(touches, engine=engine), column, engine=engine).order_by("contact_id")
+    return engines.to_arrow(firsts, engine=engine).to_pylist()
 
-    assert engines.to_arrow(firsts).to_pylist() == [
+
+def _spread(touches: pa.Table) -> pa.Table:
+    """The same touches with instants and ids so far apart that (t_at, touch_id) cannot be packed in an int64."""
+    return touches.set_column(0, "touch_id", pa.compute.multiply(touches["touch_id"], 2**40)).set_column(
+        2, "t_at", pa.compute.multiply(pa.compute.subtract(touches["t_at"], T0), 2**20))
+
+
+def test_first_touch_is_the_earliest_then_the_lowest_id():
+    assert _first_touches(TOUCHES, "channel") == [
         {"contact_id": 1, "grp": "seo"}, {"contact_id": 2, "grp": "email"}, {"contact_id": 4, "grp": "seo"}]
     ties = TOUCHES.filter(pa.compute.not_equal(TOUCHES["touch_id"], 9))
-    tied = first_touches(engines.table(ties), "campaign").order_by("contact_id")
-    assert engines.to_arrow(tied).to_pylist()[0] == {"contact_id": 1, "grp": "2"}
+    assert _first_touches(ties, "campaign")[0] == {"contact_id": 1, "grp": "2"}
+
+
+def test_first_touch_ties_break_the_same_when_ids_and_instants_are_too_far_apart_to_pack():
+    ties = TOUCHES.filter(pa.compute.not_equal(TOUCHES["touch_id"], 9))
+    assert _first_touch_key(engines.table(TOUCHES), "duckdb") is not None  # packed
+    assert _first_touch_key(engines.table(_spread(TOUCHES)), "duckdb") is None  # two passes
+
+    assert _first_touches(_spread(TOUCHES), "channel") == _first_touches(TOUCHES, "channel")
+    assert _first_touches(_spread(ties), "campaign") == _first_touches(ties, "campaign")
+    assert _first_touches(_spread(ties), "campaign")[0] == {"contact_id": 1, "grp": "2"}
+
+
+def test_first_touch_of_a_contact_whose_touches_all_share_one_instant_is_the_lowest_id():
+    touches = pa.table({
+        "touch_id": pa.array([30, 10, 20, 11], pa.int64()), "contact_id": pa.array([1, 1, 1, 2], pa.int64()),
+        "t_at": pa.array([T0, T0, T0, T0 + 5], pa.int64()),
+        "channel": pa.array(["seo", None, "email", "seo"], pa.string()),
+        "campaign": pa.array(["3", "1", "2", "3"], pa.string()), "content": pa.array(["(none)"] * 4, pa.string()),
+    })
+
+    assert _first_touches(touches, "channel") == [{"contact_id": 1, "grp": "(none)"}, {"contact_id": 2, "grp": "seo"}]
+    assert _first_touches(_spread(touches), "channel") == _first_touches(touches, "channel")
+
+
+def test_no_touches_leave_every_subject_in_none():
+    assert _funnel("duckdb", "channel", touches=TOUCHES.slice(0, 0)) == [
+        ("(none)", 0, 4, 3, 1, 2.0, 2.0), ("(none)", 1, 3, 2, 2, 5.0, 5.5), ("(none)", 2, 2, 0, 0, None, None)]
+
+
+def test_subjects_that_are_their_own_contacts_group_as_through_an_identity_table():
+    for group_by in ("source", "channel", "campaign"):
+        assert _funnel("duckdb", group_by, subjects=None) == _funnel("duckdb", group_by)
 
 
 def test_grouped_by_first_touch_channel_subjects_without_touches_fall_in_none():
@@ -91,3 +133,11 @@ def test_funnel_query_is_identical_on_duckdb_and_spark(spark):
     for group_by in ("all", "cohort", "channel", "campaign"):
         for since, until in ((None, None), (T0 + DAY, None), (None, T0 + 2 * DAY)):
             assert _funnel("spark", group_by, since, until) == _funnel("duckdb", group_by, since, until)
+    assert _funnel("spark", "channel", touches=_spread(TOUCHES)) == _funnel("duckdb", "channel")
+
+
+@pytest.mark.spark
+def test_first_touch_ties_break_the_same_on_spark(spark):
+    ties = TOUCHES.filter(pa.compute.not_equal(TOUCHES["touch_id"], 9))
+    for touches in (ties, _spread(ties)):
+        assert _first_touches(touches, "campaign", "spark") == _first_touches(ties, "campaign")
