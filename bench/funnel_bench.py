@@ -1,7 +1,7 @@
 """Funnel over synthetic lifecycle and touchpoint events on DuckDB (issue 4: goal <= 5 s for 50M events).
 
     .venv/bin/python bench/funnel_bench.py --events 50000000 [--engine duckdb] [--dir /tmp/funnel_bench]
-        [--groups all cohort source channel campaign]
+        [--groups all cohort source channel campaign] [--repeat 1]
 
 Synthetic data is drawn with numpy straight into Parquet: contacts walk the lifecycle funnel (each stage
 reached with a fixed probability, gaps exponential), touchpoints fall on random contacts at random
@@ -9,7 +9,8 @@ instants with one of 13 channels and 60 campaigns; together they make `--events`
 lifecycle moves). The timed part is exactly what the app runs (`plumbline.analytics.funnels`): the funnel
 query per group (all, cohort month, the contact's source, and the channel and campaign of the contact's
 first touchpoint, which aggregate every touchpoint), reading the Parquet files and returning Arrow.
-Generation is not timed.
+Generation is not timed. `--repeat` times every grouping that many times in turn, which helps on a shared
+machine, where one run says little.
 """
 
 from __future__ import annotations
@@ -98,16 +99,18 @@ def main() -> None:
     parser.add_argument("--engine", default="duckdb", choices=engines.ENGINES)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/funnel_bench"))
     parser.add_argument("--groups", nargs="+", default=list(GROUPS), choices=GROUPS)
+    parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     started = time.perf_counter()
     *paths, n_life, n_touch = generate(args.events, args.dir)
     print(f"generated {n_life:,} lifecycle moves + {n_touch:,} touchpoints in {time.perf_counter() - started:.1f}s")
     engines.backend(args.engine)  # start the engine outside the timing
-    for group_by in args.groups:
-        load = os.getloadavg()[0]
-        seconds, cpu, rows = run(tuple(paths), group_by, args.engine)
-        print(f"funnel by {group_by:8s} {seconds:6.2f}s  cpu {cpu:6.2f}s  ({rows} result rows)  engine={args.engine}  "
-              f"load before {load:.2f}")
+    for _ in range(args.repeat):
+        for group_by in args.groups:
+            load = os.getloadavg()[0]
+            seconds, cpu, rows = run(tuple(paths), group_by, args.engine)
+            print(f"funnel by {group_by:8s} {seconds:6.2f}s  cpu {cpu:6.2f}s  ({rows} result rows)  "
+                  f"engine={args.engine}  load before {load:.2f}", flush=True)
 
 
 if __name__ == "__main__":

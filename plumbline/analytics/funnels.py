@@ -35,7 +35,7 @@ from plumbline.crm.lifecycle import FUNNEL
 from plumbline.crm.models import Pipeline, PipelineStage
 
 DAY = 86_400
-EPOCH = ibis.timestamp(1970, 1, 1, 0, 0, 0)
+EPOCH = ibis.literal(dt.datetime(1970, 1, 1), type="timestamp")
 GROUPS = {"all": "All", "cohort": "Cohort month", "source": "Source", "channel": "First-touch channel",
           "campaign": "First-touch campaign"}
 SPEED_GROUPS = ("all", "channel", "campaign", "source")

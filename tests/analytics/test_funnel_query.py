@@ -64,6 +64,19 @@ def test_cohort_months_come_from_each_subjects_first_entry():
     ]
 
 
+def _cohorts(engine: str) -> list[tuple]:
+    # 2023-11-30 23:59:59 UTC and one second later; 1969-12-31 23:59:59 and the epoch itself
+    entries = pa.table({"subject": pa.array([1, 2, 3, 4], pa.int64()), "step": pa.array([0, 0, 0, 0], pa.int64()),
+                        "at": pa.array([1_701_388_799, 1_701_388_800, -1, 0], pa.int64())})
+    rows = engines.to_arrow(funnel_query(engines.table(entries, engine=engine), "cohort", 1, since=None, until=None),
+                            engine=engine).to_pylist()
+    return [(r["grp"], r["entered"]) for r in rows]
+
+
+def test_cohort_months_are_utc_months():
+    assert _cohorts("duckdb") == [("1969-12", 1), ("1970-01", 1), ("2023-11", 1), ("2023-12", 1)]
+
+
 def test_date_range_keeps_subjects_whose_first_entry_is_inside():
     assert _funnel("duckdb", "all", since=T0 + 2 * DAY) == [("All", 0, 1, 0, 0, None, None)]
     assert _funnel("duckdb", "all", until=T0 + DAY) == [
@@ -134,6 +147,11 @@ def test_funnel_query_is_identical_on_duckdb_and_spark(spark):
         for since, until in ((None, None), (T0 + DAY, None), (None, T0 + 2 * DAY)):
             assert _funnel("spark", group_by, since, until) == _funnel("duckdb", group_by, since, until)
     assert _funnel("spark", "channel", touches=_spread(TOUCHES)) == _funnel("duckdb", "channel")
+
+
+@pytest.mark.spark
+def test_cohort_months_are_the_same_on_spark(spark):
+    assert _cohorts("spark") == _cohorts("duckdb")
 
 
 @pytest.mark.spark
