@@ -237,7 +237,7 @@ def do_train_model(
     fitted = fit_model(rows.frame, target=TARGET, positive="1", kind=kind, seed=seed)
     metrics = {key: report[key] for key in ("model", "naive_bayes", "folds", "seed", "warnings", "dropped_rows")}
     metrics.update(excluded_customers=rows.excluded_customers, left_out=rows.left_out)
-    fitted.cv_metrics = {name: {k: report[name][k] for k in ("auc", "log_loss", "brier", "ece")}
+    fitted.cv_metrics = {name: {k: report[name][k] for k in ("auc", "auc_note", "log_loss", "brier", "ece")}
                          for name in ("model", "naive_bayes")}
     return _store_model(by, fitted, metrics, cut_at=cut_at, until=now, positives=rows.positives)
 

@@ -90,8 +90,10 @@ class ModelSummary(Schema):
     rows: int
     positives: int
     positive_rate: float
-    auc: float
-    naive_bayes_auc: float
+    auc: float | None = Field(description="Cross-validated AUC; null when the model ranked nothing (see auc_note).")
+    auc_note: str | None
+    naive_bayes_auc: float | None
+    naive_bayes_auc_note: str | None
 
 
 class ModelOut(ModelSummary):
@@ -109,13 +111,20 @@ class TrainIn(In):
     kind: Literal["auto", "lightgbm", "logistic"] = "auto"
 
 
+def _auc(figures: dict[str, Any]) -> tuple[float | None, str | None]:
+    note = figures.get("auc_note")
+    return (None if note else figures["auc"]), note
+
+
 def _summary(m: PredictiveModel) -> dict[str, Any]:
+    auc, note = _auc(m.metrics["model"])
+    naive_auc, naive_note = _auc(m.metrics["naive_bayes"])
     return {
         "number": m.number, "is_active": m.is_active, "kind": m.kind, "created_at": m.created_at,
         "created_by": m.created_by.username if m.created_by else None, "activated_at": m.activated_at,
         "cut_at": m.cut_at, "trained_until": m.trained_until, "rows": m.rows, "positives": m.positives,
-        "positive_rate": m.positive_rate, "auc": m.metrics["model"]["auc"],
-        "naive_bayes_auc": m.metrics["naive_bayes"]["auc"],
+        "positive_rate": m.positive_rate, "auc": auc, "auc_note": note, "naive_bayes_auc": naive_auc,
+        "naive_bayes_auc_note": naive_note,
     }
 
 

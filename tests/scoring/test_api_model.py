@@ -40,8 +40,8 @@ def test_every_role_lists_and_reads_versions(tokens, trained, who):
         assert abs(dt.datetime.fromisoformat(row.pop(moment)) - getattr(trained, moment)) < dt.timedelta(milliseconds=1)
     assert row == {
         "number": 1, "is_active": True, "kind": "logistic", "created_by": "admin", "rows": 120, "positives": 30,
-        "positive_rate": 0.25, "auc": trained.metrics["model"]["auc"],
-        "naive_bayes_auc": trained.metrics["naive_bayes"]["auc"],
+        "positive_rate": 0.25, "auc": trained.metrics["model"]["auc"], "auc_note": None,
+        "naive_bayes_auc": trained.metrics["naive_bayes"]["auc"], "naive_bayes_auc_note": None,
     }
     detail = call(tokens, who, "get", "/scoring/models/1").json()
     assert detail["metrics"]["model"]["calibration"] == trained.metrics["model"]["calibration"]
@@ -92,6 +92,16 @@ def test_bad_training_requests_name_the_field_and_store_nothing(tokens, history,
     error = response.json()["errors"][0]
     assert (error["field"], error["code"]) == (field, code)
     assert not PredictiveModel.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_auc_that_measures_no_ranking_is_null_with_the_reason(tokens, trained):
+    note = "In each of the 3 folds every held-out row got the same probability (too little to learn from in 8 rows)"
+    metrics = {**trained.metrics, "model": {**trained.metrics["model"], "auc": 0.5, "auc_note": note}}
+    PredictiveModel.objects.filter(pk=trained.pk).update(metrics=metrics)
+    [row] = call(tokens, "viewer", "get", "/scoring/models").json()
+    assert (row["auc"], row["auc_note"]) == (None, note)
+    assert (row["naive_bayes_auc"], row["naive_bayes_auc_note"]) == (trained.metrics["naive_bayes"]["auc"], None)
 
 
 @pytest.mark.django_db

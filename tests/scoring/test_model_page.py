@@ -70,6 +70,17 @@ def test_the_train_button_trains_for_admins_and_marketing_only(users, history, w
 
 
 @pytest.mark.django_db
+def test_an_auc_that_measures_no_ranking_shows_as_na_with_the_reason(users, history):
+    model = _train(users["admin"])
+    note = "In each of the 3 folds every held-out row got the same probability"
+    metrics = {**model.metrics, "model": {**model.metrics["model"], "auc": 0.5, "auc_note": note}}
+    PredictiveModel.objects.filter(pk=model.pk).update(metrics=metrics)
+    page = client_for("viewer").get("/scoring/model/").content.decode()
+    assert page.count(f'<td class="num" title="{note}">n/a</td>') == 2  # the figures and the versions table
+    assert f'<td class="num">{model.metrics["naive_bayes"]["auc"]:.4f}</td>' in page
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("form,field,message", [
     ({"folds": "3", "cut": "2999-01-01"}, "cut", "is not in the past"),
     ({"folds": "3", "cut": "2020-01-01", "horizon_days": "30"}, "horizon_days", "not both"),

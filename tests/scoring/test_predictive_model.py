@@ -15,6 +15,7 @@ from plumbline.scoring.predictive import (
     fit_model,
     top_factors,
 )
+from plumbline.scoring.predictive.estimators import PlattCalibrator
 
 
 def leads(rows: int = 400, seed: int = 7) -> pd.DataFrame:
@@ -144,3 +145,52 @@ def test_more_folds_than_rows_of_the_smaller_class_are_refused():
 def test_excluding_an_unknown_column_is_refused():
     with pytest.raises(UnusableTrainingData, match="Excluded column\\(s\\) not in the table: nope"):
         evaluate_table(leads(), target="converted", exclude=["nope"])
+
+
+def separable(rows: int) -> pd.DataFrame:
+    """Half the leads converted, and every one of them has more visits (5-9) than any that did not (0-4)."""
+    converted = np.arange(rows) >= rows // 2
+    visits = np.where(converted, 5, 0) + np.arange(rows) % 5
+    return pd.DataFrame({"visits": visits, "converted": np.where(converted, "yes", "no")})
+
+
+def test_lightgbm_ranks_a_small_separable_table_right_in_cross_validation():
+    # given 54 leads that one column separates perfectly: 43 training rows per fold, 28 or 29 per inner fold
+    table = separable(54)
+
+    # when LightGBM is cross-validated on 5 folds
+    report = evaluate_table(table, target="converted", folds=5, kind="lightgbm")
+
+    # then every held-out fold is ranked right (it was ranked exactly wrong: AUC 0.0 in every fold, because
+    # inner models too small to split gave the calibration a negative slope that turned the refit around)
+    figures = report["model"]
+    assert figures["auc_folds"] == [1.0, 1.0, 1.0, 1.0, 1.0]
+    assert figures["auc"] == pytest.approx(1.0)
+    assert figures["auc_note"] is None
+    assert report["model"]["kinds"] == ["lightgbm"] * 5
+
+
+def test_calibration_never_turns_the_ranking_around():
+    # given out-of-fold margins that are higher for the rows that did not convert
+    margin = np.array([0.4, 0.4, 0.4, 0.1, 0.1, 0.1, 0.1, 0.1])
+    y = np.array([0, 0, 1, 1, 1, 1, 0, 1])
+
+    # when Platt scaling is fitted on them
+    calibrator = PlattCalibrator().fit(margin, y)
+
+    # then it keeps no (reversed) slope: every row gets the base rate of 5/8
+    assert calibrator.slope == 0.0
+    assert calibrator.probability(np.array([-3.0, 0.0, 3.0])) == pytest.approx([0.625, 0.625, 0.625])
+    assert PlattCalibrator().fit(-margin, y).slope > 0
+
+
+def test_a_model_that_ranks_nothing_in_any_fold_gets_auc_na_with_the_reason():
+    # given 8 leads: too few for either method to learn from in 3 folds
+    report = evaluate_table(separable(8), target="converted", folds=3, kind="lightgbm")
+
+    # then the AUC of tied predictions is 0.5 (not the pooled comparison of folds, which was 0.34), with why
+    note = ("In each of the 3 folds every held-out row got the same probability (too little to learn from in 8 "
+            "rows): nothing was ranked there, so the AUC is not a measure of ranking (n/a).")
+    assert (report["model"]["auc"], report["model"]["auc_folds"]) == (0.5, [0.5, 0.5, 0.5])
+    assert report["model"]["auc_note"] == note
+    assert f"model: {note}" in report["warnings"]

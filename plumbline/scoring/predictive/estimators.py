@@ -4,16 +4,23 @@ Both estimators read the FeaturePipeline's frame and expose the same three thing
 `contributions` (per feature, on the margin scale, summing with the bias to the margin) and `kind`.
 
 - "lightgbm": gradient-boosted trees with defaults for small tabular data: learning rate 0.05, 15 leaves,
-  at least 20 rows per leaf, 80% row and column subsampling, L2 penalty 1.0, at most 1000 trees with
-  the count chosen by early stopping (50 rounds) on a stratified 20% split of the training rows; the final
-  trees are then refitted on all training rows with that count. Categorical columns use LightGBM's native
-  categorical splits. Contributions are LightGBM's SHAP values (`pred_contrib`).
+  at least 20 rows per leaf (a quarter of the rows, at least 2, on tables under 80 rows: with 20, a table
+  under 40 rows could not split at all and every row would get the same margin), 80% row and column
+  subsampling, L2 penalty 1.0, at most 1000 trees with the count chosen by early stopping (50 rounds) on a
+  stratified 20% split of the training rows; the final trees are then refitted on all training rows with
+  that count. Categorical columns use LightGBM's native categorical splits. Contributions are LightGBM's
+  SHAP values (`pred_contrib`).
 - "logistic": L2-regularised logistic regression on standardised numerics and one-hot categorical levels;
   the penalty is chosen from C in {0.01, 0.1, 1} by 3-fold log loss. Contributions are coefficient times
   standardised value, a categorical column's one-hot terms summed into one contribution.
 
 Calibration is Platt scaling on out-of-fold margins (see training.py): isotonic regression needs more
-positives than a small CRM has to avoid step artefacts.
+positives than a small CRM has to avoid step artefacts. Its slope is never negative: a calibration maps
+margins to probabilities and must keep their order. Out-of-fold margins that carry no signal (inner models
+too small to split predict each inner fold's base rate, which stratification makes anti-correlated with the
+held-out labels) would otherwise get a negative slope, and a refitted model that ranks every row right would
+then rank every row exactly wrong (a cross-validated AUC of 0.0 on small separable tables). When the best
+slope is not positive, the calibration keeps the intercept only: every row gets the base rate.
 """
 
 from __future__ import annotations
@@ -29,11 +36,12 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from plumbline.scoring.predictive.features import FeaturePipeline
 from plumbline.scoring.predictive.metrics import log_loss
 
+MIN_DATA_IN_LEAF = 20
 LIGHTGBM_PARAMS: dict[str, object] = {
     "objective": "binary",
     "learning_rate": 0.05,
     "num_leaves": 15,
-    "min_data_in_leaf": 20,
+    "min_data_in_leaf": MIN_DATA_IN_LEAF,
     "bagging_fraction": 0.8,
     "bagging_freq": 1,
     "feature_fraction": 0.8,
@@ -46,6 +54,11 @@ LOGISTIC_CS = (0.01, 0.1, 1.0)
 MAX_TREES = 1000
 EARLY_STOPPING_ROUNDS = 50
 FALLBACK_TREES = 200  # too few positives to hold some out for early stopping
+
+
+def lightgbm_params(rows: int, seed: int) -> dict[str, object]:
+    """LIGHTGBM_PARAMS for a table of `rows` rows: the leaf minimum shrinks on tables too small for it."""
+    return {**LIGHTGBM_PARAMS, "min_data_in_leaf": min(MIN_DATA_IN_LEAF, max(2, rows // 4)), "seed": seed}
 
 
 @dataclass
@@ -80,7 +93,7 @@ class BoostedTrees:
         X_fit, X_stop, y_fit, y_stop = train_test_split(X, y, test_size=0.2, stratify=y, random_state=self.seed)
         fit_set = self._dataset(X_fit, y_fit)
         booster = lgb.train(
-            {**LIGHTGBM_PARAMS, "seed": self.seed}, fit_set, num_boost_round=MAX_TREES,
+            lightgbm_params(len(y_fit), self.seed), fit_set, num_boost_round=MAX_TREES,
             valid_sets=[self._dataset(X_stop, y_stop, reference=fit_set)],
             callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
         )
@@ -89,7 +102,7 @@ class BoostedTrees:
         return max(int(booster.best_iteration or MAX_TREES), 1)
 
     def _train(self, X: pd.DataFrame, y: np.ndarray, trees: int) -> lgb.Booster:
-        return lgb.train({**LIGHTGBM_PARAMS, "seed": self.seed}, self._dataset(X, y), num_boost_round=trees)
+        return lgb.train(lightgbm_params(len(y), self.seed), self._dataset(X, y), num_boost_round=trees)
 
     def _dataset(self, X: pd.DataFrame, y: np.ndarray, reference: lgb.Dataset | None = None) -> lgb.Dataset:
         return lgb.Dataset(
@@ -163,8 +176,16 @@ class PlattCalibrator:
     intercept: float = 0.0
 
     def fit(self, margin: np.ndarray, y: np.ndarray) -> PlattCalibrator:
-        model = LogisticRegression(C=1e6, max_iter=1000).fit(np.asarray(margin).reshape(-1, 1), y)
-        self.slope, self.intercept = float(model.coef_[0][0]), float(model.intercept_[0])
+        margin, y = np.asarray(margin, dtype=float), np.asarray(y, dtype=float)
+        if np.ptp(margin) > 0:
+            model = LogisticRegression(C=1e6, max_iter=1000).fit(margin.reshape(-1, 1), y)
+            self.slope, self.intercept = float(model.coef_[0][0]), float(model.intercept_[0])
+            if self.slope > 0:
+                return self
+        # No order to keep (constant margins) or only a reversed one: the base rate for every row, which is
+        # the best fit with a slope held at zero (a negative slope would turn the estimator's ranking around).
+        rate = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
+        self.slope, self.intercept = 0.0, float(np.log(rate / (1 - rate)))
         return self
 
     def probability(self, margin: np.ndarray) -> np.ndarray:

@@ -4,6 +4,12 @@ Every fold fits everything from its training rows only (column typing, medians, 
 calibration) and predicts its held-out rows, so each row gets exactly one out-of-fold probability from each
 method. AUC, log loss, Brier score and the calibration table are computed on those pooled predictions;
 `auc_folds` lists the per-fold AUCs for their spread.
+
+A method that gives every held-out row of a fold the same probability ranks nothing there (on a few dozen
+rows it may find nothing to learn); pooled with other folds, such constants would only compare one fold's
+rows with another's and could give any AUC, 0.0 included. `auc_note` then says so (the pages show the AUC
+as "n/a" with it, and the note is among the warnings); when that happens in every fold, `auc` is 0.5, the
+exact AUC of tied predictions, instead of the pooled figure.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ def evaluate_table(
     _check_folds(folds, y)
     model_p, naive_p = np.zeros(len(y)), np.zeros(len(y))
     model_aucs, naive_aucs, kinds = [], [], []
+    model_tied, naive_tied = [], []  # folds where the method gave every held-out row the same probability
     splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
     for number, (train_idx, test_idx) in enumerate(splitter.split(rows, y), start=1):
         started = time.monotonic()
@@ -58,12 +65,18 @@ def evaluate_table(
         model_aucs.append(metrics.auc(y[test_idx], model_p[test_idx]))
         naive_aucs.append(metrics.auc(y[test_idx], naive_p[test_idx]))
         kinds.append(model.kind)
+        model_tied += [number] if np.ptp(model_p[test_idx]) == 0 else []
+        naive_tied += [number] if np.ptp(naive_p[test_idx]) == 0 else []
         if progress is not None:
             progress(number, folds, time.monotonic() - started)
     full = FeaturePipeline().fit(rows, exclude=(target, *exclude))
+    model_figures = {**_figures(y, model_p, model_aucs, model_tied, folds), "kinds": kinds}
+    naive_figures = _figures(y, naive_p, naive_aucs, naive_tied, folds)
+    notes = [f"{name}: {figures['auc_note']}" for name, figures in (("model", model_figures),
+             ("naive_bayes", naive_figures)) if figures["auc_note"]]
     return {
-        "model": {**metrics.summarise(y, model_p), "auc_folds": model_aucs, "kinds": kinds},
-        "naive_bayes": {**metrics.summarise(y, naive_p), "auc_folds": naive_aucs},
+        "model": model_figures,
+        "naive_bayes": naive_figures,
         "rows": int(len(y)),
         "positive_rate": float(y.mean()),
         "positive_label": resolved.positive_label,
@@ -71,8 +84,25 @@ def evaluate_table(
         "folds": folds,
         "seed": seed,
         "columns": full.describe(),
-        "warnings": leak_warnings(full, rows, y),
+        "warnings": leak_warnings(full, rows, y) + notes,
     }
+
+
+def _figures(y: np.ndarray, p: np.ndarray, fold_aucs: list[float], tied: list[int], folds: int) -> dict[str, Any]:
+    figures = {**metrics.summarise(y, p), "auc_folds": fold_aucs, "auc_note": _tie_note(tied, folds, len(y))}
+    if len(tied) == folds:
+        figures["auc"] = 0.5  # every pair within a fold is tied; the pooled figure would only compare folds
+    return figures
+
+
+def _tie_note(tied: list[int], folds: int, rows: int) -> str | None:
+    """Why the AUC does not measure a ranking, or None when every fold was ranked."""
+    if not tied:
+        return None
+    where = (f"each of the {folds} folds" if len(tied) == folds
+             else f"fold{'s' if len(tied) > 1 else ''} {', '.join(map(str, tied))} of {folds}")
+    return (f"In {where} every held-out row got the same probability (too little to learn from in {rows} rows): "
+            "nothing was ranked there, so the AUC is not a measure of ranking (n/a).")
 
 
 def leak_warnings(pipeline: FeaturePipeline, rows: pd.DataFrame, y: np.ndarray) -> list[str]:
