@@ -34,7 +34,7 @@ from plumbline.scoring.engine import (
     fit,
     rule_kinds_text,
 )
-from plumbline.scoring.models import ContactScore, PredictiveModel, ScoreHistory
+from plumbline.scoring.models import ContactScore, PredictiveModel, ScoreHistory, TrainingRun
 from plumbline.scoring.predictive import FittedModel, UnusableTrainingData, evaluate_table, fit_model
 from plumbline.scoring.predictive.training import KINDS
 from plumbline.scoring.training_data import (
@@ -222,13 +222,12 @@ def do_train_model(
 
     Rows: contacts created before the cut and not customers then; label: became a customer after it (see
     training_data.py). Refuses (UnusableTrainingData) fewer than MIN_ROWS rows or a single outcome.
+    Takes seconds to minutes: the command line calls it in place, the model page and the API queue a
+    TrainingRun (`do_request_training`) that the worker carries out with it (`do_run_training`).
     """
     if by is not None:
         require(by, "add", "model")
-    if not 2 <= folds <= MAX_FOLDS:
-        raise DomainError(f"Folds must be between 2 and {MAX_FOLDS}.", field="folds")
-    if kind not in KINDS:
-        raise DomainError(f"Unknown model {kind!r}; choose one of {', '.join(KINDS)}.", field="kind")
+    _check_options(folds=folds, kind=kind, seed=seed)
     now = now or timezone.now()
     cut_at = resolve_cut(cut=cut, horizon_days=horizon_days, now=now)
     rows = training_rows(cut_at=cut_at, until=now)
@@ -240,6 +239,15 @@ def do_train_model(
     fitted.cv_metrics = {name: {k: report[name][k] for k in ("auc", "auc_note", "log_loss", "brier", "ece")}
                          for name in ("model", "naive_bayes")}
     return _store_model(by, fitted, metrics, cut_at=cut_at, until=now, positives=rows.positives)
+
+
+def _check_options(*, folds: int, kind: str, seed: int) -> None:
+    if not 2 <= folds <= MAX_FOLDS:
+        raise DomainError(f"Folds must be between 2 and {MAX_FOLDS}.", field="folds")
+    if kind not in KINDS:
+        raise DomainError(f"Unknown model {kind!r}; choose one of {', '.join(KINDS)}.", field="kind")
+    if seed < 0:
+        raise DomainError("The seed must be 0 or more.", field="seed")
 
 
 def _check_rows(frame: pd.DataFrame, cut_at: dt.datetime) -> None:
@@ -289,6 +297,91 @@ def do_activate_model(*, by: Any = None, number: int) -> PredictiveModel:
     model.is_active, model.activated_at = True, timezone.now()
     model.save(update_fields=["is_active", "activated_at"])
     return model
+
+
+TRAINING_STALE_AFTER = dt.timedelta(hours=6)  # far beyond any training: a run this old lost its worker
+
+
+def do_request_training(
+    *, by: Any = None, cut: dt.date | None = None, horizon_days: int | None = None, folds: int = 5, seed: int = 0,
+    kind: str = "auto", now: dt.datetime | None = None,
+) -> TrainingRun:
+    """Queue a training run for the worker and return it at once: how the model page and the API train.
+
+    The options are checked now, so bad ones are refused at once; the history is read by the worker, and too
+    little of it fails the run with the reason. While another run is queued or running the request is refused
+    (Conflict) instead of training twice; a run left in progress for TRAINING_STALE_AFTER is failed first, so a
+    worker that died mid-run cannot block training for ever.
+    """
+    if by is not None:
+        require(by, "add", "model")
+    _check_options(folds=folds, kind=kind, seed=seed)
+    now = now or timezone.now()
+    resolve_cut(cut=cut, horizon_days=horizon_days, now=now)
+    with transaction.atomic():
+        _fail_stale_runs(now)
+        busy = TrainingRun.objects.filter(status__in=TrainingRun.IN_PROGRESS).first()
+        if busy is not None:
+            raise Conflict(f"Training run {busy.pk} is already {busy.status}; wait for it to finish.")
+        try:
+            with transaction.atomic():
+                run = TrainingRun.objects.create(requested_by=by, requested_at=now, cut=cut,
+                                                 horizon_days=horizon_days, folds=folds, seed=seed, kind=kind)
+        except IntegrityError as exc:  # trainingrun_one_in_progress: another request won the race
+            raise Conflict("Another training run was requested at the same moment; wait for it to finish.") from exc
+        transaction.on_commit(lambda: _queue_training(run.pk))
+    return run
+
+
+def _queue_training(run_id: int) -> None:
+    from plumbline.scoring.tasks import train_model
+
+    train_model.enqueue(run_id)
+
+
+def _fail_stale_runs(now: dt.datetime) -> None:
+    since = now - TRAINING_STALE_AFTER
+    hours = int(TRAINING_STALE_AFTER.total_seconds() // 3600)
+    failed = TrainingRun.Status.FAILED
+    TrainingRun.objects.filter(status=TrainingRun.Status.QUEUED, requested_at__lt=since).update(
+        status=failed, finished_at=now, error=f"No worker started it within {hours} hours: is `plumbline worker` running?")
+    TrainingRun.objects.filter(status=TrainingRun.Status.RUNNING, started_at__lt=since).update(
+        status=failed, finished_at=now, error=f"The worker did not finish it within {hours} hours: it probably stopped.")
+
+
+def do_run_training(*, run_id: int) -> TrainingRun | None:
+    """Carry out a queued training run (the worker's half): claim it, train, record done or failed.
+
+    The claim is one UPDATE from queued to running, and 0 rows means another worker has it or it is over:
+    nothing happens, so a task run twice trains once. Not one transaction: the run shows "running" while it
+    trains, and `_store_model` stores the version in its own. A refusal (too little history, one outcome, a
+    role that may no longer train) fails the run with its message; anything else (an error, the worker being
+    stopped) fails it with what it was and is raised again, for the worker's log.
+    """
+    claimed = TrainingRun.objects.filter(pk=run_id, status=TrainingRun.Status.QUEUED).update(
+        status=TrainingRun.Status.RUNNING, started_at=timezone.now())
+    if not claimed:
+        return None
+    run = TrainingRun.objects.select_related("requested_by").get(pk=run_id)
+    try:
+        model = do_train_model(by=run.requested_by, cut=run.cut, horizon_days=run.horizon_days, folds=run.folds,
+                               seed=run.seed, kind=run.kind)
+    except DomainError as exc:
+        _finish_run(run, error=exc.message, error_field=exc.field or "")
+    except BaseException as exc:  # a crash or the worker stopping: the run must not stay "running"
+        why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        _finish_run(run, error=f"Training stopped on an unexpected error: {why}"[:2000])
+        raise
+    else:
+        _finish_run(run, model=model)
+    return run
+
+
+def _finish_run(run: TrainingRun, *, model: PredictiveModel | None = None, error: str = "",
+                error_field: str = "") -> None:
+    run.status = TrainingRun.Status.DONE if model is not None else TrainingRun.Status.FAILED
+    run.model, run.error, run.error_field, run.finished_at = model, error, error_field[:30], timezone.now()
+    run.save(update_fields=["status", "model", "error", "error_field", "finished_at"])
 
 
 def active_model() -> tuple[int, FittedModel] | None:

@@ -1,12 +1,13 @@
 """/contacts/{id}/score: the scores and why they are what they are; /scoring/models: the predictive model's
-versions, training and activation."""
+versions and activation; training is queued (202 with a run) and /scoring/training-runs follows it."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
@@ -14,8 +15,8 @@ from plumbline.core.api_helpers import In, can_view, get_or_404
 from plumbline.core.errors import NotFound
 from plumbline.core.permissions import require
 from plumbline.crm.models import Contact
-from plumbline.scoring.actions import do_activate_model, do_score_contact, do_train_model
-from plumbline.scoring.models import ContactScore, PredictiveModel, ScoreHistory
+from plumbline.scoring.actions import do_activate_model, do_request_training, do_score_contact
+from plumbline.scoring.models import ContactScore, PredictiveModel, ScoreHistory, TrainingRun
 
 router = Router(tags=["scoring"])
 
@@ -111,6 +112,23 @@ class TrainIn(In):
     kind: Literal["auto", "lightgbm", "logistic"] = "auto"
 
 
+class TrainingRunOut(Schema):
+    id: int
+    status: Literal["queued", "running", "done", "failed"]
+    requested_by: str | None
+    requested_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    cut: dt.date | None
+    horizon_days: int | None
+    folds: int
+    seed: int
+    kind: str
+    model_number: int | None = Field(description="The version a done run stored (and activated).")
+    error: str | None = Field(description="Why a failed run failed.")
+    error_field: str | None
+
+
 def _auc(figures: dict[str, Any]) -> tuple[float | None, str | None]:
     note = figures.get("auc_note")
     return (None if note else figures["auc"]), note
@@ -126,6 +144,20 @@ def _summary(m: PredictiveModel) -> dict[str, Any]:
         "positive_rate": m.positive_rate, "auc": auc, "auc_note": note, "naive_bayes_auc": naive_auc,
         "naive_bayes_auc_note": naive_note,
     }
+
+
+def _run_out(run: TrainingRun) -> dict[str, Any]:
+    return {
+        "id": run.pk, "status": run.status, "requested_by": run.requested_by.username if run.requested_by else None,
+        "requested_at": run.requested_at, "started_at": run.started_at, "finished_at": run.finished_at,
+        "cut": run.cut, "horizon_days": run.horizon_days, "folds": run.folds, "seed": run.seed, "kind": run.kind,
+        "model_number": run.model.number if run.model else None, "error": run.error or None,
+        "error_field": run.error_field or None,
+    }
+
+
+def _runs() -> Any:
+    return TrainingRun.objects.select_related("requested_by", "model").defer("model__artifact")
 
 
 def _model_out(m: PredictiveModel) -> dict[str, Any]:
@@ -152,11 +184,28 @@ def get_model(request: HttpRequest, number: int) -> dict[str, Any]:
     return _model_out(model)
 
 
-@router.post("/scoring/models", response={201: ModelOut}, summary="Train a new version and activate it")
-def train_model(request: HttpRequest, payload: TrainIn) -> Status:
-    model = do_train_model(by=request.user, cut=payload.cut, horizon_days=payload.horizon_days,
-                           folds=payload.folds, seed=payload.seed, kind=payload.kind)
-    return Status(201, _model_out(model))
+@router.post("/scoring/models", response={202: TrainingRunOut},
+             summary="Queue training of a new version (activated when it is done)")
+def train_model(request: HttpRequest, response: HttpResponse, payload: TrainIn) -> Status:
+    """Training takes seconds to minutes, so the worker does it: follow the run at the `Location` given.
+    409 while another run is queued or running."""
+    run = do_request_training(by=request.user, cut=payload.cut, horizon_days=payload.horizon_days,
+                              folds=payload.folds, seed=payload.seed, kind=payload.kind)
+    response["Location"] = reverse("api:scoring_training_run", args=[run.pk])
+    return Status(202, _run_out(_runs().get(pk=run.pk)))
+
+
+@router.get("/scoring/training-runs", response=list[TrainingRunOut], summary="Training runs, newest first")
+def list_training_runs(request: HttpRequest) -> list[dict[str, Any]]:
+    can_view(request, "model")
+    return [_run_out(run) for run in _runs()[:100]]
+
+
+@router.get("/scoring/training-runs/{run_id}", response=TrainingRunOut, url_name="scoring_training_run",
+            summary="One training run: queued, running, done (with its version) or failed (with why)")
+def get_training_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
+    can_view(request, "model")
+    return _run_out(get_or_404(_runs(), run_id, "training run"))
 
 
 @router.post("/scoring/models/{number}/activate", response=ModelOut, summary="Make a version the one in use (admins)")

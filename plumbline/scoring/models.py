@@ -120,3 +120,52 @@ class PredictiveModel(models.Model):
 
     def __str__(self) -> str:
         return f"model v{self.number}"
+
+
+class TrainingRun(models.Model):
+    """One request to train the predictive model from the model page or the API, carried out by the worker.
+
+    queued -> running -> done (with the version it stored) or failed (with the reason). At most one run is
+    queued or running at a time (`trainingrun_one_in_progress`), so two requests never train twice; the worker
+    claims a run with one UPDATE from queued to running. The command line trains in place, without a run.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    IN_PROGRESS = (Status.QUEUED, Status.RUNNING)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cut = models.DateField(null=True, blank=True, help_text="Time cut asked for; empty: horizon_days before the run.")
+    horizon_days = models.PositiveIntegerField(null=True, blank=True)
+    folds = models.PositiveSmallIntegerField(default=5)
+    seed = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=20, default="auto")
+    model = models.ForeignKey(
+        PredictiveModel, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The version a done run stored.",
+    )
+    error = models.TextField(blank=True, help_text="Why a failed run failed.")
+    error_field = models.CharField(max_length=30, blank=True, help_text="The option the failure is about, if any.")
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            # NULL for finished runs (NULLs never clash), 1 for the run in progress: at most one such row.
+            models.UniqueConstraint(
+                models.Case(models.When(status__in=["queued", "running"], then=models.Value(1))),
+                name="trainingrun_one_in_progress",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"training run {self.pk} ({self.status})"

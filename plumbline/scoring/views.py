@@ -1,4 +1,5 @@
-"""The model page: the predictive model in use, its cross-validated figures beside naive Bayes, its versions."""
+"""The model page: the predictive model in use, its cross-validated figures beside naive Bayes, its versions, and
+the latest training run, which the page follows by HTMX polling while the worker trains."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from plumbline.core.charts import Curve, calibration_chart
-from plumbline.core.errors import DomainError
+from plumbline.core.errors import DomainError, PermissionDenied
 from plumbline.core.pages import page
 from plumbline.core.permissions import can
-from plumbline.scoring.actions import DEFAULT_HORIZON_DAYS, MAX_FOLDS, do_activate_model, do_train_model
-from plumbline.scoring.models import PredictiveModel
+from plumbline.scoring.actions import DEFAULT_HORIZON_DAYS, MAX_FOLDS, do_activate_model, do_request_training
+from plumbline.scoring.models import PredictiveModel, TrainingRun
 from plumbline.scoring.training_data import feature_label
 
 
@@ -44,12 +45,20 @@ def _chart(metrics: dict[str, Any]) -> str:
     return calibration_chart(curves, title="Predicted against observed rate per bin, cross-validated")
 
 
+def _latest_run() -> TrainingRun | None:
+    return TrainingRun.objects.select_related("requested_by", "model").defer("model__artifact").first()
+
+
+def _run_context(run: TrainingRun | None) -> dict[str, Any]:
+    return {"run": run, "training_busy": run is not None and run.status in TrainingRun.IN_PROGRESS}
+
+
 def _page(request: HttpRequest, form: TrainForm, status: int = 200) -> HttpResponse:
     versions = list(PredictiveModel.objects.select_related("created_by").defer("artifact")[:50])
     active = next((m for m in versions if m.is_active), None) or PredictiveModel.objects.filter(
         is_active=True).defer("artifact").select_related("created_by").first()
     context: dict[str, Any] = {
-        "active": active, "versions": versions, "form": form,
+        "active": active, "versions": versions, "form": form, **_run_context(_latest_run()),
         "can_train": can(request.user, "add", "model"),
         "can_activate": can(request.user, "change", "model", PredictiveModel()),
     }
@@ -66,23 +75,41 @@ def _page(request: HttpRequest, form: TrainForm, status: int = 200) -> HttpRespo
 
 @page("model")
 def model_page(request: HttpRequest) -> HttpResponse:
+    if request.GET.get("part") == "training":
+        return training_status(request)
     return _page(request, TrainForm())
+
+
+def training_status(request: HttpRequest) -> HttpResponse:
+    """The latest run's card (`?part=training`), polled by HTMX while the run is queued or running."""
+    context = _run_context(_latest_run())
+    response = render(request, "scoring/_training_status.html", context)
+    if request.headers.get("HX-Request") and not context["training_busy"]:
+        # Only a card that was in progress polls: it is over now, so reload for the new version and its figures.
+        response["HX-Refresh"] = "true"
+    return response
 
 
 @page("model", action="add", methods=("POST",))
 def train_page(request: HttpRequest) -> HttpResponse:
+    """Queue a training run and come back to the page, which follows it; training itself is the worker's."""
     form = TrainForm(request.POST)
+    status = 400
     if form.is_valid():
         data = form.cleaned_data
         try:
-            model = do_train_model(by=request.user, cut=data["cut"], horizon_days=data["horizon_days"],
-                                   folds=data["folds"])
+            run = do_request_training(by=request.user, cut=data["cut"], horizon_days=data["horizon_days"],
+                                      folds=data["folds"])
+        except PermissionDenied:
+            raise
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            status = exc.status
         else:
-            messages.success(request, f"Trained model v{model.number} on {model.rows} contacts; it is now in use.")
+            messages.success(request, f"Training queued (run {run.pk}): the worker trains the new version and puts "
+                                      "it in use; this page shows how it goes.")
             return redirect("scoring_model")
-    return _page(request, form, status=400)
+    return _page(request, form, status=status)
 
 
 @page("model", action="change", methods=("POST",))
