@@ -96,3 +96,15 @@ def test_a_single_class_target_exits_non_zero_without_a_traceback(tmp_path):
     assert result.stderr.strip() == (
         "CommandError: Target column 'stage' has one class only ('Lost'); a model needs both outcomes."
     )
+
+
+def test_an_auc_that_ranks_nothing_prints_as_na_with_the_reason(tmp_path):
+    # given 8 perfectly separable rows: in 3 folds LightGBM gives every held-out row of a fold one probability
+    rows = 8
+    converted = np.arange(rows) >= rows // 2
+    path = tmp_path / "tiny.csv"
+    pd.DataFrame({"visits": np.where(converted, 5, 0) + np.arange(rows) % 5,
+                  "converted": np.where(converted, "yes", "no")}).to_csv(path, index=False)
+    out, err = _run(str(path), "--target", "converted", "--folds", "3", "--model", "lightgbm")
+    assert out.splitlines()[0].startswith("model        AUC n/a ")
+    assert "nothing was ranked there, so the AUC is not a measure of ranking (n/a)" in err

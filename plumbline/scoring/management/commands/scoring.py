@@ -82,8 +82,11 @@ def _evaluate(command: BaseCommand, options: dict[str, Any]) -> None:
 
 def _line(name: str, figures: dict[str, Any]) -> str:
     top = figures["calibration"][-1]
+    # An AUC that measures no ranking (every held-out row of a fold got one probability) reads n/a, as on the
+    # model page; its reason is printed among the warnings.
+    auc = "n/a   " if figures.get("auc_note") else f"{figures['auc']:.4f}"
     return (
-        f"{name:<12} AUC {figures['auc']:.4f}  log loss {figures['log_loss']:.4f}  Brier {figures['brier']:.4f}  "
+        f"{name:<12} AUC {auc}  log loss {figures['log_loss']:.4f}  Brier {figures['brier']:.4f}  "
         f"ECE {figures['ece']:.4f}  top decile predicted {top['mean_predicted']:.3f} "
         f"observed {top['observed_rate']:.3f}"
     )
