@@ -44,6 +44,7 @@ from plumbline.demo.journeys import (
     Story,
     World,
     tell,
+    weighted_labels,
 )
 from plumbline.demo.library import Playbook, make_playbook
 from plumbline.marketing.actions import do_create_campaign
@@ -348,15 +349,8 @@ def _touchpoints(plan: _Plan, rng: np.random.Generator, outcome: np.ndarray, sta
     r = rng.random(len(owner))
     campaign = np.minimum((plan.camp_cum[day] < r[:, None]).sum(axis=1), len(plan.camp_channel) - 1)
     channel = np.array(plan.camp_channel)[campaign]
-    kind = np.empty(len(owner), dtype=object)
-    pick = rng.random(len(owner))
-    for name, (kinds, *_rest) in CHANNEL_BEHAVIOUR.items():
-        mask = channel == name
-        if mask.any():
-            labels, weights = zip(*kinds, strict=True)
-            cum = np.cumsum(weights) / sum(weights)
-            kind[mask] = np.array(labels, dtype=object)[np.minimum(np.searchsorted(cum, pick[mask], side="right"),
-                                                                    len(labels) - 1)]
+    kind = weighted_labels(channel, {name: kinds for name, (kinds, *_rest) in CHANNEL_BEHAVIOUR.items()},
+                           rng.random(len(owner)))
     return {"owner": owner, "at": at, "campaign": campaign, "kind": kind, "first_channel": channel[firsts]}
 
 

@@ -41,6 +41,20 @@ _TAIL = {
 MAX_STEPS = 9
 
 
+def weighted_labels(groups: np.ndarray, tables: dict, pick: np.ndarray) -> np.ndarray:
+    """A label per row, drawn with its group's weights: `tables` maps a group to [(label, weight), ...] and `pick`
+    holds one uniform draw per row (rows of groups missing from `tables` stay None)."""
+    out = np.empty(len(groups), dtype=object)
+    for group, table in tables.items():
+        mask = groups == group
+        if mask.any():
+            labels, weights = zip(*table, strict=True)
+            cum = np.cumsum(weights) / sum(weights)
+            out[mask] = np.array(labels, dtype=object)[np.minimum(np.searchsorted(cum, pick[mask], side="right"),
+                                                                  len(labels) - 1)]
+    return out
+
+
 def path(outcome: str, entry_as_lead: bool, dq_after_mql: bool) -> tuple[str, ...]:
     """The steps a contact with this outcome goes through if time allows."""
     if outcome == "subscriber":

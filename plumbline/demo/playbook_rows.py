@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from plumbline.demo import buyers, vocab
-from plumbline.demo.journeys import DAY, Rows
+from plumbline.demo.journeys import DAY, Rows, weighted_labels
 
 WON_STAGE, LOST_STAGE = 4, 5  # positions of the closing stages in the pipeline
 NOT_CALLED = ("customer", "evangelist", "past_customer", "disqualified")  # SDRs do not log cold calls to these
@@ -244,16 +244,7 @@ def _on_contacts(rng: np.random.Generator, book: Book, rows: Rows, people: Peopl
 
 def _categories(rng: np.random.Generator, where: np.ndarray) -> np.ndarray:
     """A category per row, drawn with the weights of the stage it was raised at."""
-    out = np.empty(len(where), dtype=object)
-    pick = rng.random(len(where))
-    for stage, table in buyers.STAGE_CATEGORIES.items():
-        mask = where == stage
-        if mask.any():
-            labels, weights = zip(*table, strict=True)
-            cum = np.cumsum(weights) / sum(weights)
-            out[mask] = np.array(labels, dtype=object)[np.minimum(np.searchsorted(cum, pick[mask], side="right"),
-                                                                  len(labels) - 1)]
-    return out
+    return weighted_labels(where, buyers.STAGE_CATEGORIES, rng.random(len(where)))
 
 
 def _deal_stage_at(book: Book, rows: Rows, ids: np.ndarray, deal: np.ndarray, at: np.ndarray) -> np.ndarray:
