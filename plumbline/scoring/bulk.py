@@ -364,18 +364,19 @@ def bulk_rescore(
              _one("SELECT COALESCE(MAX(id), 0) FROM crm_activity"))
     last = RescoreRun.objects.order_by("-id").first()
     full = full or last is None or last.definition_version != n
+    contacts = _one("SELECT COUNT(*) FROM crm_contact")
     changed = 0
     if not full:
         assert last is not None
         # A score exists only for a contact, so equal counts mean every contact has one (no anti-join needed).
-        unscored = _one("SELECT COUNT(*) FROM crm_contact") != _one("SELECT COUNT(*) FROM scoring_contactscore")
+        unscored = contacts != _one("SELECT COUNT(*) FROM scoring_contactscore")
         _run(f"CREATE TEMP TABLE bulk_targets AS {_targets_sql(n, sql, last, unscored=unscored)}")
         _run("CREATE UNIQUE INDEX bulk_targets_contact ON bulk_targets (contact_id)")
         _run("ANALYZE bulk_targets" if sql.pg else "ANALYZE temp.bulk_targets")
         changed += _decay_in_place(plumb, sql, n)
     recomputed, added = _recompute(plumb, sql, n, targeted=not full)
     promote = _promotions(plumb, targeted=not full)
-    scored = _one("SELECT COUNT(*) FROM crm_contact")
+    scored = contacts  # every contact read by this run now has a current score
     for table in TEMP_TABLES:
         _run(f"DROP TABLE IF EXISTS {temp}.{table}")
     RescoreRun.objects.create(

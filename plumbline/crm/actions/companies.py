@@ -8,6 +8,7 @@ from django.db import transaction
 
 from plumbline.core.permissions import check, default_owner
 from plumbline.core.validation import apply_changes, full_clean, normalize_domain
+from plumbline.crm.actions.contacts import queue_field_change_rescore
 from plumbline.crm.custom_fields import clean_custom
 from plumbline.crm.models import Company, Contact
 
@@ -59,10 +60,7 @@ def do_update_company(*, by: Any = None, company: Company, changes: dict[str, An
         if "domain" in changed:
             _link_contacts_by_domain(company)
         if set(changed) & FIT_FIELDS:
-            # Imported where used: handoff builds on crm, so crm only reaches for the worker's task at run time.
-            from plumbline.handoff.tasks import queue_rescore
-
-            queue_rescore(list(company.contacts.order_by("pk").values_list("pk", flat=True)), "field change")
+            queue_field_change_rescore(list(company.contacts.order_by("pk").values_list("pk", flat=True)))
     return company
 
 

@@ -81,7 +81,7 @@ def do_update_contact(*, by: Any = None, contact: Contact, changes: dict[str, An
         full_clean(contact)
         contact.save(update_fields=[*changed, "updated_at"])
         if set(changed) & FIT_FIELDS:
-            _queue_rescore([contact.pk])
+            queue_field_change_rescore([contact.pk])
     return contact
 
 
@@ -89,7 +89,8 @@ def do_update_contact(*, by: Any = None, contact: Contact, changes: dict[str, An
 FIT_FIELDS = {"email", "title", "source", "company", "custom"}
 
 
-def _queue_rescore(contact_ids: list[int]) -> None:
+def queue_field_change_rescore(contact_ids: list[int]) -> None:
+    """Rescore these contacts after the commit, because a field their fit reads changed."""
     # Imported where used: handoff builds on crm, so crm only reaches for the worker's task at run time.
     from plumbline.handoff.tasks import queue_rescore
 
