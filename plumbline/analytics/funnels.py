@@ -7,8 +7,9 @@
   k+1 of the subjects that entered both, in that order: median and 75th percentile (linear interpolation),
   in days.
 - Groups (`group_by`): all, cohort month (the month of the subject's first entry into the funnel),
-  source (the contact's), channel and campaign of the contact's first touchpoint. Deals are grouped
-  through their primary (first linked) contact; their cohort is the month they were created.
+  source (the contact's), channel and campaign of the contact's first touchpoint (earliest, ties to the
+  lowest id), which the touchpoint actions keep with each contact (`marketing.FirstTouchpoint`). Deals are
+  grouped through their primary (first linked) contact; their cohort is the month they were created.
 - The date range selects subjects by their first entry (the cohort), so every cohort is followed whole.
 - Speed to lead: hours from MQL to the first sales touch, from handoff assignments (first_touch_at -
   assigned_at) and from the reps' logged calls, emails and meetings after each MQL.
@@ -39,6 +40,7 @@ EPOCH = ibis.literal(dt.datetime(1970, 1, 1), type="timestamp")
 GROUPS = {"all": "All", "cohort": "Cohort month", "source": "Source", "channel": "First-touch channel",
           "campaign": "First-touch campaign"}
 SPEED_GROUPS = ("all", "channel", "campaign", "source")
+CONTACT_GROUPS = ("source", "channel", "campaign")  # the groupings read from the contacts table
 OPENS = ("email_open",)
 CLICKS = ("email_click", "ad_click")
 VIEWS = ("page_view", "pricing_view")
@@ -150,71 +152,52 @@ def _stage_measures(subjects: ibis.Table, stages: int) -> dict[str, ibis.Expr]:
     return measures
 
 
-def group_query(subjects: ibis.Table | None, contacts: ibis.Table, touches: ibis.Table, entries: ibis.Table,
-                group_by: str, *, engine: str = "duckdb") -> ibis.Table:
+def group_query(subjects: ibis.Table | None, contacts: ibis.Table, entries: ibis.Table, group_by: str) -> ibis.Table:
     """Ibis: subject -> grp for `group_by`. `subjects`: subject, contact_id (the contact grouping it), or None
-    when every subject is its own contact (the lifecycle funnel), which saves a join of every subject."""
+    when every subject is its own contact (the lifecycle funnel), which saves a join of every subject.
+
+    `contacts`: contact_id, source, and for the first-touch groupings first_channel and first_campaign (the
+    campaign id as text), the first touchpoint as stored with each contact (`_contacts`), so no touchpoint is
+    read: "(none)" for a contact without touchpoints, and by campaign for one whose first touchpoint has none.
+    """
     if group_by == "cohort":
         start = entries.group_by("subject").aggregate(start=entries.at.min())
         return start.select("subject", grp=_month(start.start))
     if group_by == "source":
-        by_contact = contacts.select("contact_id", grp=ibis.ifelse(contacts.source.strip() == "", "(none)",
-                                                                   contacts.source))
-    elif group_by in ("channel", "campaign"):
-        by_contact = first_touches(touches, group_by, engine=engine)
+        grp = ibis.ifelse(contacts.source.strip() == "", "(none)", contacts.source)
+    elif group_by == "channel":
+        grp = contacts.first_channel
+    elif group_by == "campaign":
+        grp = contacts.first_campaign
     elif subjects is None:
         return entries.select("subject", grp=ibis.literal("All")).distinct()
     else:
         return subjects.select("subject", grp=ibis.literal("All"))
+    by_contact = contacts.select("contact_id", grp=grp)
     if subjects is None:
         return by_contact.rename(subject="contact_id")
     return subjects.join(by_contact, "contact_id").select("subject", "grp")
 
 
-def first_touches(touches: ibis.Table, column: str, *, engine: str = "duckdb") -> ibis.Table:
-    """Ibis: contact_id -> grp, `column` of the contact's first touchpoint (earliest t_at, then lowest touch_id).
-
-    One MIN_BY per contact over (t_at, touch_id) packed into one int64 that sorts the same way, when their
-    ranges allow it (a small query on `engine` reads them; a Parquet file answers from its statistics).
-    Otherwise two plain aggregations: the earliest instant, then the lowest id among the touches at it,
-    which scans the touchpoints twice and joins them to the first. A struct key or Ibis's own `argmin`
-    (FIRST ... ORDER BY on DuckDB) compares sort-key blobs and is slower than either.
-    """
-    key = _first_touch_key(touches, engine)
-    if key is not None:
-        return touches.group_by("contact_id").aggregate(grp=_min_by(touches[column].fill_null("(none)"), key))
-    earliest = touches.group_by("contact_id").aggregate(t_at=touches.t_at.min())
-    tied = touches.join(earliest, ["contact_id", "t_at"])
-    return tied.group_by("contact_id").aggregate(grp=_min_by(tied[column].fill_null("(none)"), tied.touch_id))
-
-
-def _first_touch_key(touches: ibis.Table, engine: str) -> ibis.Expr | None:
-    """(t_at - min t_at) * id span + (touch_id - min touch_id): ordered as (t_at, touch_id), or None when
-    that could pass 2**63 - 1 (or there are no touches)."""
-    bounds = touches.aggregate(t_lo=touches.t_at.min(), t_hi=touches.t_at.max(), id_lo=touches.touch_id.min(),
-                               id_hi=touches.touch_id.max())
-    lo_hi = engines.to_arrow(bounds, engine=engine).to_pylist()[0]
-    if None in lo_hi.values():
-        return None
-    ids = lo_hi["id_hi"] - lo_hi["id_lo"] + 1
-    if (lo_hi["t_hi"] - lo_hi["t_lo"] + 1) * ids > 2**63 - 1:
-        return None
-    t_lo, id_lo, span = (ibis.literal(v, "int64") for v in (lo_hi["t_lo"], lo_hi["id_lo"], ids))
-    return (touches.t_at - t_lo) * span + (touches.touch_id - id_lo)
-
-
-@ibis.udf.agg.builtin(name="min_by")
-def _min_by(arg: str, key: int) -> str:  # type: ignore[empty-body]
-    """`arg` at the row with the smallest `key`: ARG_MIN on DuckDB, MIN_BY on Spark. Ibis's own `argmin`
-    becomes `FIRST(arg ORDER BY key)` on DuckDB, which compares sort-key blobs and is several times slower."""
+def _contacts(group_by: str) -> pa.Table:
+    """The contacts table `group_query` needs for `group_by` (empty when it reads none). The first touch's campaign
+    id becomes text and a missing value "(none)", as for touchpoints (`crm_source.touch_table`): nulls do not
+    survive the trip to Spark (a null string arrives as "NaN")."""
+    if group_by not in CONTACT_GROUPS:
+        return _empty_contacts()
+    if group_by == "source":
+        return queries.contacts()
+    table = queries.contacts(first_touch=True)
+    channel = pc.fill_null(table["first_channel"], "(none)")
+    campaign = pc.fill_null(pc.cast(table["first_campaign_id"], pa.string()), crm_source.NO_CAMPAIGN)
+    return table.drop_columns(["first_channel", "first_campaign_id"]).append_column(
+        "first_channel", channel).append_column("first_campaign", campaign)
 
 
 def _run_funnel(entries: pa.Table, subjects: pa.Table | None, labels: list[str], params: FunnelParams) -> list[dict]:
     """`subjects`: subject -> contact_id, or None when every subject is a contact (see `group_query`)."""
     engine = params.engine
-    contacts = queries.contacts() if params.group_by == "source" else _empty_contacts()
-    touches = (crm_source.touch_table(queries.touchpoints()) if params.group_by in ("channel", "campaign")
-               else _empty_touches())
+    contacts = _contacts(params.group_by)
     t_entries = engines.table(entries, engine=engine)
     # "all" and cohorts come from the funnel's own pass over the entries, without a second one or a join;
     # "all" only when every subject has a grouping contact (a deal without one falls in "(none)").
@@ -222,7 +205,7 @@ def _run_funnel(entries: pa.Table, subjects: pa.Table | None, labels: list[str],
         subjects is None or pc.all(pc.is_in(entries["subject"], subjects["subject"])).as_py() is not False))
     groups = params.group_by if own_pass else group_query(
         None if subjects is None else engines.table(subjects, engine=engine), engines.table(contacts, engine=engine),
-        engines.table(touches, engine=engine), t_entries, params.group_by, engine=engine)
+        t_entries, params.group_by)
     expr = funnel_query(t_entries, groups, len(labels), since=queries.seconds(params.since),
                         until=queries.seconds(params.until))
     names = _campaign_names() if params.group_by == "campaign" else {}
@@ -249,13 +232,8 @@ def _campaign_names() -> dict[str, str]:
 
 def _empty_contacts() -> pa.Table:
     return pa.table({"contact_id": pa.array([], pa.int64()), "company_id": pa.array([], pa.int64()),
-                     "source": pa.array([], pa.string())})
-
-
-def _empty_touches() -> pa.Table:
-    return pa.table({"touch_id": pa.array([], pa.int64()), "contact_id": pa.array([], pa.int64()),
-                     "t_at": pa.array([], pa.int64()), "channel": pa.array([], pa.string()),
-                     "campaign": pa.array([], pa.string()), "content": pa.array([], pa.string())})
+                     "source": pa.array([], pa.string()), "first_channel": pa.array([], pa.string()),
+                     "first_campaign": pa.array([], pa.string())})
 
 
 # --- lifecycle and deal funnels ---------------------------------------------------------------------
@@ -354,11 +332,8 @@ def speed_to_lead(params: FunnelParams) -> dict[str, list[dict[str, Any]]]:
     sales = queries.sales_touches().rename_columns(["contact_id", "touch_at"])
     waits_expr = activity_waits_query(engines.table(mqls, engine=engine), engines.table(sales, engine=engine))
     subjects = mqls.select(["id", "contact_id"]).rename_columns(["subject", "contact_id"])
-    contacts = queries.contacts() if group_by == "source" else _empty_contacts()
-    touches = crm_source.touch_table(queries.touchpoints()) if group_by in ("channel", "campaign") else _empty_touches()
-    groups = group_query(engines.table(subjects, engine=engine), engines.table(contacts, engine=engine),
-                         engines.table(touches, engine=engine), engines.table(mqls, engine=engine), group_by,
-                         engine=engine)
+    groups = group_query(engines.table(subjects, engine=engine), engines.table(_contacts(group_by), engine=engine),
+                         engines.table(mqls, engine=engine), group_by)
     joined = waits_expr.left_join(groups, waits_expr.id == groups.subject)
     joined = joined.select(grp=joined.grp.fill_null("(none)"), hours=joined.hours)
     by_activity = engines.to_arrow(speed_query(joined), engine=engine).to_pylist()

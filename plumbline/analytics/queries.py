@@ -66,10 +66,15 @@ def touchpoints(*, since: dt.datetime | None = None, until: dt.datetime | None =
     return table.drop_columns(["utm_content"]).set_column(5, "content", content)
 
 
-def contacts() -> pa.Table:
-    """contact_id, company_id, source."""
-    schema = pa.schema([("contact_id", pa.int64()), ("company_id", pa.int64()), ("source", pa.string())])
-    return _table(_rows(Contact.objects.all(), "id", "company_id", "source"), schema)
+def contacts(*, first_touch: bool = False) -> pa.Table:
+    """contact_id, company_id, source; with `first_touch`, also the channel and campaign_id of the contact's first
+    touchpoint (`first_channel`, `first_campaign_id`; both null for a contact without touchpoints)."""
+    fields = [("contact_id", pa.int64()), ("company_id", pa.int64()), ("source", pa.string())]
+    columns = ["id", "company_id", "source"]
+    if first_touch:
+        fields += [("first_channel", pa.string()), ("first_campaign_id", pa.int64())]
+        columns += ["first_touchpoint__channel", "first_touchpoint__campaign_id"]
+    return _table(_rows(Contact.objects.all(), *columns), pa.schema(fields))
 
 
 def lifecycle_transitions(*, stages: Sequence[str] | None = None) -> pa.Table:

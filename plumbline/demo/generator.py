@@ -4,7 +4,7 @@ Small objects (users, teams, the pipeline, campaigns, the qualification framewor
 through the real actions. The big tables (companies, contacts, touchpoints, lifecycle and deal transitions, deals,
 activities, the deals' qualification answers, objections) are generated in chunks with numpy and bulk-inserted
 (COPY on PostgreSQL, executemany on SQLite), one transaction per chunk, so memory stays bounded at a million
-contacts. The same seed and as-of date give the same data.
+contacts; each chunk's touchpoints update their contacts' first touches in one statement, as the actions do. The same seed and as-of date give the same data.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ from plumbline.demo.journeys import (
     weighted_labels,
 )
 from plumbline.demo.library import Playbook, make_playbook
+from plumbline.marketing import first_touch
 from plumbline.marketing.actions import do_create_campaign
-from plumbline.marketing.models import Campaign, Touchpoint
+from plumbline.marketing.models import Campaign, FirstTouchpoint, Touchpoint
 from plumbline.playbook.models import DealQualification, Objection
 
 DEMO_PASSWORD = "northwind-demo"
@@ -121,8 +122,8 @@ def load_demo(
                       playbook)
     with transaction.atomic():
         totals.companies = _companies(plan)
-    big = (Touchpoint, LifecycleTransition, Activity, DealTransition, DealContact, Deal, Contact, DealQualification,
-           Objection)
+    big = (Touchpoint, FirstTouchpoint, LifecycleTransition, Activity, DealTransition, DealContact, Deal, Contact,
+           DealQualification, Objection)
     with bulk.indexes_deferred(big if contacts >= BULK_MODE_CONTACTS else ()):
         for start in range(0, contacts, CHUNK):
             with transaction.atomic():
@@ -433,13 +434,18 @@ def _write_touchpoints(plan: _Plan, start: int, rows: Rows, touches: dict) -> in
     medium = np.array([*plan.camp_cols["medium"].tolist(), ""], dtype=object)
     utm = np.array([*plan.camp_cols["utm"].tolist(), ""], dtype=object)
     content = [CONTENT_BY_KIND.get(k, "Sales meeting") for k in kind]
-    return bulk.insert_columns(
+    first_id = bulk.next_id(Touchpoint)
+    written = bulk.insert_columns(
         Touchpoint._meta.db_table,
         ["contact_id", "campaign_id", "channel", "kind", "source", "medium", "utm_campaign", "utm_content", "utm_term",
          "content", "occurred_at", "value", "created_at"],
         [_text(contact), ids[campaign].tolist(), channel[campaign].tolist(), kind, source[campaign].tolist(),
          medium[campaign].tolist(), utm[campaign].tolist(), [""] * n, [""] * n, content, at, ["0"] * n, at],
     )
+    if written:
+        # The database numbers the rows: every new one lies between the first free id before and the last id after.
+        first_touch.note_inserted(first_id, bulk.next_id(Touchpoint) - 1)
+    return written
 
 
 def _write_playbook(plan: _Plan, start: int, rows: Rows, people: playbook_rows.People, touches: dict,

@@ -16,6 +16,7 @@ from plumbline.core.errors import DomainError, ValidationFailed
 from plumbline.core.permissions import check, default_owner
 from plumbline.core.validation import apply_changes, full_clean
 from plumbline.crm.models import Contact
+from plumbline.marketing import first_touch
 from plumbline.marketing.models import Campaign, Channel, Touchpoint, TouchpointKind
 
 CAMPAIGN_FIELDS = (
@@ -65,6 +66,7 @@ def do_update_campaign(*, by: Any = None, campaign: Campaign, changes: dict[str,
 
 @transaction.atomic
 def do_delete_campaign(*, by: Any = None, campaign: Campaign) -> None:
+    """Delete a campaign; its touchpoints and the first touches that name it keep going without a campaign."""
     check(by, "delete", "campaign", campaign)
     campaign.delete()
 
@@ -257,8 +259,15 @@ def _write_batch(by: Any, items: list[Any]) -> tuple[list[int], list[tuple[Any, 
     check(by, "add", "touchpoint")
     rows, campaigns = _clean_batch(items)
     ids = bulk.insert_rows(Touchpoint, COLUMNS, rows)
-    _queue_rescore(sorted({row[0] for row in rows}))
+    touchpoints_inserted(min(ids), max(ids), [row[0] for row in rows])
     return ids, rows, campaigns
+
+
+def touchpoints_inserted(first_id: int, last_id: int, contact_ids: list[int], reason: str = "event") -> None:
+    """What follows touchpoints inserted with ids `first_id`..`last_id` for these contacts (by this module's
+    batches and by the CSV import): their first touches at once, their scores once the transaction commits."""
+    first_touch.note_inserted(first_id, last_id)
+    _queue_rescore(sorted(set(contact_ids)), reason)
 
 
 @transaction.atomic
@@ -285,11 +294,13 @@ def do_record_touchpoints(*, by: Any = None, items: list[dict[str, Any]]) -> lis
     return created
 
 
-def _queue_rescore(contact_ids: list[int]) -> None:
-    """Scores follow touchpoints: rescore the contacts once the touchpoints are committed."""
+def _queue_rescore(contact_ids: list[int], reason: str = "event") -> None:
+    """Scores follow touchpoints (recorded, corrected or deleted): rescore the contacts once committed. A
+    correction or deletion must rescore too: the nightly run decays a score in place unless something new
+    arrived, and an edited or vanished touchpoint is nothing new to it."""
     from plumbline.handoff.tasks import queue_rescore
 
-    queue_rescore(contact_ids)
+    queue_rescore(contact_ids, reason)
 
 
 def do_record_touchpoint(*, by: Any = None, **fields: Any) -> Touchpoint:
@@ -303,7 +314,10 @@ def do_record_touchpoint(*, by: Any = None, **fields: Any) -> Touchpoint:
 @transaction.atomic
 def do_delete_touchpoint(*, by: Any = None, touchpoint: Touchpoint) -> None:
     check(by, "delete", "touchpoint", touchpoint)
+    contact_id = touchpoint.contact_id
     touchpoint.delete()
+    first_touch.refresh([contact_id])
+    _queue_rescore([contact_id])
 
 
 _UPDATABLE_KEYS = _KNOWN_KEYS - {"contact_id", "contact_email"}
@@ -328,4 +342,7 @@ def do_update_touchpoint(*, by: Any = None, touchpoint: Touchpoint, changes: dic
     for key, value in clean.items():
         setattr(touchpoint, key, value)
     touchpoint.save()
+    # Recomputed whatever changed: the row just saved is whole, so this holds even if `touchpoint` was stale.
+    first_touch.refresh([touchpoint.contact_id])
+    _queue_rescore([touchpoint.contact_id])
     return touchpoint

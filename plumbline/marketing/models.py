@@ -110,3 +110,24 @@ class Touchpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} via {self.channel}"
+
+
+class FirstTouchpoint(models.Model):
+    """A contact's first touchpoint (earliest `occurred_at`, ties to the lowest id): its id, time, channel and
+    campaign, kept exact by the touchpoint actions (`plumbline.marketing.first_touch`) so that reports group
+    contacts by first touch without reading every touchpoint. One row per contact that has touchpoints.
+    Why a table of its own and not columns on the contact: docs/decisions/0003-first-touchpoint.md."""
+
+    contact = models.OneToOneField(
+        "crm.Contact", primary_key=True, on_delete=models.CASCADE, related_name="first_touchpoint"
+    )
+    # An id, not a foreign key: a key would make Django load every touchpoint of a deleted contact to cascade
+    # through it; the actions rewrite this row whenever that touchpoint changes or goes.
+    touchpoint_id = models.BigIntegerField()
+    occurred_at = models.DateTimeField()
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    # Deleting a campaign nulls it here as it does on the touchpoint itself.
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self) -> str:
+        return f"first touch of contact {self.contact_id}: {self.channel}"

@@ -1,6 +1,6 @@
-"""funnel_query and first_touches on hand-made events: skipped stages, repeated and out-of-order entries,
-first-touch ties (with the packed key and with the two-pass fallback), date range, cohorts; the same rows on
-DuckDB and on Spark."""
+"""funnel_query and group_query on hand-made events: skipped stages, repeated and out-of-order entries, date
+range, cohorts, groups from the first touch stored with each contact; the same rows on DuckDB and on Spark.
+(Which touchpoint is a contact's first is the marketing actions' business: tests/marketing/test_first_touchpoint.py.)"""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 
 from plumbline.analytics import engines
-from plumbline.analytics.funnels import DAY, _first_touch_key, first_touches, funnel_query, group_query
+from plumbline.analytics.funnels import DAY, funnel_query, group_query
 
 T0 = 1_700_000_000  # 2023-11-14 UTC
 
@@ -22,26 +22,23 @@ ENTRIES = pa.table({
     "at": pa.array([T0, T0 + 2 * DAY, T0 + 6 * DAY, T0 + 9 * DAY, T0 + DAY, T0 + 7 * DAY, T0 + 3 * DAY, T0,
                     T0 + 31 * DAY], pa.int64()),
 })
-# contact 1: two touches at its earliest instant, the lower id (5, paid) wins; contact 2: one touch;
-# contact 3: none (falls in "(none)"); contact 4: the later touch does not count
-TOUCHES = pa.table({
-    "touch_id": pa.array([7, 5, 9, 3, 4], pa.int64()),
-    "contact_id": pa.array([1, 1, 1, 2, 4], pa.int64()),
-    "t_at": pa.array([T0, T0, T0 - DAY, T0, T0], pa.int64()),
-    "channel": pa.array(["email", "paid", "seo", "email", "seo"], pa.string()),
-    "campaign": pa.array(["1", "2", "3", "1", "4"], pa.string()),
-    "content": pa.array(["(none)"] * 5, pa.string()),
+# The first touch as stored with each contact, as funnels._contacts passes it: contact 1 seo (campaign 3),
+# contact 2 email (campaign 1), contact 3 without touchpoints, contact 4 seo without a campaign
+CONTACTS = pa.table({
+    "contact_id": pa.array([1, 2, 3, 4], pa.int64()),
+    "source": pa.array(["web", "", "web", "event"], pa.string()),
+    "first_channel": pa.array(["seo", "email", "(none)", "seo"], pa.string()),
+    "first_campaign": pa.array(["3", "1", "(none)", "(none)"], pa.string()),
 })
 SUBJECTS = pa.table({"subject": pa.array([1, 2, 3, 4], pa.int64()), "contact_id": pa.array([1, 2, 3, 4], pa.int64())})
-CONTACTS = pa.table({"contact_id": pa.array([], pa.int64()), "source": pa.array([], pa.string())})
 
 
 def _funnel(engine: str, group_by: str, since: int | None = None, until: int | None = None, *,
-            subjects: pa.Table | None = SUBJECTS, touches: pa.Table = TOUCHES) -> list[tuple]:
+            subjects: pa.Table | None = SUBJECTS, contacts: pa.Table = CONTACTS) -> list[tuple]:
     entries = engines.table(ENTRIES, engine=engine)
     groups = group_by if group_by in ("all", "cohort") else group_query(
-        None if subjects is None else engines.table(subjects, engine=engine), engines.table(CONTACTS, engine=engine),
-        engines.table(touches, engine=engine), entries, group_by, engine=engine)
+        None if subjects is None else engines.table(subjects, engine=engine), engines.table(contacts, engine=engine),
+        entries, group_by)
     rows = engines.to_arrow(funnel_query(entries, groups, 3, since=since, until=until), engine=engine).to_pylist()
     return [tuple(r.values()) for r in rows]
 
@@ -83,48 +80,9 @@ def test_date_range_keeps_subjects_whose_first_entry_is_inside():
         ("All", 0, 2, 2, 1, 2.0, 2.0), ("All", 1, 2, 1, 1, 4.0, 4.0), ("All", 2, 1, 0, 0, None, None)]
 
 
-def _first_touches(touches: pa.Table, column: str, engine: str = "duckdb") -> list[dict]:
-    firsts = first_touches(engines.table(touches, engine=engine), column, engine=engine).order_by("contact_id")
-    return engines.to_arrow(firsts, engine=engine).to_pylist()
-
-
-def _spread(touches: pa.Table) -> pa.Table:
-    """The same touches with instants and ids so far apart that (t_at, touch_id) cannot be packed in an int64."""
-    return touches.set_column(0, "touch_id", pa.compute.multiply(touches["touch_id"], 2**40)).set_column(
-        2, "t_at", pa.compute.multiply(pa.compute.subtract(touches["t_at"], T0), 2**20))
-
-
-def test_first_touch_is_the_earliest_then_the_lowest_id():
-    assert _first_touches(TOUCHES, "channel") == [
-        {"contact_id": 1, "grp": "seo"}, {"contact_id": 2, "grp": "email"}, {"contact_id": 4, "grp": "seo"}]
-    ties = TOUCHES.filter(pa.compute.not_equal(TOUCHES["touch_id"], 9))
-    assert _first_touches(ties, "campaign")[0] == {"contact_id": 1, "grp": "2"}
-
-
-def test_first_touch_ties_break_the_same_when_ids_and_instants_are_too_far_apart_to_pack():
-    ties = TOUCHES.filter(pa.compute.not_equal(TOUCHES["touch_id"], 9))
-    assert _first_touch_key(engines.table(TOUCHES), "duckdb") is not None  # packed
-    assert _first_touch_key(engines.table(_spread(TOUCHES)), "duckdb") is None  # two passes
-
-    assert _first_touches(_spread(TOUCHES), "channel") == _first_touches(TOUCHES, "channel")
-    assert _first_touches(_spread(ties), "campaign") == _first_touches(ties, "campaign")
-    assert _first_touches(_spread(ties), "campaign")[0] == {"contact_id": 1, "grp": "2"}
-
-
-def test_first_touch_of_a_contact_whose_touches_all_share_one_instant_is_the_lowest_id():
-    touches = pa.table({
-        "touch_id": pa.array([30, 10, 20, 11], pa.int64()), "contact_id": pa.array([1, 1, 1, 2], pa.int64()),
-        "t_at": pa.array([T0, T0, T0, T0 + 5], pa.int64()),
-        "channel": pa.array(["seo", None, "email", "seo"], pa.string()),
-        "campaign": pa.array(["3", "1", "2", "3"], pa.string()), "content": pa.array(["(none)"] * 4, pa.string()),
-    })
-
-    assert _first_touches(touches, "channel") == [{"contact_id": 1, "grp": "(none)"}, {"contact_id": 2, "grp": "seo"}]
-    assert _first_touches(_spread(touches), "channel") == _first_touches(touches, "channel")
-
-
 def test_no_touches_leave_every_subject_in_none():
-    assert _funnel("duckdb", "channel", touches=TOUCHES.slice(0, 0)) == [
+    untouched = CONTACTS.set_column(2, "first_channel", pa.array(["(none)"] * 4))
+    assert _funnel("duckdb", "channel", contacts=untouched) == [
         ("(none)", 0, 4, 3, 1, 2.0, 2.0), ("(none)", 1, 3, 2, 2, 5.0, 5.5), ("(none)", 2, 2, 0, 0, None, None)]
 
 
@@ -141,21 +99,32 @@ def test_grouped_by_first_touch_channel_subjects_without_touches_fall_in_none():
     ]
 
 
+def test_grouped_by_first_touch_campaign_no_touch_and_no_campaign_share_none():
+    assert _funnel("duckdb", "campaign") == [
+        ("(none)", 0, 2, 1, 0, None, None), ("(none)", 1, 1, 0, 0, None, None),
+        ("1", 0, 1, 1, 0, None, None), ("1", 1, 1, 1, 1, 6.0, 6.0), ("1", 2, 1, 0, 0, None, None),
+        ("3", 0, 1, 1, 1, 2.0, 2.0), ("3", 1, 1, 1, 1, 4.0, 4.0), ("3", 2, 1, 0, 0, None, None),
+    ]
+
+
+def test_deals_group_through_their_contact_and_a_subject_without_one_falls_in_none():
+    deals = pa.table({"subject": pa.array([1, 2, 4], pa.int64()), "contact_id": pa.array([2, 2, 1], pa.int64())})
+
+    assert _funnel("duckdb", "channel", subjects=deals) == [
+        ("(none)", 0, 1, 1, 0, None, None), ("(none)", 1, 1, 0, 0, None, None),
+        ("email", 0, 2, 2, 1, 2.0, 2.0), ("email", 1, 2, 2, 2, 5.0, 5.5), ("email", 2, 2, 0, 0, None, None),
+        ("seo", 0, 1, 0, 0, None, None),
+    ]
+
+
 @pytest.mark.spark
 def test_funnel_query_is_identical_on_duckdb_and_spark(spark):
-    for group_by in ("all", "cohort", "channel", "campaign"):
+    for group_by in ("all", "cohort", "source", "channel", "campaign"):
         for since, until in ((None, None), (T0 + DAY, None), (None, T0 + 2 * DAY)):
             assert _funnel("spark", group_by, since, until) == _funnel("duckdb", group_by, since, until)
-    assert _funnel("spark", "channel", touches=_spread(TOUCHES)) == _funnel("duckdb", "channel")
+    assert _funnel("spark", "campaign", subjects=None) == _funnel("duckdb", "campaign")
 
 
 @pytest.mark.spark
 def test_cohort_months_are_the_same_on_spark(spark):
     assert _cohorts("spark") == _cohorts("duckdb")
-
-
-@pytest.mark.spark
-def test_first_touch_ties_break_the_same_on_spark(spark):
-    ties = TOUCHES.filter(pa.compute.not_equal(TOUCHES["touch_id"], 9))
-    for touches in (ties, _spread(ties)):
-        assert _first_touches(touches, "campaign", "spark") == _first_touches(ties, "campaign")

@@ -10,6 +10,8 @@ import pytest
 from plumbline.analytics.funnels import deal_funnel, funnel_params, lifecycle_funnel, speed_to_lead
 from plumbline.analytics.params import InvalidParameters
 from plumbline.crm.actions import do_create_deal, do_log_activity, do_move_deal
+from plumbline.marketing.actions import do_delete_campaign, do_update_touchpoint
+from plumbline.marketing.models import Touchpoint
 from tests.analytics import crm_world
 from tests.analytics.crm_world import day
 
@@ -42,6 +44,27 @@ def test_lifecycle_funnel_by_cohort_month_and_first_touch_channel(world):
     lead_to_mql = {r["group"]: (r["entered"], r["converted"], r["median_days"])
                    for r in by_channel if r["from_stage"] == "lead"}
     assert lead_to_mql == {"email": (2, 1, 120.0), "paid_search": (1, 1, 31.0), "webinar": (1, 1, 30.0)}
+
+
+def _lead_to_mql(group_by: str) -> dict[str, tuple]:
+    rows = lifecycle_funnel(funnel_params({"group_by": group_by}))
+    return {r["group"]: (r["entered"], r["converted"], r["median_days"]) for r in rows if r["from_stage"] == "lead"}
+
+
+def test_lifecycle_funnel_by_first_touch_campaign_follows_corrections_and_campaign_deletion(world):
+    assert _lead_to_mql("campaign") == {
+        "Newsletter": (2, 1, 120.0), "Search ads": (1, 1, 31.0), "Webinar": (1, 1, 30.0)}
+
+    # cat's Newsletter touch (T-100d, its first) is corrected to T-1d: its Webinar touch (T-3d) is first now
+    old_issue = Touchpoint.objects.get(contact=world.contacts["cat"], content="Old issue")
+    do_update_touchpoint(touchpoint=old_issue, changes={"occurred_at": day(-1)})
+    assert _lead_to_mql("campaign") == {
+        "Newsletter": (1, 0, None), "Search ads": (1, 1, 31.0), "Webinar": (2, 2, 75.0)}
+
+    do_delete_campaign(campaign=world.campaigns["Webinar"])
+    assert _lead_to_mql("campaign") == {
+        "(no campaign)": (2, 2, 75.0), "Newsletter": (1, 0, None), "Search ads": (1, 1, 31.0)}
+    assert _lead_to_mql("channel") == {"email": (1, 0, None), "paid_search": (1, 1, 31.0), "webinar": (2, 2, 75.0)}
 
 
 def test_funnel_date_range_selects_subjects_by_cohort(world):
@@ -85,7 +108,7 @@ def test_bad_funnel_parameters_name_the_field(db):
 
 @pytest.mark.spark
 def test_funnel_is_identical_on_duckdb_and_spark(world, spark):
-    for group_by in ("all", "cohort", "channel"):
+    for group_by in ("all", "cohort", "source", "channel", "campaign"):
         duck = lifecycle_funnel(funnel_params({"group_by": group_by}))
         on_spark = lifecycle_funnel(funnel_params({"group_by": group_by, "engine": "spark"}))
         assert on_spark == duck

@@ -5,8 +5,10 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db.models import Sum
+from django.test import Client
 
 from plumbline.accounts.models import Team, User
+from plumbline.analytics.funnels import funnel_params, lifecycle_funnel
 from plumbline.crm.lifecycle import needs_reason, refusal
 from plumbline.crm.models import (
     Activity,
@@ -18,8 +20,8 @@ from plumbline.crm.models import (
     LifecycleTransition,
     Pipeline,
 )
-from plumbline.demo.generator import DEMO_USERS, load_demo
-from plumbline.marketing.models import Campaign, Channel, Touchpoint
+from plumbline.demo.generator import DEMO_PASSWORD, DEMO_USERS, load_demo
+from plumbline.marketing.models import Campaign, Channel, FirstTouchpoint, Touchpoint
 from plumbline.playbook.models import DealQualification, Framework, MessagingItem, Objection
 
 AS_OF = dt.date(2026, 1, 15)
@@ -192,3 +194,27 @@ def test_demo_command_prints_logins_and_if_empty_skips_a_second_load():
     assert Contact.objects.count() == 40
     assert "playbook: 2 frameworks" in text
     assert (Framework.objects.count(), MessagingItem.objects.count()) == (2, 37)
+
+
+@pytest.mark.django_db
+def test_every_contacts_first_touch_is_stored_and_the_funnel_page_groups_by_it():
+    load_demo(contacts=300, seed=4, as_of=AS_OF)
+    expected: dict[int, tuple] = {}
+    for t in sorted(Touchpoint.objects.all(), key=lambda t: (t.occurred_at, t.pk)):
+        expected.setdefault(t.contact_id, (t.pk, t.occurred_at, t.channel, t.campaign_id))
+
+    stored = {f.contact_id: (f.touchpoint_id, f.occurred_at, f.channel, f.campaign_id)
+              for f in FirstTouchpoint.objects.all()}
+
+    assert stored == expected and len(stored) == 300
+    client = Client()
+    assert client.login(username="manager", password=DEMO_PASSWORD)
+    for group_by in ("channel", "campaign"):
+        page = client.get(f"/analytics/funnels/?group_by={group_by}")
+        assert page.status_code == 200
+        rows = lifecycle_funnel(funnel_params({"group_by": group_by}))
+        subscribers = sum(r["entered"] for r in rows if r["from_stage"] == "subscriber")
+        assert subscribers == 300
+        assert "(none)" not in {r["group"] for r in rows}  # every demo contact has touchpoints
+    by_channel = {r["group"] for r in lifecycle_funnel(funnel_params({"group_by": "channel"}))}
+    assert by_channel == {channel for _, _, channel, _ in expected.values()}

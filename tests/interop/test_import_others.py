@@ -1,12 +1,14 @@
+import datetime as dt
 import io
 
 import pytest
+from django_tasks_db.models import DBTaskResult
 
 from plumbline.crm.actions import do_create_contact
 from plumbline.crm.models import Company, Deal, DealTransition
 from plumbline.interop.actions import do_import
-from plumbline.marketing.actions import do_create_campaign
-from plumbline.marketing.models import Touchpoint
+from plumbline.marketing.actions import do_create_campaign, do_record_touchpoint
+from plumbline.marketing.models import FirstTouchpoint, Touchpoint
 
 
 def _import(kind: str, text: str, **kw):
@@ -68,3 +70,48 @@ def test_touchpoints_match_contacts_by_email_and_campaigns_by_utm_without_duplic
     assert (tp.campaign, tp.channel, tp.utm_campaign) == (webinar, "webinar", "spring-webinar")
     assert _import("touchpoints", text, mode="good-rows").unchanged == 1
     assert Touchpoint.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_imported_touchpoints_keep_each_contacts_first_touch_even_dated_before_it(users):
+    ann = do_create_contact(email="ann@example.com")
+    bob = do_create_contact(email="bob@example.com")
+    do_record_touchpoint(contact_id=ann.pk, kind="page_view", channel="seo", occurred_at="2026-03-05T10:00:00Z")
+    webinar = do_create_campaign(name="Spring webinar", channel="webinar", cost=100)
+    text = ("contact_email,campaign,kind,channel,occurred_at\n"
+            "ann@example.com,,page_view,email,2026-03-09T10:00:00Z\n"
+            "ann@example.com,spring-webinar,webinar_attended,,2026-03-01T10:00:00Z\n"
+            "bob@example.com,,page_view,direct,2026-03-02T10:00:00Z\n"
+            "bob@example.com,,page_view,video,2026-03-02T10:00:00Z\n")
+
+    assert _import("touchpoints", text, dry_run=True).created == 4
+    assert FirstTouchpoint.objects.count() == 1
+    report = _import("touchpoints", text)
+
+    assert report.created == 4
+    firsts = {f.contact_id: (f.touchpoint_id, f.channel, f.campaign_id, f.occurred_at)
+              for f in FirstTouchpoint.objects.all()}
+    webinar_touch = Touchpoint.objects.get(kind="webinar_attended")
+    direct_touch = Touchpoint.objects.get(channel="direct")
+    assert firsts == {
+        ann.pk: (webinar_touch.pk, "webinar", webinar.pk, dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)),
+        bob.pk: (direct_touch.pk, "direct", None, dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC)),
+    }
+
+
+@pytest.mark.django_db
+def test_imported_touchpoints_queue_their_contacts_rescore_once_committed(users, django_capture_on_commit_callbacks):
+    ann = do_create_contact(email="ann@example.com")
+    bob = do_create_contact(email="bob@example.com")
+    do_create_contact(email="cy@example.com")
+    text = ("contact_email,kind,channel,occurred_at\n"
+            "bob@example.com,demo_request,seo,2026-03-01T10:00:00Z\n"
+            "ann@example.com,page_view,seo,2026-03-02T10:00:00Z\n"
+            "bob@example.com,page_view,seo,2026-03-03T10:00:00Z\n")
+    queued = DBTaskResult.objects.filter(task_path="plumbline.handoff.tasks.process_contacts")
+    with django_capture_on_commit_callbacks(execute=True):
+        _import("touchpoints", text, dry_run=True)
+    assert queued.count() == 0  # a dry run is rolled back: nothing to rescore
+    with django_capture_on_commit_callbacks(execute=True):
+        _import("touchpoints", text)
+    assert [t.args_kwargs for t in queued] == [{"args": [[ann.pk, bob.pk], "import"], "kwargs": {}}]

@@ -1,5 +1,7 @@
 """Touchpoints: contacts by email, campaigns by UTM key; a row already recorded (same contact, kind, channel,
-time and campaign) is not recorded twice. Field rules are the ones of the touchpoint batch action."""
+time and campaign) is not recorded twice. Field rules are the ones of the touchpoint batch action, and the
+contacts' first touches and scores follow the new rows as they do for the action (the rescore is queued once the
+import commits)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 from plumbline.crm.models import Contact
 from plumbline.interop.importers.base import ImportReport, Row
 from plumbline.interop.importers.contacts import preview
-from plumbline.marketing.actions import clean_touchpoint
+from plumbline.marketing.actions import clean_touchpoint, touchpoints_inserted
 from plumbline.marketing.models import Campaign, Touchpoint
 
 PASSED = ("channel", "kind", "occurred_at", "value", "source", "medium", "utm_campaign", "utm_content", "utm_term",
@@ -80,3 +82,6 @@ class TouchpointImporter:
                                            "channel": tp.channel, "occurred_at": tp.occurred_at.isoformat(),
                                            "campaign": tp.campaign.utm_campaign if tp.campaign else ""})
         Touchpoint.objects.bulk_create(new, batch_size=1000)
+        if new:
+            ids = [tp.pk for tp in new]
+            touchpoints_inserted(min(ids), max(ids), [tp.contact_id for tp in new], "import")
