@@ -29,7 +29,9 @@ def validate_body(body: Any) -> dict[str, Any]:
 
 
 def do_publish_definitions(*, by: Any = None, body: Any, note: str) -> DefinitionVersion:
-    """Validate and store `body` as the next version. Unchanged bodies are refused: a version must differ."""
+    """Validate and store `body` as the next version. Unchanged bodies are refused: a version must differ.
+    Once it is committed, a rescore of every contact is queued, so scores, grades and MQLs follow the new
+    definitions at once rather than at the next event or the nightly run."""
     check(by, "change", "definitions")
     note = (note or "").strip()
     if not note:
@@ -44,7 +46,15 @@ def do_publish_definitions(*, by: Any = None, body: Any, note: str) -> Definitio
                 if latest is not None and latest.body == clean:
                     raise DomainError("Nothing changed: this is the current version.", field=None, code="unchanged")
                 number = (DefinitionVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
-                return DefinitionVersion.objects.create(number=number, body=clean, created_by=by, note=note)
+                version = DefinitionVersion.objects.create(number=number, body=clean, created_by=by, note=note)
+                transaction.on_commit(_queue_rescore_all)
+                return version
         except IntegrityError:
             continue  # another publish took the number; try the next one
     raise DomainError("The definitions are being changed by someone else; try again.", code="conflict")
+
+
+def _queue_rescore_all() -> None:
+    from plumbline.handoff.tasks import rescore_all  # scoring builds on definitions: imported when needed
+
+    rescore_all.enqueue()

@@ -36,12 +36,20 @@ def current_definitions() -> tuple[DefinitionVersion, PlumbLine]:
     """The version in force and its parsed body, for hot paths (scoring one contact per event): one small query
     for the latest version's key; its body is read and parsed only the first time this process sees it."""
     key = DefinitionVersion.objects.order_by("-number").values_list("pk", "number", "created_at").first()
-    if key is None:
+    return definitions_for(key)
+
+
+def definitions_for(key: tuple[Any, ...] | None) -> tuple[DefinitionVersion, PlumbLine]:
+    """The version with this (pk, number, created_at) key, read by the caller (the scoring path reads it in the
+    same statement as the contact), and its parsed body: cached per process, read once. None: no version yet."""
+    version = None
+    if key is None:  # a fresh install: version 1 is created now, and cached as the caller will read it next time
         version = current_version()
-        return version, parsed(version)
+        key = (version.pk, version.number, version.created_at)
     hit = _PARSED.get(key)
     if hit is None:
-        version = DefinitionVersion.objects.get(pk=key[0])
+        if version is None:
+            version = DefinitionVersion.objects.get(pk=key[0])
         hit = (version, parsed(version))
         if len(_PARSED) > 32:
             _PARSED.clear()

@@ -74,7 +74,7 @@ def edit_page(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error("note" if exc.field == "note" else None, exc.message)
         else:
-            messages.success(request, f"Published version {new.number}. Scores use it from now on.")
+            messages.success(request, f"Published version {new.number}. Every contact is being rescored with it in the background.")
             return redirect("definitions")
     status = 400 if request.method == "POST" else 200
     return render(request, "definitions/edit.html", {"form": form, "version": version,

@@ -15,18 +15,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Value
+from django.db.models import Max
 from django.utils import timezone
 
 from plumbline.core.errors import Conflict, DomainError, NotFound
 from plumbline.core.permissions import require
 from plumbline.crm.actions import do_change_lifecycle
-from plumbline.crm.models import Activity, Contact, LifecycleTransition
+from plumbline.crm.models import Contact, LifecycleTransition
 from plumbline.definitions.models import DefinitionVersion
-from plumbline.definitions.queries import current_definitions, current_version, parsed
-from plumbline.marketing.models import Touchpoint
+from plumbline.definitions.queries import current_version, definitions_for, parsed
+from plumbline.scoring import hot
 from plumbline.scoring.engine import (
-    Event,
     Profile,
     RuleContext,
     engagement,
@@ -34,7 +33,7 @@ from plumbline.scoring.engine import (
     fit,
     rule_kinds_text,
 )
-from plumbline.scoring.models import ContactScore, PredictiveModel, ScoreHistory, TrainingRun
+from plumbline.scoring.models import ContactScore, PredictiveModel, TrainingRun
 from plumbline.scoring.predictive import FittedModel, UnusableTrainingData, evaluate_table, fit_model
 from plumbline.scoring.predictive.training import KINDS
 from plumbline.scoring.training_data import (
@@ -55,22 +54,9 @@ class ScoreOutcome:
     rule_reason: str
 
 
-def events_of(contact: Contact, since: dt.datetime | None = None) -> list[Event]:
-    """Touchpoints and the owner's sales activities of a contact, as scoring events (one query)."""
-    tps = Touchpoint.objects.filter(contact=contact)
-    acts = Activity.objects.filter(contact=contact, kind__in=["call", "meeting", "email"])
-    if since is not None:
-        tps, acts = tps.filter(occurred_at__gte=since), acts.filter(occurred_at__gte=since)
-    tps = tps.annotate(src=Value("touchpoint")).values_list("src", "pk", "kind", "occurred_at", "utm_campaign",
-                                                            "content")
-    acts = acts.annotate(src=Value("activity"), u=Value(""), c=Value("")).values_list(
-        "src", "pk", "kind", "occurred_at", "u", "c")
-    return [Event(kind=k, occurred_at=t, source=src, campaign=u, content=c, ref=pk)
-            for src, pk, k, t, u, c in tps.union(acts, all=True)]
-
-
 # No savepoint of its own: it is one transaction when called alone, and part of its caller's otherwise (the
 # worker's batch gives each contact a savepoint); a savepoint per call would cost two more round trips per event.
+# It runs after every event, so its reads and writes are the hand-written statements of scoring/hot.py.
 @transaction.atomic(savepoint=False)
 def do_score_contact(
     *, contact: Contact, now: dt.datetime | None = None, reason: str = "event", promote: bool = True,
@@ -81,23 +67,19 @@ def do_score_contact(
     active predictive model, the contact's probability of becoming a customer and its top factors are stored too."""
     explicit_now = now is not None
     now = now or timezone.now()
+    state = hot.load(contact.pk)  # one statement: the contact (locked), company, score, definitions and model keys
     if version is None:
-        version, plumb = current_definitions()
+        version, plumb = definitions_for(state.definitions_key)
     else:
         plumb = parsed(version)
-    # One query: the contact (locked), its company and its current score.
-    contact = Contact.objects.select_related("company", "score").select_for_update(of=("self",)).get(pk=contact.pk)
-    try:
-        existing: ContactScore | None = contact.score
-    except ContactScore.DoesNotExist:
-        existing = None
-    floor_at = existing.engagement_floor_at if existing else None
-    fit_result = fit(Profile.of(contact, contact.company), plumb.icp)
-    eng = engagement(events_of(contact, floor_at), plumb.engagement, now=now,
-                     email_domain=contact.email.rsplit("@", 1)[-1], floor_at=floor_at)
+    row = state.contact
+    floor_at = state.score[4] if state.score else None
+    fit_result = fit(Profile.of(row, state.company), plumb.icp)
+    eng = engagement(hot.events(row.id, floor_at), plumb.engagement, now=now,
+                     email_domain=row.email.rsplit("@", 1)[-1], floor_at=floor_at)
     explanation = {"fit": fit_result.contributions, "engagement": eng.contributions[:25],
                    "engagement_events": len(eng.contributions)}
-    prediction = prediction_for(contact.pk, now=now, explicit_now=explicit_now)
+    prediction = prediction_for(row.id, now=now, explicit_now=explicit_now, model_key=state.model_key)
     if prediction is not None:
         explanation["predictive"] = prediction.factors
     fields = {
@@ -108,32 +90,24 @@ def do_score_contact(
         "predictive_probability": prediction.probability if prediction else None,
         "model_version": prediction.model_version if prediction else None,
     }
-    # History grows when the score moves from the one stored (the bulk rescore follows the same rule).
-    before = None if existing is None else (
-        existing.fit_score, existing.fit_grade, round(existing.engagement_score), existing.definition_version)
     # The contact row is locked, so nobody else writes its score meanwhile: one UPDATE or one INSERT.
-    if existing is None:
-        score = ContactScore.objects.create(contact=contact, **fields)
-    else:
-        score = existing
-        for name, value in fields.items():
-            setattr(score, name, value)
-        score.save(update_fields=list(fields))
-    if before is None or before != (score.fit_score, score.fit_grade, round(score.engagement_score), version.number):
-        ScoreHistory.objects.create(
-            contact=contact, fit_score=score.fit_score, fit_grade=score.fit_grade,
-            engagement_score=score.engagement_score, definition_version=version.number, computed_at=now,
-            reason=reason[:100],
-        )
-    ctx = RuleContext(fit_result.score, fit_result.grade, eng.score, frozenset(eng.kinds), contact.lifecycle_stage)
+    hot.save_score(row.id, fields, exists=state.score is not None)
+    # History grows when the score moves from the one stored (the bulk rescore follows the same rule).
+    now_key = (fit_result.score, fit_result.grade, round(eng.score), version.number)
+    if state.score is None or now_key != (state.score[0], state.score[1], round(state.score[2]), state.score[3]):
+        hot.append_history(row.id, {
+            "fit_score": fit_result.score, "fit_grade": fit_result.grade, "engagement_score": eng.score,
+            "definition_version": version.number, "computed_at": now, "reason": reason[:100]})
+    ctx = RuleContext(fit_result.score, fit_result.grade, eng.score, frozenset(eng.kinds), row.lifecycle_stage)
     held, why = explain_rule(plumb.mql.when, ctx)
     transition = None
-    if promote and held and contact.lifecycle_stage in plumb.mql.eligible_stages:
+    if promote and held and row.lifecycle_stage in plumb.mql.eligible_stages:
         transition = do_change_lifecycle(
-            contact=contact, to_stage="mql", source="automation", definition_version=version.number,
-            reason=f"{plumb.mql.name} (definitions v{version.number}): {why}"[:500], occurred_at=now,
+            contact=Contact.objects.get(pk=row.id), to_stage="mql", source="automation",
+            definition_version=version.number, reason=f"{plumb.mql.name} (definitions v{version.number}): {why}"[:500],
+            occurred_at=now,
         )
-    return ScoreOutcome(score, transition, why)
+    return ScoreOutcome(hot.score_instance(row.id, fields), transition, why)
 
 
 @transaction.atomic
@@ -386,24 +360,31 @@ def _finish_run(run: TrainingRun, *, model: PredictiveModel | None = None, error
 
 def active_model() -> tuple[int, FittedModel] | None:
     """(version number, fitted model) of the active version, loaded once per process and version."""
-    row = PredictiveModel.objects.filter(is_active=True).values_list("pk", "number", "created_at").first()
-    if row is None:
+    return model_for(PredictiveModel.objects.filter(is_active=True).values_list("pk", "number", "created_at").first())
+
+
+def model_for(key: tuple[Any, ...] | None) -> tuple[int, FittedModel] | None:
+    """(version number, fitted model) for the model with this (pk, number, created_at) key, read by the caller
+    (the scoring path reads it with the contact); the artifact is loaded once per process and version."""
+    if key is None:
         return None
     cached = _LOADED.get("active")
-    if cached is None or cached[0] != row:
-        blob = PredictiveModel.objects.values_list("artifact", flat=True).get(pk=row[0])
-        cached = (row, FittedModel.from_bytes(bytes(blob)))
+    if cached is None or cached[0] != key:
+        blob = PredictiveModel.objects.values_list("artifact", flat=True).get(pk=key[0])
+        cached = (key, FittedModel.from_bytes(bytes(blob)))
         _LOADED["active"] = cached
-    return row[1], cached[1]
+    return key[1], cached[1]
 
 
-def predict_many(contact_ids: Sequence[int], *, now: dt.datetime | None = None,
-                 k: int = TOP_FACTORS) -> dict[int, Prediction]:
+def predict_many(contact_ids: Sequence[int], *, now: dt.datetime | None = None, k: int = TOP_FACTORS,
+                 loaded: tuple[int, FittedModel] | None | bool = True) -> dict[int, Prediction]:
     """Probabilities and top factors for many contacts: features for all of them at once, one model call.
 
-    Customers (and past customers) get none: the model answers "will this contact become a customer"."""
-    loaded = active_model()
-    if loaded is None or not contact_ids:
+    Customers (and past customers) get none: the model answers "will this contact become a customer".
+    `loaded`: the model to use (`model_for`), None for none; True (default) reads the active one."""
+    if loaded is True:
+        loaded = active_model()
+    if not loaded or not contact_ids:
         return {}
     number, fitted = loaded
     frame = features_at(contact_ids, at=now or timezone.now())
@@ -475,13 +456,18 @@ def predictions_prefetched(contact_ids: Sequence[int], *, now: dt.datetime | Non
         _PREFETCHED.reset(token)
 
 
-def prediction_for(contact_id: int, *, now: dt.datetime, explicit_now: bool = True) -> Prediction | None:
-    """The contact's prediction: prefetched in bulk when available, else predicted now; None without a model."""
+def prediction_for(contact_id: int, *, now: dt.datetime, explicit_now: bool = True,
+                   model_key: tuple[Any, ...] | None | bool = True) -> Prediction | None:
+    """The contact's prediction: prefetched in bulk when available, else predicted now; None without a model.
+    `model_key`: the active model's key when the caller has read it (None: no active model)."""
     prefetched = _PREFETCHED.get()
     if prefetched is not None and contact_id in prefetched.covered and (not explicit_now or prefetched.at == now):
         return prefetched.predictions.get(contact_id)
+    if model_key is None:
+        return None
     try:
-        return predict_many([contact_id], now=now).get(contact_id)
+        loaded = active_model() if model_key is True else model_for(model_key)
+        return predict_many([contact_id], now=now, loaded=loaded).get(contact_id)
     except UnusableTrainingData as exc:  # a stored model this code cannot use must not stop scoring
         logger.warning("predictive model unusable, score keeps no probability: %s", exc.message)
         return None

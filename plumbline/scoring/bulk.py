@@ -12,8 +12,10 @@ Two ways to a contact's engagement, both exact:
   first run and after a definitions change, and otherwise for contacts with anything new since the last run.
 - Decayed in place: every counted event loses the same share as time passes, so the decayed points stored at the
   score's basis times 0.5^(elapsed / half-life) are the decayed points now, provided no counted event is newer
-  than the basis or than now. Fit is recomputed from the contact and company fields either way. This is the
-  nightly case, and it reads no touchpoints at all.
+  than the basis or than now. This is the nightly case, and it reads no touchpoints at all. Fit and grade stay,
+  since a contact whose fields changed is recomputed; after a definitions change that leaves the engagement
+  rules and the MQL rule's hand-raiser kinds alone (an ICP or threshold change, the common case), fit and grade
+  are recomputed from the contact and company fields in the same pass ("refit"), still without touchpoints.
 
 Matching a rule against a field is decided in Python, once per distinct value of that field, with the engine's
 own `_matches`, so bulk and per-contact scoring agree; SQL then only tests membership.
@@ -33,7 +35,7 @@ from django.utils import timezone
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.queries import current_version, parsed
 from plumbline.definitions.schema import GRADES, Condition, Engagement, FitRule, PlumbLine
-from plumbline.scoring.engine import _matches, rule_kinds, seniority
+from plumbline.scoring.engine import SALES_TOUCH_KINDS, _matches, rule_kinds, seniority
 from plumbline.scoring.models import RescoreRun
 
 logger = logging.getLogger(__name__)
@@ -97,7 +99,7 @@ class _Sql:
 
     def bucket(self, column: str, seconds: str) -> str:
         if self.pg:
-            return f"FLOOR(EXTRACT(EPOCH FROM {column}) / ({seconds}))"
+            return f"FLOOR(date_part('epoch', {column}) / ({seconds}))"
         return f"CAST(((julianday({column}) - 2440587.5) * 86400.0) / ({seconds}) AS INTEGER)"
 
     def json_text(self, column: str, key: str) -> str:
@@ -159,17 +161,20 @@ def _case(column: str, table: dict[str, int]) -> str:
     return f"CASE {column} " + " ".join(f"WHEN {lit(k)} THEN {int(v)}" for k, v in table.items()) + " ELSE 0 END"
 
 
-def _touch_sql(rules: Engagement, *, floors: bool, targeted: bool) -> str:
+def _touch_sql(rules: Engagement, *, floors: bool, targeted: bool, match: str = "") -> str:
     """Touchpoints after their contact's engagement floor, with their base points. `floors` is whether any contact
-    has a floor (a recycled lead); without one the join is skipped. `targeted`: only the contacts in bulk_targets."""
+    has a floor (a recycled lead); without one the join is skipped. `targeted`: only the contacts in bulk_targets.
+    `match`: a further condition on `t`."""
     base = " + ".join([_case("t.kind", rules.points), _case("t.utm_campaign", rules.campaign_points),
                        _case("t.content", rules.content_points)])
     touch = f"SELECT t.id, t.contact_id, t.kind, t.occurred_at, {base} AS base FROM marketing_touchpoint t "
     if targeted:
         touch += TARGET_JOIN.format(alias="t")
+    where = [match] if match else []
     if floors:
-        touch += FLOOR_JOIN.format(alias="t") + "WHERE " + FLOOR.format(col="t.occurred_at")
-    return touch
+        touch += FLOOR_JOIN.format(alias="t")
+        where.append(FLOOR.format(col="t.occurred_at"))
+    return touch + ("WHERE " + " AND ".join(where) if where else "")
 
 
 FLOOR = "(s.engagement_floor_at IS NULL OR {col} >= s.engagement_floor_at)"
@@ -194,7 +199,7 @@ def _engagement_sql(rules: Engagement, sql: _Sql, kinds: list[str], *, floors: b
     parts = [f"SELECT ev.contact_id, ev.kind, ev.occurred_at AS at, "
              f"{_decayed(rules, sql, 'ev.base', 'ev.occurred_at')} AS val{pos} "
              f"FROM ({_touch_sql(rules, floors=floors, targeted=targeted)}) ev WHERE {keep}"]
-    activity_kinds = [k for k in ("call", "meeting", "email") if rules.activity_points.get(k)]
+    activity_kinds = [k for k in SALES_TOUCH_KINDS if rules.activity_points.get(k)]
     if activity_kinds:
         zeros = "".join(f", 0 AS pos_{i}" for i in range(len(capped)))
         act = (f"SELECT a.contact_id, a.kind, a.occurred_at AS at, "
@@ -227,9 +232,16 @@ def _clamp_sql(rules: Engagement, sql: _Sql, *, floors: bool, targeted: bool) ->
     used = (f"COALESCE(SUM(CASE WHEN ev.base > 0 THEN ev.base ELSE 0 END) OVER (PARTITION BY ev.contact_id, "
             f"ev.kind, {sql.bucket('ev.occurred_at', period)} ORDER BY ev.occurred_at, ev.id "
             f"ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)")
-    windowed = (f"SELECT ev.contact_id, ev.occurred_at, ev.base, {cap} AS cap, {used} AS used "
-                f"FROM ({_touch_sql(rules, floors=floors, targeted=targeted)}) ev JOIN ({candidates}) cand "
-                f"ON cand.contact_id = ev.contact_id AND cand.kind = ev.kind")
+    if sql.pg:
+        # Each candidate's touchpoints of that kind through the (contact, time) index: a tenth of the contacts go
+        # over a cap, and a join would read (and on PostgreSQL, sort or hash) all the touchpoints to find theirs.
+        touches = _touch_sql(rules, floors=floors, targeted=targeted,
+                             match="t.contact_id = cand.contact_id AND t.kind = cand.kind")
+        source = f"({candidates}) cand CROSS JOIN LATERAL ({touches} OFFSET 0) ev"  # OFFSET 0: not merged back
+    else:  # SQLite joins by nested loops over the small side anyway, and has no LATERAL
+        source = (f"({_touch_sql(rules, floors=floors, targeted=targeted)}) ev JOIN ({candidates}) cand "
+                  "ON cand.contact_id = ev.contact_id AND cand.kind = ev.kind")
+    windowed = f"SELECT ev.contact_id, ev.occurred_at, ev.base, {cap} AS cap, {used} AS used FROM {source}"
     pts = f"CASE WHEN w.base <= 0 THEN w.base ELSE {sql.greatest('0', sql.least('w.base', 'w.cap - w.used'))} END"
     return (f"SELECT w.contact_id, SUM({_decayed(rules, sql, pts, 'w.occurred_at')} "
             f"- {_decayed(rules, sql, 'w.base', 'w.occurred_at')}) AS delta FROM ({windowed}) w GROUP BY w.contact_id")
@@ -313,7 +325,7 @@ def _decayed_now_sql(plumb: PlumbLine, sql: _Sql) -> str:
     return sql.round2(f"{decayed} + {_competitor_sql(plumb, sql)}")
 
 
-def _targets_sql(n: int, sql: _Sql, last: RescoreRun, *, unscored: bool) -> str:
+def _targets_sql(versions: list[int], sql: _Sql, last: RescoreRun, *, unscored: bool) -> str:
     """Contacts to recompute from their events: no score yet, scored under other definitions or before scores kept
     their decay basis, a counted event newer than the basis or than now, a touchpoint or sales activity recorded
     since the last run, or the contact's or its company's fields changed since the last run started (fit).
@@ -323,7 +335,7 @@ def _targets_sql(n: int, sql: _Sql, last: RescoreRun, *, unscored: bool) -> str:
     change or a `--full` run."""
     since = sql.at(last.started_at)
     return (
-        f"SELECT s.contact_id FROM scoring_contactscore s WHERE s.definition_version <> {n} "
+        f"SELECT s.contact_id FROM scoring_contactscore s WHERE s.definition_version NOT IN ({lits(versions)}) "
         "OR s.decay_basis_at IS NULL OR s.engagement_decaying IS NULL "
         f"OR s.last_event_at > {sql.least('s.decay_basis_at', sql.now)} "
         + ("UNION SELECT c.id FROM crm_contact c "
@@ -363,19 +375,21 @@ def bulk_rescore(
     marks = (_one("SELECT COALESCE(MAX(id), 0) FROM marketing_touchpoint"),
              _one("SELECT COALESCE(MAX(id), 0) FROM crm_activity"))
     last = RescoreRun.objects.order_by("-id").first()
-    full = full or last is None or last.definition_version != n
+    refit = not full and last is not None and last.definition_version != n and _same_engagement(last, plumb)
+    full = full or last is None or (last.definition_version != n and not refit)
     contacts = _one("SELECT COUNT(*) FROM crm_contact")
     changed = 0
     if not full:
         assert last is not None
         # A score exists only for a contact, so equal counts mean every contact has one (no anti-join needed).
         unscored = contacts != _one("SELECT COUNT(*) FROM scoring_contactscore")
-        _run(f"CREATE TEMP TABLE bulk_targets AS {_targets_sql(n, sql, last, unscored=unscored)}")
+        versions = [n, last.definition_version] if refit else [n]
+        _run(f"CREATE TEMP TABLE bulk_targets AS {_targets_sql(versions, sql, last, unscored=unscored)}")
         _run("CREATE UNIQUE INDEX bulk_targets_contact ON bulk_targets (contact_id)")
         _run("ANALYZE bulk_targets" if sql.pg else "ANALYZE temp.bulk_targets")
-        changed += _decay_in_place(plumb, sql, n)
+        changed += _refit_in_place(plumb, sql, n) if refit else _decay_in_place(plumb, sql, n)
     recomputed, added = _recompute(plumb, sql, n, targeted=not full)
-    promote = _promotions(plumb, targeted=not full)
+    promote = _promotions(plumb, targeted=not full and not refit)  # new rules may promote anyone
     scored = contacts  # every contact read by this run now has a current score
     for table in TEMP_TABLES:
         _run(f"DROP TABLE IF EXISTS {temp}.{table}")
@@ -402,6 +416,38 @@ def _promotions(plumb: PlumbLine, *, targeted: bool) -> list[int]:
         promote = [row[0] for row in cur.fetchall()]
     logger.debug("%.2f s, %s rows: promotions", time.perf_counter() - started, len(promote))
     return promote
+
+
+def _same_engagement(last: RescoreRun, plumb: PlumbLine) -> bool:
+    """Whether the last run's definitions count engagement exactly as these do (the same engagement rules and the
+    same hand-raiser kinds in the MQL rule), so its decay basis still holds and only fit needs recomputing."""
+    before = DefinitionVersion.objects.filter(number=last.definition_version).first()
+    if before is None:
+        return False
+    old = parsed(before)
+    return old.engagement == plumb.engagement and rule_kinds(old.mql.when) == rule_kinds(plumb.mql.when)
+
+
+def _refit_in_place(plumb: PlumbLine, sql: _Sql, n: int) -> int:
+    """After a definitions change that kept the engagement rules: every score outside bulk_targets gets its fit and
+    grade from the new ICP rules and its engagement decayed in place, under version `n`; a history row for each,
+    as for any score under new definitions. Its explanation is left to be rebuilt when the contact is viewed.
+    Returns the history rows added. (Through a temporary table on PostgreSQL too: one UPDATE ... RETURNING
+    feeding the history, as `_decay_in_place` does, measured slower here with every row changing.)"""
+    decayed = (f"SELECT s.contact_id, s.decay_basis_at AS basis, ({_fit_sql(plumb, sql)}) AS fit_score, "
+               f"{_decayed_now_sql(plumb, sql)} AS new FROM scoring_contactscore s "
+               "JOIN crm_contact c ON c.id = s.contact_id LEFT JOIN crm_company co ON co.id = c.company_id "
+               "WHERE NOT EXISTS (SELECT 1 FROM bulk_targets tg WHERE tg.contact_id = s.contact_id)")
+    _run(f"CREATE TEMP TABLE bulk_decayed AS {_graded(decayed, plumb)}")
+    _run("CREATE UNIQUE INDEX bulk_decayed_contact ON bulk_decayed (contact_id)")
+    added = _run("INSERT INTO scoring_scorehistory (contact_id, fit_score, fit_grade, engagement_score, "
+                 f"definition_version, computed_at, reason) SELECT d.contact_id, d.fit_score, d.fit_grade, d.new, {n}, "
+                 f"{sql.now}, 'bulk' FROM bulk_decayed d")
+    _run(f"UPDATE scoring_contactscore AS t SET fit_score = d.fit_score, fit_grade = d.fit_grade, "
+         f"engagement_score = d.new, definition_version = {n}, computed_at = {sql.now}, "
+         f"explanation = {BULK_EXPLANATION} FROM bulk_decayed d "
+         "WHERE t.contact_id = d.contact_id AND t.decay_basis_at = d.basis")
+    return added
 
 
 def _decay_in_place(plumb: PlumbLine, sql: _Sql, n: int) -> int:
@@ -454,6 +500,9 @@ def _recompute(plumb: PlumbLine, sql: _Sql, n: int, *, targeted: bool) -> tuple[
     clamped = bool(rules.caps)
     if clamped:
         _run("CREATE INDEX bulk_eng_contact ON bulk_eng (contact_id)")
+        # Statistics, so the few contacts over a cap are hashed and the touchpoints streamed past them, instead of
+        # all touchpoints sorted on disk for a merge join (guessing a third of bulk_eng over a cap).
+        _run("ANALYZE bulk_eng" if sql.pg else "ANALYZE temp.bulk_eng")
         _run(f"CREATE TEMP TABLE bulk_clamp AS {_clamp_sql(rules, sql, floors=floors, targeted=targeted)}")
         _run("ANALYZE bulk_clamp" if sql.pg else "ANALYZE temp.bulk_clamp")
     _run(f"CREATE TEMP TABLE bulk_scores AS {_scores_sql(plumb, sql, kinds, clamped=clamped, targeted=targeted)}")

@@ -15,6 +15,9 @@ from typing import Any
 
 from plumbline.definitions.schema import GRADES, ICP, Condition, Engagement, FitRule
 
+# Sales activities that count toward engagement (logged by anyone; notes and tasks do not count).
+SALES_TOUCH_KINDS = ("call", "meeting", "email")
+
 _SENIORITY = [
     ("c_level", re.compile(r"\b(ceo|cto|cfo|coo|cmo|cio|cro|chief|founder|owner|president)\b")),
     ("vp", re.compile(r"\b(vp|vice president|svp|evp)\b")),

@@ -1,6 +1,7 @@
 import copy
 
 import pytest
+from django_tasks_db.models import DBTaskResult
 
 from plumbline.core.errors import DomainError, PermissionDenied, ValidationFailed
 from plumbline.definitions.actions import do_publish_definitions
@@ -61,3 +62,18 @@ def test_only_admins_publish_and_unchanged_bodies_are_refused(users):
     with pytest.raises(DomainError) as exc:
         do_publish_definitions(by=users["admin"], body=body, note="same")
     assert exc.value.code == "unchanged"
+
+
+@pytest.mark.django_db
+def test_publishing_queues_a_rescore_of_every_contact_once_committed(users, django_capture_on_commit_callbacks):
+    body = copy.deepcopy(current_version().body)
+    body["icp"]["grade_thresholds"]["A"] += 5
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        do_publish_definitions(by=users["admin"], body=body, note="Stricter A")
+    assert len(callbacks) == 1
+    queued = DBTaskResult.objects.filter(task_path="plumbline.handoff.tasks.rescore_all", status="READY")
+    assert queued.count() == 1
+    # A refused change queues nothing.
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(DomainError):
+        do_publish_definitions(by=users["admin"], body=body, note="Again")
+    assert callbacks == [] and queued.count() == 1

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from plumbline.accounts.models import User
 from plumbline.crm.actions import (
     do_create_company,
     do_create_contact,
@@ -25,6 +26,9 @@ from plumbline.scoring.bulk import bulk_rescore
 from plumbline.scoring.models import ContactScore, RescoreRun, ScoreHistory
 
 NOW = timezone.now().replace(microsecond=0)
+# The demo's history ends at 18:00 UTC on its as-of day: yesterday's, so every demo event is before NOW whatever
+# the hour the tests run.
+DEMO_AS_OF = (NOW - dt.timedelta(days=1)).date().isoformat()
 
 
 def per_contact_scores():
@@ -41,7 +45,8 @@ def bulk_scores():
 
 @pytest.mark.django_db
 def test_bulk_equals_per_contact_on_the_demo_company():
-    call_command("demo", "--contacts", "150", "--seed", "11", stdout=io.StringIO(), stderr=io.StringIO())
+    call_command("demo", "--contacts", "150", "--seed", "11", "--as-of", DEMO_AS_OF, stdout=io.StringIO(),
+                 stderr=io.StringIO())
     result = bulk_rescore(now=NOW)
     bulk = bulk_scores()
     assert result.scored == Contact.objects.count() == len(bulk)
@@ -118,9 +123,10 @@ def _insert_touchpoint_behind_the_actions(contact, kind, at):
 
 @pytest.mark.django_db
 def test_a_later_rescore_decays_scores_in_place_and_agrees_with_recomputing_them():
-    call_command("demo", "--contacts", "120", "--seed", "5", stdout=io.StringIO(), stderr=io.StringIO())
+    call_command("demo", "--contacts", "120", "--seed", "5", "--as-of", DEMO_AS_OF, stdout=io.StringIO(),
+                 stderr=io.StringIO())
     everyone = Contact.objects.count()
-    first_at = timezone.now() + dt.timedelta(hours=1)  # after every demo event
+    first_at = NOW + dt.timedelta(hours=1)
     first = bulk_rescore(now=first_at)
     assert first.recomputed == first.scored == everyone
     before = _snapshot()
@@ -190,3 +196,44 @@ def test_new_definitions_recompute_every_contact(users):
     result = bulk_rescore(now=NOW)
     assert result.recomputed == 1 and RescoreRun.objects.first().full
     assert ContactScore.objects.get(pk=contact.pk).engagement_score == 33.0
+
+
+@pytest.mark.django_db
+def test_an_icp_change_refits_every_score_without_reading_events_and_agrees_with_recomputing():
+    call_command("demo", "--contacts", "150", "--seed", "11", "--as-of", DEMO_AS_OF, stdout=io.StringIO(),
+                 stderr=io.StringIO())
+    bulk_rescore(now=NOW)
+    body = copy.deepcopy(current_version().body)
+    body["icp"]["rules"][0]["points"] += 17  # the target industries count more
+    body["icp"]["rules"].append({"label": "Founders", "field": "contact.title", "op": "contains", "value": "founder",
+                                 "points": 12})
+    body["icp"]["grade_thresholds"]["A"] -= 5
+    version = do_publish_definitions(by=User.objects.get(username="admin"), body=body, note="Sharper ICP")
+    history_before = ScoreHistory.objects.count()
+    later = NOW + dt.timedelta(days=3)
+    result = bulk_rescore(now=later)
+    run = RescoreRun.objects.order_by("-id").first()
+    contacts = Contact.objects.count()
+    # No contact had anything new, so none was recomputed from its events, yet every score is under the new version
+    assert (result.recomputed, run.full, run.definition_version) == (0, False, version.number)
+    assert set(ContactScore.objects.values_list("definition_version", flat=True)) == {version.number}
+    assert ScoreHistory.objects.count() - history_before == result.changed == contacts
+    refit = {pk: _rounded_tuple(v) for pk, v in _snapshot().items()}
+    full = bulk_rescore(now=later, full=True)
+    assert full.to_promote == result.to_promote
+    assert {pk: _rounded_tuple(v) for pk, v in _snapshot().items()} == refit == _per_contact_at(later)
+    assert len({v[0] for v in refit.values()}) > 3  # fit moved for many contacts, not a constant
+
+
+@pytest.mark.django_db
+def test_a_change_to_the_mql_hand_raisers_recomputes_from_events(users):
+    contact = do_create_contact(email="a@example.com")
+    do_record_touchpoints(items=[{"contact_id": contact.pk, "kind": "webinar_attended", "channel": "webinar",
+                                  "occurred_at": NOW.isoformat()}])
+    bulk_rescore(now=NOW)
+    body = copy.deepcopy(current_version().body)
+    hand_raisers = body["mql"]["when"]["any"][1]["all"][0]
+    hand_raisers["touchpoint_kind_in"] = [*hand_raisers["touchpoint_kind_in"], "webinar_attended"]
+    do_publish_definitions(by=users["admin"], body=body, note="Webinars raise a hand")
+    assert bulk_rescore(now=NOW).recomputed == 1 and RescoreRun.objects.order_by("-id").first().full
+    assert ContactScore.objects.get(pk=contact.pk).rule_kinds == ",webinar_attended,"
