@@ -35,6 +35,8 @@ def error_body(message: str, errors: list[dict]) -> dict:
 
 
 def _loc_to_field(loc: list) -> str | None:
+    if loc[:1] == ["file"]:  # an upload's location, then the parameter's name (which may itself be "file")
+        loc = loc[1:]
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "form")]
     return ".".join(parts) or None
 
@@ -78,6 +80,7 @@ def _mount() -> None:
     from plumbline.crm.api import routers as crm_routers
     from plumbline.definitions.api import router as definitions_router
     from plumbline.handoff.api import router as handoff_router
+    from plumbline.interop.api import router as interop_router
     from plumbline.marketing.api import router as marketing_router
     from plumbline.playbook.api import router as playbook_router
     from plumbline.scoring.api import router as scoring_router
@@ -91,6 +94,7 @@ def _mount() -> None:
     api.add_router("/", handoff_router)
     api.add_router("/", playbook_router)
     api.add_router("/", analytics_router)
+    api.add_router("/", interop_router)
 
 
 _mount()

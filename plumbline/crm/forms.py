@@ -19,6 +19,7 @@ from plumbline.crm.models import (
     DealContact,
     LifecycleStage,
     Pipeline,
+    PipelineStage,
 )
 
 
@@ -158,9 +159,13 @@ class DealForm(forms.Form):
     role = forms.ChoiceField(choices=DealContact.Role.choices, initial=DealContact.Role.DECISION_MAKER,
                              label="Contact role")
 
-    def __init__(self, *args: Any, **kw: Any):
+    def __init__(self, *args: Any, editing: bool = False, **kw: Any):
         super().__init__(*args, **kw)
         self.fields["owner"] = owner_field()
+        if editing:
+            # A deal changes pipeline only by a recorded move, and its contacts have their own role links.
+            for name in ("pipeline", "contact", "role"):
+                del self.fields[name]
 
     def clean_company(self) -> Company | None:
         from plumbline.crm.queries import find_company
@@ -178,6 +183,19 @@ class DealForm(forms.Form):
         if contact is None:
             raise forms.ValidationError(f"No contact with email {email}.")
         return contact
+
+
+class StageForm(forms.Form):
+    """A stage's name and win probability (its kind is fixed once added)."""
+
+    name = forms.CharField(max_length=100)
+    probability = forms.IntegerField(min_value=0, max_value=100, label="Win probability (%)")
+
+
+class NewStageForm(StageForm):
+    kind = forms.ChoiceField(choices=PipelineStage.Kind.choices, initial=PipelineStage.Kind.OPEN,
+                             help_text="Open stages go after the last open stage; won and lost stages go last.")
+    probability = forms.IntegerField(min_value=0, max_value=100, initial=0, label="Win probability (%)")
 
 
 class CompanyLookupError(DomainError):

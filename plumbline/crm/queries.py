@@ -129,9 +129,60 @@ def _deal_entry(t: DealTransition) -> TimelineEntry:
     )
 
 
-def _recent(qs: QuerySet, before: dt.datetime | None, limit: int) -> list:
-    if before is not None:
-        qs = qs.filter(occurred_at__lt=before)
+# Entries at the same instant are ordered by source (this order, last first) and then by id, so every entry has
+# one place in the timeline and a page can end between two entries of one instant.
+TIMELINE_SOURCES = ("activity", "touchpoint", "lifecycle", "deal_stage")
+
+
+@dataclass(frozen=True)
+class TimelineCursor:
+    """Where a timeline page ended: its last entry's instant, source and id. The next page holds what sorts after
+    it, so entries sharing the last entry's instant are neither repeated nor skipped. A bare instant (`source`
+    None) means everything strictly before it."""
+
+    at: dt.datetime
+    source: str | None = None
+    pk: int = 0
+
+    @property
+    def rank(self) -> int:
+        return -1 if self.source is None else TIMELINE_SOURCES.index(self.source)
+
+    def token(self) -> str:
+        return f"{self.at.isoformat()}~{self.source}~{self.pk}"
+
+    @classmethod
+    def of(cls, entry: TimelineEntry) -> TimelineCursor:
+        return cls(entry.occurred_at, entry.kind, entry.obj.pk)
+
+    @classmethod
+    def parse(cls, token: str) -> TimelineCursor:
+        """The cursor from `token()`, or from a bare ISO date-time; ValueError when it is neither."""
+        from django.utils.dateparse import parse_datetime
+
+        at_text, _, rest = token.partition("~")
+        source, _, pk = rest.partition("~")
+        try:
+            at = parse_datetime(at_text)
+        except ValueError:
+            at = None
+        if at is None or (rest and (source not in TIMELINE_SOURCES or not pk.isdigit())):
+            raise ValueError("not a timeline cursor: expected the next_cursor of a previous page")
+        if at.tzinfo is None:
+            at = at.replace(tzinfo=dt.UTC)
+        return cls(at, source or None, int(pk or 0))
+
+
+def _recent(qs: QuerySet, source: str, cursor: TimelineCursor | None, limit: int) -> list:
+    """The newest `limit` rows of one source that sort after `cursor` (see TimelineCursor)."""
+    if cursor is not None:
+        rank = TIMELINE_SOURCES.index(source)
+        if rank < cursor.rank:
+            qs = qs.filter(occurred_at__lte=cursor.at)
+        elif rank == cursor.rank:
+            qs = qs.filter(Q(occurred_at__lt=cursor.at) | Q(occurred_at=cursor.at, pk__lt=cursor.pk))
+        else:
+            qs = qs.filter(occurred_at__lt=cursor.at)
     return list(qs.order_by("-occurred_at", "-id")[:limit])
 
 
@@ -140,16 +191,17 @@ def timeline(
     contact: Contact | None = None,
     company: Company | None = None,
     deal: Deal | None = None,
-    before: dt.datetime | None = None,
+    before: dt.datetime | TimelineCursor | None = None,
     limit: int = 50,
 ) -> list[TimelineEntry]:
     """Activities, touchpoints, lifecycle and deal stage changes of one record, newest first.
 
-    Each source is cut at `limit` before merging, so the cost is bounded however long the history is; pass the
-    last entry's `occurred_at` as `before` for the next page.
+    Each source is cut at `limit` before merging, so the cost is bounded however long the history is; pass
+    `TimelineCursor.of(last entry)` as `before` for the next page (an instant gives what is strictly before it).
     """
     from plumbline.marketing.models import Touchpoint
 
+    cursor = TimelineCursor(before) if isinstance(before, dt.datetime) else before
     if contact is not None:
         acts = Activity.objects.filter(contact=contact)
         touches = Touchpoint.objects.filter(contact=contact)
@@ -168,16 +220,24 @@ def timeline(
     else:
         raise ValueError("timeline() needs a contact, a company or a deal")
     entries = (
-        [_activity_entry(a) for a in _recent(acts.select_related("owner"), before, limit)]
-        + [_touchpoint_entry(t) for t in _recent(touches.select_related("campaign"), before, limit)]
-        + [_lifecycle_entry(t) for t in _recent(lifecycle.select_related("by"), before, limit)]
-        + [_deal_entry(t) for t in _recent(moves.select_related("deal", "from_stage", "to_stage"), before, limit)]
+        [_activity_entry(a) for a in _recent(acts.select_related("owner"), "activity", cursor, limit)]
+        + [_touchpoint_entry(t) for t in _recent(touches.select_related("campaign"), "touchpoint", cursor, limit)]
+        + [_lifecycle_entry(t) for t in _recent(lifecycle.select_related("by"), "lifecycle", cursor, limit)]
+        + [_deal_entry(t) for t in _recent(moves.select_related("deal", "from_stage", "to_stage"), "deal_stage",
+                                           cursor, limit)]
     )
-    entries.sort(key=lambda e: (e.occurred_at, e.obj.pk), reverse=True)
+    entries.sort(key=lambda e: (e.occurred_at, TIMELINE_SOURCES.index(e.kind), e.obj.pk), reverse=True)
     return entries[:limit]
 
 
-def contact_timeline(contact: Contact, *, before: dt.datetime | None = None, limit: int = 50) -> list[TimelineEntry]:
+def next_cursor(entries: list[TimelineEntry], limit: int) -> str | None:
+    """The token for the page after `entries`, or None when this page was the last."""
+    return TimelineCursor.of(entries[-1]).token() if len(entries) == limit else None
+
+
+def contact_timeline(
+    contact: Contact, *, before: dt.datetime | TimelineCursor | None = None, limit: int = 50
+) -> list[TimelineEntry]:
     return timeline(contact=contact, before=before, limit=limit)
 
 
@@ -274,12 +334,11 @@ def deal_board(pipeline: Any, *, per_stage: int = 50) -> list[BoardColumn]:
 TIMELINE_PAGE = 50
 
 
-def parse_before(value: str | None) -> dt.datetime | None:
-    """The `before` cursor of a timeline page: an ISO date-time, or None when absent or malformed."""
-    from django.utils.dateparse import parse_datetime
-
+def parse_before(value: str | None) -> TimelineCursor | None:
+    """The `before` cursor of a timeline page (a `next_cursor` token or an ISO date-time); None when absent or
+    malformed, which shows the first page."""
     try:
-        return parse_datetime(value or "")
+        return TimelineCursor.parse(value) if value else None
     except ValueError:
         return None
 

@@ -111,7 +111,34 @@ def test_timeline_lists_the_contacts_history_newest_first(api, world):
     assert sorted(kinds) == ["activity", "deal_stage", "lifecycle", "lifecycle", "touchpoint"]
     assert items[0]["kind"] == "lifecycle" and items[0]["title"].startswith("Lifecycle subscriber → lead")
     assert [i["occurred_at"] for i in items] == sorted((i["occurred_at"] for i in items), reverse=True)
-    assert response.json()["next_before"] is None
+    assert response.json()["next_before"] is None and response.json()["next_cursor"] is None
+
+
+@pytest.mark.django_db
+def test_timeline_pages_follow_next_cursor_through_entries_at_one_instant(api, world):
+    contact = world["contact"]
+    for i in range(4):  # the same instant as the world's touchpoint
+        api("admin").post("/activities", {"kind": "note", "subject": f"n{i}", "contact_id": contact.pk,
+                                          "occurred_at": "2026-03-01T10:00:00Z"})
+    seen, params = [], {"limit": 2}
+    while True:
+        response = api("viewer").get(f"/contacts/{contact.pk}/timeline", **params)
+        assert response.status_code == 200, response.content
+        body = response.json()
+        seen += [(i["kind"], i["object_id"]) for i in body["items"]]
+        if body["next_cursor"] is None:
+            break
+        params = {"limit": 2, "cursor": body["next_cursor"]}
+    everything = api("viewer").get(f"/contacts/{contact.pk}/timeline", limit=50).json()["items"]
+    assert seen == [(i["kind"], i["object_id"]) for i in everything]
+    assert len(seen) == len(set(seen)) == 8  # 5 activities, 1 touchpoint, 1 lifecycle move, 1 deal stage
+
+
+@pytest.mark.django_db
+def test_a_malformed_timeline_cursor_is_a_field_error(api, world):
+    response = api("viewer").get(f"/contacts/{world['contact'].pk}/timeline", cursor="yesterday")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "cursor"
 
 
 @pytest.mark.django_db

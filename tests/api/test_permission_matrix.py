@@ -62,6 +62,12 @@ CASES = [
      allowed(201, 403, 403, 201, 403)),
     ("patch", "/pipelines/{empty_pipeline}", lambda w: {"name": "Channel partners"}, allowed(200, 403, 403, 200, 403)),
     ("delete", "/pipelines/{empty_pipeline}", None, allowed(204, 403, 403, 204, 403)),
+    ("post", "/pipelines/{pipeline}/stages", lambda w: {"name": "Legal review"}, allowed(201, 403, 403, 201, 403)),
+    ("patch", "/pipelines/{pipeline}/stages/{stage}", lambda w: {"probability": 65}, allowed(200, 403, 403, 200, 403)),
+    ("put", "/pipelines/{pipeline}/stage-order",
+     lambda w: {"stage_ids": list(w["pipeline"].stages.order_by("-position").values_list("id", flat=True))},
+     allowed(200, 403, 403, 200, 403)),
+    ("delete", "/pipelines/{pipeline}/stages/{stage}", None, allowed(204, 403, 403, 204, 403)),
     # activities: marketing and sales own, manager all
     ("get", "/activities", None, READ),
     ("get", "/activities/{activity}", None, READ),

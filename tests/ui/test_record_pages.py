@@ -55,6 +55,22 @@ def test_contact_timeline_lists_every_kind_of_event_newest_first(record, client_
 
 
 @pytest.mark.django_db
+def test_older_entries_link_continues_where_the_page_ended_among_entries_of_one_instant(record, client_for):
+    at = (timezone.now() - dt.timedelta(days=1)).isoformat()
+    do_record_touchpoints(items=[{"contact_id": record.contact.pk, "kind": "page_view", "channel": "seo",
+                                  "content": f"/p{i}", "occurred_at": at} for i in range(60)])
+    client = client_for("viewer")
+    first = client.get(f"/contacts/{record.contact.pk}/").content.decode()
+    link = re.search(r'<a class="button" href="\?before=([^"]+)">Older entries</a>', first)
+    assert link is not None
+    second = client.get(f"/contacts/{record.contact.pk}/?before={link.group(1)}").content.decode()
+    pages = [re.findall(r'/p(\d+)', html) for html in (first, second)]
+    # 60 page views at one instant, newest id first, split over two pages with none lost or repeated.
+    assert sorted(int(n) for page in pages for n in page) == list(range(60))
+    assert "Older entries" not in second
+
+
+@pytest.mark.django_db
 def test_board_columns_show_count_and_amount_per_stage(record, client_for, pipeline):
     html = client_for("viewer").get("/deals/").content.decode()
     totals = re.findall(r'data-stage-name="([^"]+)".*?<p class="col-totals">(.*?)</p>', html, re.S)

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from plumbline.accounts.models import User
 from plumbline.core.api_helpers import (
@@ -23,6 +23,7 @@ from plumbline.core.api_helpers import (
     resolve_refs,
     text,
 )
+from plumbline.core.errors import DomainError
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.crm import queries
 from plumbline.crm.actions import do_change_lifecycle, do_create_contact, do_delete_contact, do_update_contact
@@ -118,7 +119,10 @@ class TimelineEntryOut(Schema):
 
 class TimelineOut(Schema):
     items: list[TimelineEntryOut]
-    next_before: dt.datetime | None
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+    next_before: dt.datetime | None = Field(
+        description="The last entry's instant. As `before` it gives what is strictly before that instant, which "
+                    "skips any other entry at the same instant: page with `cursor` instead.")
 
 
 @router.get("/contacts", response=ContactPage, summary="List and search contacts")
@@ -204,15 +208,23 @@ def change_lifecycle(request: HttpRequest, contact_id: int, payload: LifecycleIn
 
 @router.get("/contacts/{contact_id}/timeline", response=TimelineOut, summary="A contact's timeline, newest first")
 def contact_timeline(
-    request: HttpRequest, contact_id: int, before: dt.datetime | None = None, limit: Limit = DEFAULT_LIMIT
+    request: HttpRequest, contact_id: int, before: dt.datetime | None = None, cursor: str | None = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> dict:
-    """Activities, touchpoints, lifecycle and deal stage changes; pass `next_before` as `before` for more."""
+    """Activities, touchpoints, lifecycle and deal stage changes, newest first (entries at one instant by source,
+    then id); pass `next_cursor` as `cursor` for the next page, or an instant as `before`."""
     can_view(request, "contact")
     contact = get_or_404(queries.contacts(), contact_id, "contact")
-    entries = queries.contact_timeline(contact, before=before, limit=limit)
+    if cursor is not None and before is not None:
+        raise DomainError("Give a cursor or before, not both.", field="cursor")
+    try:
+        start = queries.TimelineCursor.parse(cursor) if cursor is not None else before
+    except ValueError as exc:
+        raise DomainError(str(exc), field="cursor") from None
+    entries = queries.contact_timeline(contact, before=start, limit=limit)
     items = [
         {"kind": e.kind, "occurred_at": e.occurred_at, "title": e.title, "detail": e.detail, "object_id": e.obj.pk}
         for e in entries
     ]
     next_before = entries[-1].occurred_at if len(entries) == limit else None
-    return {"items": items, "next_before": next_before}
+    return {"items": items, "next_cursor": queries.next_cursor(entries, limit), "next_before": next_before}

@@ -1,4 +1,4 @@
-"""/pipelines: pipelines with their ordered stages."""
+"""/pipelines: pipelines with their ordered stages, and the stages of an existing pipeline."""
 
 from __future__ import annotations
 
@@ -10,10 +10,18 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from plumbline.core.api_helpers import In, Limit, QueryText, can_view, get_or_404, text
+from plumbline.core.api_helpers import In, Limit, QueryText, api_fields, can_view, get_or_404, text
 from plumbline.core.errors import DomainError
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
-from plumbline.crm.actions import do_create_pipeline, do_delete_pipeline, do_update_pipeline
+from plumbline.crm.actions import (
+    do_add_stage,
+    do_create_pipeline,
+    do_delete_pipeline,
+    do_remove_stage,
+    do_reorder_stages,
+    do_update_pipeline,
+    do_update_stage,
+)
 from plumbline.crm.models import Pipeline, PipelineStage
 
 router = Router(tags=["pipelines"])
@@ -38,6 +46,19 @@ class PipelineIn(In):
 class PipelinePatch(In):
     name: text(100) = None
     is_default: Annotated[bool, Field(strict=True)] = None
+
+
+class NewStageIn(StageIn):
+    position: Annotated[int, Field(strict=True, ge=0)] | None = None
+
+
+class StagePatch(In):
+    name: text(100) = None
+    probability: Probability = None
+
+
+class StageOrderIn(In):
+    stage_ids: list[Annotated[int, Field(strict=True, ge=1)]] = Field(min_length=1, max_length=50)
 
 
 class StageOut(Schema):
@@ -117,4 +138,47 @@ def update_pipeline(request: HttpRequest, pipeline_id: int, payload: PipelinePat
 def delete_pipeline(request: HttpRequest, pipeline_id: int) -> Status:
     pipeline = get_or_404(_pipelines(), pipeline_id, "pipeline")
     do_delete_pipeline(by=request.user, pipeline=pipeline)
+    return Status(204, None)
+
+
+def _stage(pipeline: Pipeline, stage_id: int) -> PipelineStage:
+    return get_or_404(PipelineStage.objects.filter(pipeline=pipeline).select_related("pipeline"), stage_id, "stage")
+
+
+STAGE_RENAMES = {"stage": "stage_id"}
+
+
+@router.post("/pipelines/{pipeline_id}/stages", response={201: StageOut}, summary="Add a stage to a pipeline")
+def add_stage(request: HttpRequest, pipeline_id: int, payload: NewStageIn) -> Status:
+    """Without `position` an open stage goes after the last open stage and a won or lost stage goes last;
+    the other stages move down to make room (read the pipeline for their new positions)."""
+    pipeline = get_or_404(Pipeline.objects.all(), pipeline_id, "pipeline")
+    stage = do_add_stage(by=request.user, pipeline=pipeline, **payload.dict(exclude_unset=True))
+    return Status(201, stage)
+
+
+@router.patch("/pipelines/{pipeline_id}/stages/{stage_id}", response=StageOut,
+              summary="Rename a stage or change its win probability")
+def update_stage(request: HttpRequest, pipeline_id: int, stage_id: int, payload: StagePatch) -> PipelineStage:
+    """A stage's kind (open, won, lost) is fixed: add a new stage for another kind."""
+    pipeline = get_or_404(Pipeline.objects.all(), pipeline_id, "pipeline")
+    return do_update_stage(by=request.user, stage=_stage(pipeline, stage_id), **payload.dict(exclude_unset=True))
+
+
+@router.put("/pipelines/{pipeline_id}/stage-order", response=PipelineOut, summary="Reorder a pipeline's stages")
+def reorder_stages(request: HttpRequest, pipeline_id: int, payload: StageOrderIn) -> Pipeline:
+    """`stage_ids` names every stage of the pipeline exactly once, first stage first."""
+    pipeline = get_or_404(Pipeline.objects.all(), pipeline_id, "pipeline")
+    do_reorder_stages(by=request.user, pipeline=pipeline, stage_ids=payload.stage_ids)
+    return get_or_404(_pipelines(), pipeline.pk, "pipeline")
+
+
+@router.delete("/pipelines/{pipeline_id}/stages/{stage_id}", response={204: None},
+               summary="Remove a stage no deal is in or has been in")
+def remove_stage(request: HttpRequest, pipeline_id: int, stage_id: int) -> Status:
+    """409 on `stage_id` while deals are in the stage (move them first) or when deals' stage history names it
+    (it stays; rename it instead), and for a pipeline's last stage."""
+    pipeline = get_or_404(Pipeline.objects.all(), pipeline_id, "pipeline")
+    with api_fields(STAGE_RENAMES):
+        do_remove_stage(by=request.user, stage=_stage(pipeline, stage_id))
     return Status(204, None)

@@ -1,4 +1,4 @@
-"""Companies: list, company page with its contacts, deals and timeline, create and edit."""
+"""Companies: list, company page with its contacts, deals and timeline, create, edit and delete."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ from plumbline.core.forms import form_status, run_action
 from plumbline.core.pages import forbidden, int_param, page
 from plumbline.core.permissions import can
 from plumbline.crm import queries
-from plumbline.crm.actions import do_create_company, do_update_company
+from plumbline.crm.actions import do_create_company, do_delete_company, do_update_company
 from plumbline.crm.forms import ActivityForm, CompanyForm
 from plumbline.crm.models import Company
+from plumbline.crm.views.deletion import confirm_delete, counted
 
 PAGE_SIZE = 50
 FIELDS = ("name", "domain", "industry", "employee_count", "annual_revenue", "country", "owner")
@@ -70,18 +71,38 @@ def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "crm/company_form.html", {"form": form, "company": company}, status=status)
 
 
+@page("company", action="delete", methods=("GET", "POST"))
+def company_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    company = get_object_or_404(queries.companies(), pk=pk)
+
+    def consequences() -> list[str]:
+        contacts, deals, activities = company.contacts.count(), company.deals.count(), company.activities.count()
+        return [
+            f"Its {counted(contacts, 'contact', 'contacts')} and {counted(deals, 'deal', 'deals')} stay, "
+            "without a company.",
+            f"Deleted with it: {counted(activities, 'logged activity', 'logged activities')}.",
+        ]
+
+    return confirm_delete(
+        request, obj=company, resource="company", action=do_delete_company,
+        cancel_url=reverse("company_detail", args=[company.pk]), done_url=reverse("company_list"),
+        consequences=consequences,
+    )
+
+
 def company_context(request: HttpRequest, company: Company, **forms: Any) -> dict[str, Any]:
     entries = queries.timeline(company=company, before=queries.parse_before(request.GET.get("before")))
     contacts, more_contacts = queries.keyset_page(queries.contacts().filter(company=company), after=None, size=25)
     return {
         "company": company,
         "can_change": can(request.user, "change", "company", company),
+        "can_delete": can(request.user, "delete", "company", company),
         "can_log": can(request.user, "add", "activity"),
         "contacts": contacts,
         "more_contacts": more_contacts is not None,
         "deals": list(queries.deals().filter(company=company).order_by("-updated_at")[:50]),
         "timeline": entries,
-        "older": entries[-1].occurred_at.isoformat() if len(entries) == queries.TIMELINE_PAGE else None,
+        "older": queries.next_cursor(entries, queries.TIMELINE_PAGE),
         "activity_form": forms.get("activity_form") or ActivityForm(),
         "custom": queries.custom_values("company", company.custom),
         "log_url": reverse("company_log", args=[company.pk]),

@@ -1,4 +1,4 @@
-"""Contacts: the searchable list, the contact page with its timeline, create/edit and lifecycle moves."""
+"""Contacts: the searchable list, the contact page with its timeline, create/edit/delete and lifecycle moves."""
 
 from __future__ import annotations
 
@@ -15,10 +15,11 @@ from plumbline.core.forms import attach_errors, form_status, run_action
 from plumbline.core.pages import forbidden, int_param, page
 from plumbline.core.permissions import can
 from plumbline.crm import queries
-from plumbline.crm.actions import do_change_lifecycle, do_create_contact, do_update_contact
+from plumbline.crm.actions import do_change_lifecycle, do_create_contact, do_delete_contact, do_update_contact
 from plumbline.crm.forms import ActivityForm, ContactForm, LifecycleForm, company_choice
 from plumbline.crm.lifecycle import allowed_moves
 from plumbline.crm.models import Company, Contact, LifecycleStage
+from plumbline.crm.views.deletion import confirm_delete, counted
 
 PAGE_SIZE = 50
 
@@ -106,6 +107,25 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "crm/contact_form.html", {"form": form, "contact": contact}, status=status)
 
 
+@page("contact", action="delete", methods=("GET", "POST"))
+def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(queries.contacts(), pk=pk)
+
+    def consequences() -> list[str]:
+        activities, deals = contact.activities.count(), contact.deal_roles.count()
+        return [
+            f"Deleted with it: its lifecycle history, {counted(activities, 'logged activity', 'logged activities')}, "
+            "touchpoints, scores, lead assignments and objections.",
+            f"It is taken off {counted(deals, 'deal', 'deals')}; the deals stay.",
+        ]
+
+    return confirm_delete(
+        request, obj=contact, resource="contact", action=do_delete_contact,
+        cancel_url=reverse("contact_detail", args=[contact.pk]), done_url=reverse("contact_list"),
+        consequences=consequences,
+    )
+
+
 def contact_context(request: HttpRequest, contact: Contact, **forms: Any) -> dict[str, Any]:
     """Everything the contact page shows; `forms` replaces a blank form with a bound one that has errors."""
     moves = allowed_moves(contact.lifecycle_stage)
@@ -114,11 +134,12 @@ def contact_context(request: HttpRequest, contact: Contact, **forms: Any) -> dic
     return {
         "contact": contact,
         "can_change": can(request.user, "change", "contact", contact),
+        "can_delete": can(request.user, "delete", "contact", contact),
         "can_log": can(request.user, "add", "activity"),
         "lifecycle_form": forms.get("lifecycle_form") or LifecycleForm(moves=moves),
         "activity_form": forms.get("activity_form") or ActivityForm(),
         "timeline": entries,
-        "older": entries[-1].occurred_at.isoformat() if len(entries) == queries.TIMELINE_PAGE else None,
+        "older": queries.next_cursor(entries, queries.TIMELINE_PAGE),
         "deals": list(queries.deals().filter(deal_contacts__contact=contact).order_by("-updated_at")[:50]),
         "custom": queries.custom_values("contact", contact.custom),
         "log_url": reverse("contact_log", args=[contact.pk]),

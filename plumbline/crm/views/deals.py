@@ -1,4 +1,4 @@
-"""Deals: the kanban board per pipeline (drag to move), the deal page and its move form."""
+"""Deals: the kanban board per pipeline (drag to move), the deal page and its move form, create, edit, delete."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from plumbline.core.forms import form_status, run_action
-from plumbline.core.pages import int_param, page
+from plumbline.core.pages import forbidden, int_param, page
 from plumbline.core.permissions import can, level
 from plumbline.crm import queries
-from plumbline.crm.actions import do_create_deal, do_move_deal
+from plumbline.crm.actions import do_create_deal, do_delete_deal, do_move_deal, do_update_deal
 from plumbline.crm.forms import ActivityForm, DealForm, DealMoveForm
 from plumbline.crm.models import Deal, DealContact, Pipeline
+from plumbline.crm.views.deletion import confirm_delete, counted
+
+EDIT_FIELDS = ("name", "amount", "currency", "expected_close_date", "owner", "company")
 
 
 def _pipeline(request: HttpRequest) -> Pipeline | None:
@@ -46,6 +49,7 @@ def deal_context(request: HttpRequest, deal: Deal, **forms: Any) -> dict[str, An
     return {
         "deal": deal,
         "can_change": can(request.user, "change", "deal", deal),
+        "can_delete": can(request.user, "delete", "deal", deal),
         "can_log": can(request.user, "add", "activity"),
         "move_form": forms.get("move_form") or DealMoveForm(stages=stages, current_id=deal.stage_id),
         "transitions": list(deal.transitions.select_related("from_stage", "to_stage", "by")),
@@ -98,4 +102,43 @@ def deal_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"Deal {deal} created.")
             return redirect("deal_detail", pk=deal.pk)
     status = form_status(form) if form.is_bound else 200
-    return render(request, "crm/deal_form.html", {"form": form}, status=status)
+    return render(request, "crm/deal_form.html", {"form": form, "deal": None}, status=status)
+
+
+@page("deal", methods=("GET", "POST"))
+def deal_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The deal's own fields; its stage changes only through a recorded move (the deal page's move form)."""
+    deal = get_object_or_404(queries.deals(), pk=pk)
+    if not can(request.user, "change", "deal", deal):
+        return forbidden(request, "You may only edit deals you own.")
+    initial = {
+        **{f: getattr(deal, f) for f in EDIT_FIELDS if f not in ("owner", "company")},
+        "owner": deal.owner_id,
+        "company": deal.company.domain or deal.company.name if deal.company else "",
+    }
+    form = DealForm(request.POST or None, initial=initial, editing=True)
+    if request.method == "POST" and form.is_valid():
+        changes = {f: form.cleaned_data[f] for f in EDIT_FIELDS}
+        if run_action(form, do_update_deal, by=request.user, deal=deal, changes=changes) is not None:
+            messages.success(request, "Deal saved.")
+            return redirect("deal_detail", pk=deal.pk)
+        deal.refresh_from_db()  # the refused change was set on the instance; the heading shows what is stored
+    status = form_status(form) if form.is_bound else 200
+    return render(request, "crm/deal_form.html", {"form": form, "deal": deal}, status=status)
+
+
+@page("deal", action="delete", methods=("GET", "POST"))
+def deal_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    deal = get_object_or_404(queries.deals(), pk=pk)
+
+    def consequences() -> list[str]:
+        activities = counted(deal.activities.count(), "logged activity", "logged activities")
+        return [f"Deleted with it: its stage history, its contacts' roles on it, {activities}, "
+                "qualification answers and objections."]
+
+    return confirm_delete(
+        request, obj=deal, resource="deal", action=do_delete_deal,
+        cancel_url=reverse("deal_detail", args=[deal.pk]),
+        done_url=f"{reverse('deal_board')}?pipeline={deal.pipeline_id}",
+        consequences=consequences,
+    )
