@@ -54,11 +54,13 @@ def _queue_followups(contact_id: int) -> None:
 @transaction.atomic
 def do_update_activity(*, by: Any = None, activity: Activity, changes: dict[str, Any]) -> Activity:
     check(by, "change", "activity", activity)
+    contact_before = activity.contact_id
     changed = apply_changes(activity, changes, ACTIVITY_FIELDS)
     if changed:
         full_clean(activity)
         _check_shape(activity)
         activity.save()
+        _queue_rescore([contact_before, activity.contact_id])
     return activity
 
 
@@ -76,4 +78,14 @@ def do_complete_task(*, by: Any = None, activity: Activity) -> Activity:
 @transaction.atomic
 def do_delete_activity(*, by: Any = None, activity: Activity) -> None:
     check(by, "delete", "activity", activity)
+    contact_id = activity.contact_id
     activity.delete()
+    _queue_rescore([contact_id])
+
+
+def _queue_rescore(contact_ids: list[int | None]) -> None:
+    """Activities count toward engagement: a corrected or deleted one rescores its contact (both, when it moved),
+    as logging one does. The nightly run decays scores in place and would not notice the change."""
+    from plumbline.handoff.tasks import queue_rescore
+
+    queue_rescore(sorted({pk for pk in contact_ids if pk is not None}), reason="activity")
