@@ -274,3 +274,42 @@ class Activity(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.subject}"
+
+
+class ContactMerge(models.Model):
+    """One contact merged into another, kept so the merge can be undone.
+
+    `merged` is the removed contact as Django's serializer wrote it (same id on undo); `moved` lists, per related
+    table ("app.model"), the ids of the rows re-pointed from it to the survivor; `dropped` holds serialized rows
+    that could not move because the survivor already had their twin (the same deal role); `changes` holds each
+    survivor field the merge changed as [before, after]."""
+
+    # Plain ids, not foreign keys: a survivor merged in turn into a third contact, and brought back by undoing
+    # that merge, keeps its own merges undoable (undone last first).
+    survivor_id = models.BigIntegerField()
+    merged_id = models.BigIntegerField(db_index=True)
+    merged_email = models.CharField(max_length=254)
+    merged = models.JSONField()
+    moved = models.JSONField(default=dict)
+    dropped = models.JSONField(default=list)
+    changes = models.JSONField(default=dict)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    merged_at = models.DateTimeField()
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["survivor_id", "-merged_at"], name="contactmerge_survivor")]
+
+    def __str__(self) -> str:
+        return f"{self.merged_email} into contact {self.survivor_id}"
+
+    @property
+    def survivor(self) -> Contact | None:
+        return Contact.objects.filter(pk=self.survivor_id).first()
+
+    @property
+    def moved_count(self) -> int:
+        return sum(len(ids) for ids in self.moved.values())

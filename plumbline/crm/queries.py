@@ -9,12 +9,43 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Lower
 
-from plumbline.crm.models import Activity, Company, Contact, Deal, DealTransition, LifecycleTransition
+from plumbline.crm.models import (
+    Activity,
+    Company,
+    Contact,
+    ContactMerge,
+    Deal,
+    DealTransition,
+    LifecycleTransition,
+)
 
 
 def contacts() -> QuerySet[Contact]:
     """Contacts with what a list row shows, in one query."""
     return Contact.objects.select_related("company", "owner")
+
+
+def merges(*, contact_id: int | None = None) -> QuerySet[ContactMerge]:
+    """Merges newest first; with `contact_id`, those into that contact and the one that removed it."""
+    qs = ContactMerge.objects.order_by("-merged_at", "-id")
+    if contact_id is not None:
+        qs = qs.filter(Q(survivor_id=contact_id) | Q(merged_id=contact_id))
+    return qs
+
+
+def possible_duplicates(contact: Contact, limit: int = 10) -> list[Contact]:
+    """Other contacts that may be the same person: the same full name, the same phone, or the same last name at
+    the same company (case-insensitive names; the name indexes serve the lookups)."""
+    same = Q(pk__in=[])
+    first, last = contact.first_name.strip().lower(), contact.last_name.strip().lower()
+    if first and last:
+        same |= Q(first_lower=first, last_lower=last)
+    if contact.phone.strip():
+        same |= Q(phone=contact.phone.strip())
+    if last and contact.company_id:
+        same |= Q(company_id=contact.company_id, last_lower=last)
+    qs = contacts().alias(first_lower=Lower("first_name"), last_lower=Lower("last_name"))
+    return list(qs.filter(same).exclude(pk=contact.pk).order_by("-updated_at")[:limit])
 
 
 def companies() -> QuerySet[Company]:

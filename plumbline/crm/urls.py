@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from plumbline.crm.views import activities, companies, contacts, dashboard, deals, pipelines
+from plumbline.crm.views import activities, companies, contacts, dashboard, deals, merges, pipelines
 
 urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
@@ -11,6 +11,8 @@ urlpatterns = [
     path("contacts/<int:pk>/", contacts.contact_detail, name="contact_detail"),
     path("contacts/<int:pk>/edit/", contacts.contact_edit, name="contact_edit"),
     path("contacts/<int:pk>/delete/", contacts.contact_delete, name="contact_delete"),
+    path("contacts/<int:pk>/merge/", merges.contact_merge, name="contact_merge"),
+    path("merges/<int:pk>/undo/", merges.merge_undo, name="merge_undo"),
     path("contacts/<int:pk>/lifecycle/", contacts.contact_lifecycle, name="contact_lifecycle"),
     path("contacts/<int:pk>/log/", activities.contact_log, name="contact_log"),
     path("companies/", companies.company_list, name="company_list"),

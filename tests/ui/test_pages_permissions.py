@@ -18,6 +18,7 @@ PAGES = {
     "/contacts/{contact}/": ALL_OK,
     "/contacts/{contact}/edit/": {**ALL_OK, "rep1": 403, "viewer": 403},
     "/contacts/{contact}/delete/": {**ALL_OK, "rep1": 403, "viewer": 403},
+    "/contacts/{contact}/merge/": {**ALL_OK, "rep1": 403, "viewer": 403},
     "/companies/": ALL_OK,
     "/companies/new/": {**ALL_OK, "viewer": 403},
     "/companies/{company}/": ALL_OK,
@@ -75,7 +76,7 @@ def test_viewer_sees_no_write_controls(record, client_for):
     contact_list = client_for("viewer").get("/contacts/").content.decode()
     # then no edit link, no lifecycle form, no log form and no "New contact" button is shown
     assert f"/contacts/{record.contact.pk}/edit/" not in contact_page
-    assert "/lifecycle/" not in contact_page
+    assert "/lifecycle/" not in contact_page and "/merge/" not in contact_page
     assert 'id="log-form"' not in contact_page
     assert "/contacts/new/" not in contact_list
 

@@ -1,5 +1,5 @@
 """The CRM part of /api/v1: one router per resource, mounted by plumbline.api."""
 
-from plumbline.crm.api import activities, companies, contacts, deals, pipelines
+from plumbline.crm.api import activities, companies, contacts, deals, merges, pipelines
 
-routers = [companies.router, contacts.router, deals.router, pipelines.router, activities.router]
+routers = [companies.router, contacts.router, deals.router, pipelines.router, activities.router, merges.router]

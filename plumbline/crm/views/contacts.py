@@ -135,6 +135,7 @@ def contact_context(request: HttpRequest, contact: Contact, **forms: Any) -> dic
         "contact": contact,
         "can_change": can(request.user, "change", "contact", contact),
         "can_delete": can(request.user, "delete", "contact", contact),
+        "merges": list(queries.merges().filter(survivor_id=contact.pk).select_related("by")[:20]),
         "can_log": can(request.user, "add", "activity"),
         "lifecycle_form": forms.get("lifecycle_form") or LifecycleForm(moves=moves),
         "activity_form": forms.get("activity_form") or ActivityForm(),

@@ -1,0 +1,84 @@
+"""`plumbline contacts merge KEEP OTHER [--keep FIELD=other ...]`, `contacts merges [--contact C]`,
+`contacts unmerge MERGE_ID`: merge a duplicate contact into another, list merges, undo one.
+
+Contacts are named by id or email. The merge keeps KEEP's values, except blanks (filled from OTHER) and the
+fields named with --keep; an opt-out on either side is kept and the lifecycle stage is the further of the two.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from plumbline.core.errors import DomainError
+from plumbline.core.validation import normalize_email
+from plumbline.crm import queries
+from plumbline.crm.actions import do_merge_contacts, do_undo_merge
+from plumbline.crm.actions.merges import MERGE_FIELDS
+from plumbline.crm.models import Contact, ContactMerge
+
+
+def _contact(ref: str) -> Contact:
+    found = Contact.objects.filter(pk=int(ref)).first() if ref.isdigit() else Contact.objects.filter(
+        email=normalize_email(ref)).first()
+    if found is None:
+        raise CommandError(f"No contact {ref!r} (give an id or an email).")
+    return found
+
+
+def _choices(keeps: list[str]) -> dict[str, str]:
+    choices = {}
+    for item in keeps:
+        name, _, side = item.partition("=")
+        if not side:
+            raise CommandError(f"--keep {item!r}: write FIELD=survivor or FIELD=other.")
+        choices[name.strip()] = side.strip()
+    return choices
+
+
+class Command(BaseCommand):
+    help = "Merge duplicate contacts, list merges, undo a merge."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="verb", required=True)
+        merge = sub.add_parser("merge", help="Merge OTHER into KEEP (OTHER is removed; undo with unmerge).")
+        merge.add_argument("keep", help="Id or email of the contact that stays.")
+        merge.add_argument("other", help="Id or email of the duplicate that goes.")
+        merge.add_argument("--keep", dest="keeps", action="append", default=[], metavar="FIELD=SIDE",
+                           help=f"Whose value a field keeps: survivor or other. Fields: {', '.join(MERGE_FIELDS)}.")
+        listing = sub.add_parser("merges", help="Past merges, newest first.")
+        listing.add_argument("--contact", help="Only merges into, or of, this contact (id or email).")
+        listing.add_argument("--limit", type=int, default=50)
+        undo = sub.add_parser("unmerge", help="Undo a merge: the merged contact comes back with its rows.")
+        undo.add_argument("merge_id", type=int)
+
+    def handle(self, *args: Any, **o: Any) -> None:
+        try:
+            getattr(self, "_" + o["verb"])(o)
+        except DomainError as exc:
+            raise CommandError(f"{exc.field + ': ' if exc.field else ''}{exc.message}") from None
+
+    def _merge(self, o: dict[str, Any]) -> None:
+        keep, other = _contact(o["keep"]), _contact(o["other"])
+        merge = do_merge_contacts(survivor=keep, other=other, fields=_choices(o["keeps"]))
+        kept = Contact.objects.get(pk=keep.pk)
+        self.stdout.write(f"Merged {merge.merged_email} (id {merge.merged_id}) into {kept.email} (id {kept.pk}): "
+                          f"{merge.moved_count} rows moved. Undo with: plumbline contacts unmerge {merge.pk}")
+
+    def _merges(self, o: dict[str, Any]) -> None:
+        contact_id = _contact(o["contact"]).pk if o.get("contact") else None
+        rows = list(queries.merges(contact_id=contact_id)[: o["limit"]])
+        if not rows:
+            self.stdout.write("No merges.")
+        for m in rows:
+            state = f"undone {m.undone_at:%Y-%m-%d %H:%M}" if m.undone_at else "active"
+            self.stdout.write(f"{m.pk}\t{m.merged_at:%Y-%m-%d %H:%M}\t{m.merged_email} (id {m.merged_id}) into "
+                              f"contact {m.survivor_id}\t{m.moved_count} rows\t{state}")
+
+    def _unmerge(self, o: dict[str, Any]) -> None:
+        merge = ContactMerge.objects.filter(pk=o["merge_id"]).first()
+        if merge is None:
+            raise CommandError(f"No merge with id {o['merge_id']}.")
+        restored = do_undo_merge(merge=merge)
+        self.stdout.write(f"Merge {merge.pk} undone: {restored.email} (id {restored.pk}) is back.")

@@ -1,0 +1,103 @@
+"""Merging a duplicate into a contact (find it, compare field by field, merge) and undoing a merge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from plumbline.core.errors import DomainError, NotFound, PermissionDenied
+from plumbline.core.pages import forbidden, int_param, page
+from plumbline.core.permissions import can
+from plumbline.core.validation import normalize_email
+from plumbline.crm import queries
+from plumbline.crm.actions import do_merge_contacts, do_undo_merge
+from plumbline.crm.actions.merges import MERGE_FIELDS, merge_preview
+from plumbline.crm.models import Contact
+
+LABELS = {name: Contact._meta.get_field(name).verbose_name.capitalize() for name in MERGE_FIELDS}
+TABLES = {
+    "marketing.touchpoint": "touchpoints", "crm.activity": "activities", "crm.lifecycletransition": "lifecycle changes",
+    "crm.dealcontact": "deal roles", "handoff.assignment": "lead assignments", "playbook.objection": "objections",
+    "scoring.scorehistory": "score history rows",
+}
+
+
+@page("contact", action="change", methods=("GET", "POST"))
+def contact_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET without a duplicate: a finder and suggestions; with `other`: both contacts side by side with a choice
+    per differing field; POST merges."""
+    survivor = get_object_or_404(queries.contacts(), pk=pk)
+    if not can(request.user, "change", "contact", survivor):
+        return forbidden(request, "You may only merge into contacts you own.")
+    find = (request.GET.get("find") or "").strip()
+    other, error, status = _other(request, survivor, find)
+    if request.method == "POST" and other is not None:
+        fields = {name: request.POST[f"keep_{name}"] for name in MERGE_FIELDS if request.POST.get(f"keep_{name}")}
+        try:
+            do_merge_contacts(by=request.user, survivor=survivor, other=other, fields=fields)
+        except (PermissionDenied, NotFound):
+            raise
+        except DomainError as exc:
+            error, status = exc.message, exc.status
+        else:
+            messages.success(request, f"Merged {other.email} into this contact. Undo it under Merges below.")
+            return redirect("contact_detail", pk=survivor.pk)
+    context: dict[str, Any] = {"contact": survivor, "other": other, "find": find, "error": error}
+    if other is not None:
+        context.update(_comparison(survivor, other))
+    else:
+        context["suggestions"] = queries.possible_duplicates(survivor)
+    return render(request, "crm/contact_merge.html", context, status=status)
+
+
+def _other(request: HttpRequest, survivor: Contact, find: str) -> tuple[Contact | None, str | None, int]:
+    """The duplicate named by `other` (an id) or found by `find` (an email or an id)."""
+    other_id = int_param(request.POST.get("other") or request.GET.get("other"))
+    if other_id is None and find:
+        other_id = int(find) if find.isdigit() else Contact.objects.filter(
+            email=normalize_email(find)).values_list("pk", flat=True).first()
+        if other_id is None:
+            return None, f"No contact with email {find}.", 404
+    if other_id is None:
+        return None, None, 200
+    other = queries.contacts().filter(pk=other_id).first()
+    if other is None:
+        return None, f"No contact with id {other_id}.", 404
+    if other.pk == survivor.pk:
+        return None, "That is this contact: pick its duplicate.", 400
+    return other, None, 200
+
+
+def _comparison(survivor: Contact, other: Contact) -> dict[str, Any]:
+    shown = merge_preview(survivor, other)
+    rows = [{**row, "label": LABELS[row["field"]], "survivor_text": _text(survivor, row["field"]),
+             "other_text": _text(other, row["field"])} for row in shown["fields"]]
+    moving = [f"{n} {TABLES.get(table, table)}" for table, n in shown["counts"].items() if n]
+    stage = dict(Contact._meta.get_field("lifecycle_stage").choices)[shown["lifecycle_stage"]]
+    return {"rows": rows, "moving": moving, "stage": stage}
+
+
+def _text(contact: Contact, field: str) -> str:
+    if field == "consent_status":
+        return contact.get_consent_status_display()
+    value = getattr(contact, field)
+    return "" if value is None else str(getattr(value, "display_name", value))
+
+
+@page("contact", action="change", methods=("POST",))
+def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    merge = get_object_or_404(queries.merges(), pk=pk)
+    try:
+        restored = do_undo_merge(by=request.user, merge=merge)
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        back = merge.survivor_id if Contact.objects.filter(pk=merge.survivor_id).exists() else None
+        return redirect(reverse("contact_detail", args=[back]) if back else reverse("contact_list"))
+    messages.success(request, f"Merge undone: {restored.email} is back with its own history.")
+    return redirect("contact_detail", pk=restored.pk)
