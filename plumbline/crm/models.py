@@ -313,3 +313,45 @@ class ContactMerge(models.Model):
     @property
     def moved_count(self) -> int:
         return sum(len(ids) for ids in self.moved.values())
+
+
+class DuplicateScan(models.Model):
+    """One run of the duplicate finder over every contact: what it compared and the weights it learnt."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    contacts = models.PositiveIntegerField()
+    candidates = models.PositiveBigIntegerField()
+    found = models.PositiveIntegerField()
+    threshold = models.FloatField()
+    model = models.JSONField(default=dict)  # the prior and m and u per compared field and level
+
+    class Meta:
+        ordering = ["-id"]
+
+
+class DuplicatePair(models.Model):
+    """Two contacts the finder believes are one person (`left_id` < `right_id`), with the reasons. A scan
+    replaces the open pairs; a dismissed pair stays dismissed and is not suggested again."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DISMISSED = "dismissed", "Not a duplicate"
+
+    left = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    right = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    probability = models.FloatField()
+    weight = models.FloatField()
+    why = models.JSONField(default=list)  # [label, level, weight] per compared field
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    found_at = models.DateTimeField()
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["left", "right"], name="duplicatepair_unique"),
+            models.CheckConstraint(condition=models.Q(left__lt=models.F("right")), name="duplicatepair_ordered"),
+        ]
+        indexes = [models.Index(fields=["status", "-probability"], name="duplicatepair_open")]

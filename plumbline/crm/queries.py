@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from plumbline.crm.models import (
     ContactMerge,
     Deal,
     DealTransition,
+    DuplicatePair,
     LifecycleTransition,
 )
 
@@ -46,6 +48,21 @@ def possible_duplicates(contact: Contact, limit: int = 10) -> list[Contact]:
         same |= Q(company_id=contact.company_id, last_lower=last)
     qs = contacts().alias(first_lower=Lower("first_name"), last_lower=Lower("last_name"))
     return list(qs.filter(same).exclude(pk=contact.pk).order_by("-updated_at")[:limit])
+
+
+def duplicate_pairs(*, status: str = "open", contact_id: int | None = None) -> QuerySet[DuplicatePair]:
+    """Suggested duplicates, most likely first, with both contacts and their companies."""
+    qs = DuplicatePair.objects.filter(status=status).select_related("left__company", "right__company")
+    if contact_id is not None:
+        qs = qs.filter(Q(left_id=contact_id) | Q(right_id=contact_id))
+    return qs.order_by("-probability", "left_id", "right_id")
+
+
+def contact_records() -> Iterator[tuple[Any, ...]]:
+    """What the duplicate finder compares, per contact, streamed in id order: id, first and last name, email,
+    phone, company id."""
+    yield from Contact.objects.order_by("pk").values_list(
+        "pk", "first_name", "last_name", "email", "phone", "company_id").iterator(chunk_size=20_000)
 
 
 def companies() -> QuerySet[Company]:

@@ -55,3 +55,7 @@ def random_path_frame(n: int, channels: int, seed: int, max_length: int = 6) -> 
             "total_null": rng.integers(0, 5, size=n),
         }
     )
+
+
+from tests.api.conftest import api  # noqa: E402, F401  (the API client, for the duplicates endpoints)
+from tests.ui.conftest import client_for, fast_password_hashing  # noqa: E402, F401  (signed-in page clients)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils import timezone
 
 from plumbline.crm.actions import do_create_contact, do_merge_contacts
+from plumbline.crm.models import DuplicatePair
 
 ROLES = ("admin", "marketing", "rep1", "manager", "viewer")
 
@@ -47,6 +49,9 @@ CASES = [
     ("get", "/merges", None, READ),
     ("get", "/merges/{merge}", None, READ),
     ("post", "/merges/{merge}/undo", lambda w: {}, allowed(200, 200, 403, 200, 403)),
+    ("get", "/duplicates", None, READ),
+    ("post", "/duplicates/scan", lambda w: {}, allowed(202, 202, 202, 202, 403)),
+    ("post", "/duplicates/{pair}/dismiss", lambda w: {}, allowed(200, 200, 403, 200, 403)),
     ("delete", "/contacts/{contact}", None, allowed(204, 204, 403, 204, 403)),
     ("delete", "/contacts/{own_contact}", None, allowed(204, 204, 204, 204, 403)),
     # deals: marketing read, sales own, manager all
@@ -114,10 +119,14 @@ PARAMS = [
 
 @pytest.fixture
 def merge_world(world, users):
-    """The world, plus a spare contact for each rep to merge and a past merge into rep2's contact to undo."""
+    """The world, plus a spare contact for each rep to merge, a past merge into rep2's contact to undo and a
+    suggested duplicate pair of rep2's contacts."""
     survivor = do_create_contact(email="kept@acme.com", owner=users["rep2"])
     merge = do_merge_contacts(survivor=survivor, other=do_create_contact(email="gone@acme.com", owner=users["rep2"]))
-    return {**world, "merge": merge, "spare": do_create_contact(email="spare@acme.com", owner=users["rep2"]),
+    spare = do_create_contact(email="spare@acme.com", owner=users["rep2"])
+    pair = DuplicatePair.objects.create(left=world["contact"], right=spare, probability=0.9, weight=4.2, why=[],
+                                        found_at=timezone.now())
+    return {**world, "merge": merge, "spare": spare, "pair": pair,
             "own_spare": do_create_contact(email="spare@repone.com", owner=users["rep1"])}
 
 

@@ -19,6 +19,7 @@ PAGES = {
     "/contacts/{contact}/edit/": {**ALL_OK, "rep1": 403, "viewer": 403},
     "/contacts/{contact}/delete/": {**ALL_OK, "rep1": 403, "viewer": 403},
     "/contacts/{contact}/merge/": {**ALL_OK, "rep1": 403, "viewer": 403},
+    "/contacts/duplicates/": ALL_OK,
     "/companies/": ALL_OK,
     "/companies/new/": {**ALL_OK, "viewer": 403},
     "/companies/{company}/": ALL_OK,

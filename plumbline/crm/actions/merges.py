@@ -38,13 +38,18 @@ STAGE_RANK = {
 }
 # Rows that may be dropped when the survivor already has their twin: a deal role (the survivor's stays).
 DROPPABLE = {"crm.dealcontact"}
+# Rows derived from contacts that go with the removed one and come back from their own process: suggested
+# duplicate pairs (the next scan).
+DERIVED = {"crm.duplicatepair"}
 OPTED_OUT = "opted_out"
 
 
 def related_tables() -> list[models.ManyToOneRel]:
-    """Every table whose rows belong to a contact through a foreign key (one-to-ones excluded: derived)."""
-    return [rel for rel in Contact._meta.related_objects
-            if rel.one_to_many and not rel.many_to_many]
+    """Every table whose rows belong to a contact through a foreign key, hidden ones included; one-to-ones and
+    DERIVED tables are rebuilt, not moved."""
+    return [rel for rel in Contact._meta.get_fields(include_hidden=True)
+            if rel.auto_created and not rel.concrete and rel.one_to_many
+            and _label(rel.related_model) not in DERIVED]
 
 
 def _label(model: type[models.Model]) -> str:

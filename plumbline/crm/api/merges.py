@@ -1,4 +1,5 @@
-"""/contacts/{id}/merge and /merges: merge a duplicate contact into another, see past merges, undo one."""
+"""/duplicates, /contacts/{id}/merge and /merges: suggested duplicates, merging one contact into another, past
+merges and their undo."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
 from plumbline.core.api_helpers import Id, In, Limit, can_view, get_or_404, ref
+from plumbline.core.errors import PermissionDenied
+from plumbline.core.pages import may
 from plumbline.core.pagination import DEFAULT_LIMIT
 from plumbline.crm import queries
 from plumbline.crm.actions import do_merge_contacts, do_undo_merge
+from plumbline.crm.actions.duplicates import do_dismiss_duplicate
 from plumbline.crm.actions.merges import merge_preview
 from plumbline.crm.api.contacts import ContactOut
-from plumbline.crm.models import Contact, ContactMerge
+from plumbline.crm.models import Contact, ContactMerge, DuplicatePair
 
 router = Router(tags=["merges"])
 
@@ -117,3 +121,56 @@ def undo_merge(request: HttpRequest, merge_id: int) -> dict:
     restored = do_undo_merge(by=request.user, merge=merge)
     merge.refresh_from_db()
     return {"merge": merge, "contact": restored}
+
+
+class DuplicateOut(Schema):
+    id: int
+    left_id: int
+    right_id: int
+    probability: float
+    weight: float
+    why: list[tuple[str, str, float]]
+    status: str
+    found_at: dt.datetime
+
+
+class DuplicatePage(Schema):
+    items: list[DuplicateOut]
+
+
+class ScanQueued(Schema):
+    queued: bool
+    task_id: str | None
+
+
+@router.get("/duplicates", response=DuplicatePage, summary="Suggested duplicate contacts, most likely first")
+def list_duplicates(
+    request: HttpRequest, contact: int | None = None, status: Literal["open", "dismissed"] = "open",
+    limit: Limit = DEFAULT_LIMIT,
+) -> dict:
+    """Pairs from the last scan with their probability and, per compared field, its agreement level and the
+    evidence it added (`why`: label, level, weight in bits). Merge one with POST /contacts/{left_id}/merge."""
+    can_view(request, "contact")
+    return {"items": list(queries.duplicate_pairs(status=status, contact_id=contact)[:limit])}
+
+
+@router.post("/duplicates/scan", response={202: ScanQueued}, summary="Queue a scan for duplicate contacts")
+def scan_duplicates(request: HttpRequest) -> Status:
+    """The worker compares every contact and replaces the open pairs; a scan already waiting is not doubled."""
+    from django_tasks_db.models import DBTaskResult
+
+    from plumbline.analytics.tasks import scan_duplicates as task
+
+    if not may(request.user, "change", "contact"):  # the roles that change contacts, their own or all
+        raise PermissionDenied("Your role may not change contact records.")
+    waiting = DBTaskResult.objects.filter(task_path="plumbline.analytics.tasks.scan_duplicates",
+                                          status__in=["READY", "RUNNING"]).first()
+    result_id = str(waiting.pk) if waiting else str(task.enqueue().id)
+    return Status(202, {"queued": waiting is None, "task_id": result_id})
+
+
+@router.post("/duplicates/{pair_id}/dismiss", response=DuplicateOut, summary="Mark a suggested pair as two people")
+def dismiss_duplicate(request: HttpRequest, pair_id: int) -> DuplicatePair:
+    can_view(request, "contact")
+    pair = get_or_404(DuplicatePair.objects.select_related("left", "right"), pair_id, "duplicate pair")
+    return do_dismiss_duplicate(by=request.user, pair=pair)

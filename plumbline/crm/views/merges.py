@@ -1,4 +1,5 @@
-"""Merging a duplicate into a contact (find it, compare field by field, merge) and undoing a merge."""
+"""Duplicates: the suggested pairs, merging one contact into another (find it, compare field by field, merge)
+and undoing a merge."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from plumbline.core.errors import DomainError, NotFound, PermissionDenied
-from plumbline.core.pages import forbidden, int_param, page
+from plumbline.core.pages import forbidden, int_param, may, page
 from plumbline.core.permissions import can
 from plumbline.core.validation import normalize_email
 from plumbline.crm import queries
 from plumbline.crm.actions import do_merge_contacts, do_undo_merge
+from plumbline.crm.actions.duplicates import do_dismiss_duplicate
 from plumbline.crm.actions.merges import MERGE_FIELDS, merge_preview
-from plumbline.crm.models import Contact
+from plumbline.crm.models import Contact, DuplicatePair, DuplicateScan
 
 LABELS = {name: Contact._meta.get_field(name).verbose_name.capitalize() for name in MERGE_FIELDS}
 TABLES = {
@@ -101,3 +103,50 @@ def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect(reverse("contact_detail", args=[back]) if back else reverse("contact_list"))
     messages.success(request, f"Merge undone: {restored.email} is back with its own history.")
     return redirect("contact_detail", pk=restored.pk)
+
+
+@page("contact", methods=("GET",))
+def duplicate_list(request: HttpRequest) -> HttpResponse:
+    """Suggested duplicates, most likely first, each with why and a link to compare and merge."""
+    pairs = list(queries.duplicate_pairs()[:PAIRS_SHOWN])
+    for pair in pairs:
+        pair.may_merge = can(request.user, "change", "contact", pair.left) and can(
+            request.user, "delete", "contact", pair.right)
+    context = {"pairs": pairs, "scan": DuplicateScan.objects.first(), "can_scan": may(request.user, "change", "contact"),
+               "scan_queued": _scan_queued()}
+    return render(request, "crm/duplicates.html", context)
+
+
+PAIRS_SHOWN = 200
+
+
+def _scan_queued() -> bool:
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(task_path="plumbline.analytics.tasks.scan_duplicates",
+                                       status__in=["READY", "RUNNING"]).exists()
+
+
+@page("contact", action="change", methods=("POST",))
+def duplicate_scan(request: HttpRequest) -> HttpResponse:
+    """Queue a scan for the worker (one at a time): at a million contacts it takes longer than a request."""
+    from plumbline.analytics.tasks import scan_duplicates
+
+    if not _scan_queued():
+        scan_duplicates.enqueue()
+    messages.success(request, "A scan for duplicates is queued; the worker replaces the list when it is done.")
+    return redirect("duplicate_list")
+
+
+@page("contact", action="change", methods=("POST",))
+def duplicate_dismiss(request: HttpRequest, pk: int) -> HttpResponse:
+    pair = get_object_or_404(DuplicatePair.objects.select_related("left", "right"), pk=pk)
+    try:
+        do_dismiss_duplicate(by=request.user, pair=pair)
+    except (PermissionDenied, NotFound):
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{pair.left.email} and {pair.right.email} are marked as two people.")
+    return redirect("duplicate_list")

@@ -1,5 +1,6 @@
-"""`plumbline contacts merge KEEP OTHER [--keep FIELD=other ...]`, `contacts merges [--contact C]`,
-`contacts unmerge MERGE_ID`: merge a duplicate contact into another, list merges, undo one.
+"""`plumbline contacts duplicates [--scan] [--threshold P]`, `contacts merge KEEP OTHER [--keep FIELD=other ...]`,
+`contacts merges [--contact C]`, `contacts unmerge MERGE_ID`: find likely duplicates, merge one contact into
+another, list merges, undo one.
 
 Contacts are named by id or email. The merge keeps KEEP's values, except blanks (filled from OTHER) and the
 fields named with --keep; an opt-out on either side is kept and the lifecycle stage is the further of the two.
@@ -16,7 +17,7 @@ from plumbline.core.validation import normalize_email
 from plumbline.crm import queries
 from plumbline.crm.actions import do_merge_contacts, do_undo_merge
 from plumbline.crm.actions.merges import MERGE_FIELDS
-from plumbline.crm.models import Contact, ContactMerge
+from plumbline.crm.models import Contact, ContactMerge, DuplicateScan
 
 
 def _contact(ref: str) -> Contact:
@@ -42,6 +43,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)
+        dups = sub.add_parser("duplicates", help="List the suggested duplicate pairs (after --scan: a new scan).")
+        dups.add_argument("--scan", action="store_true", help="Compare every contact now and store the pairs.")
+        dups.add_argument("--threshold", type=float, default=None, help="Lowest probability kept (default 0.5).")
+        dups.add_argument("--limit", type=int, default=50)
         merge = sub.add_parser("merge", help="Merge OTHER into KEEP (OTHER is removed; undo with unmerge).")
         merge.add_argument("keep", help="Id or email of the contact that stays.")
         merge.add_argument("other", help="Id or email of the duplicate that goes.")
@@ -58,6 +63,24 @@ class Command(BaseCommand):
             getattr(self, "_" + o["verb"])(o)
         except DomainError as exc:
             raise CommandError(f"{exc.field + ': ' if exc.field else ''}{exc.message}") from None
+
+    def _duplicates(self, o: dict[str, Any]) -> None:
+        if o["threshold"] is not None and not 0 < o["threshold"] < 1:
+            raise CommandError("--threshold is a probability between 0 and 1.")
+        if o["scan"]:
+            from plumbline.analytics.contact_duplicates import scan  # analytics builds on crm
+
+            done = scan(o["threshold"])
+            self.stdout.write(f"Scanned {done.contacts} contacts in {done.model.get('seconds', 0)} s: "
+                              f"{done.candidates} pairs compared, {done.found} likely duplicates.")
+        pairs = list(queries.duplicate_pairs()[: o["limit"]])
+        if not pairs:
+            self.stdout.write("No likely duplicates." if DuplicateScan.objects.exists() else
+                              "No scan has run yet: plumbline contacts duplicates --scan")
+        for pair in pairs:
+            why = ", ".join(f"{label} {level} {weight:+.1f}" for label, level, weight in pair.why if level != "missing")
+            self.stdout.write(f"{pair.probability:.3f}\t{pair.left.email} (id {pair.left_id})\t"
+                              f"{pair.right.email} (id {pair.right_id})\t{why}")
 
     def _merge(self, o: dict[str, Any]) -> None:
         keep, other = _contact(o["keep"]), _contact(o["other"])
