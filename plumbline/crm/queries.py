@@ -36,8 +36,11 @@ def merges(*, contact_id: int | None = None) -> QuerySet[ContactMerge]:
 
 
 def possible_duplicates(contact: Contact, limit: int = 10) -> list[Contact]:
-    """Other contacts that may be the same person: the same full name, the same phone, or the same last name at
-    the same company (case-insensitive names; the name indexes serve the lookups)."""
+    """Other contacts that may be the same person: those the last duplicates scan paired with it (most likely
+    first), then those with the same full name, the same phone, or the same last name at the same company
+    (case-insensitive names; the name indexes serve the lookups)."""
+    scanned = [p.right if p.left_id == contact.pk else p.left
+               for p in duplicate_pairs(contact_id=contact.pk).select_related("left__owner", "right__owner")[:limit]]
     same = Q(pk__in=[])
     first, last = contact.first_name.strip().lower(), contact.last_name.strip().lower()
     if first and last:
@@ -47,7 +50,8 @@ def possible_duplicates(contact: Contact, limit: int = 10) -> list[Contact]:
     if last and contact.company_id:
         same |= Q(company_id=contact.company_id, last_lower=last)
     qs = contacts().alias(first_lower=Lower("first_name"), last_lower=Lower("last_name"))
-    return list(qs.filter(same).exclude(pk=contact.pk).order_by("-updated_at")[:limit])
+    named = qs.filter(same).exclude(pk__in=[contact.pk, *(c.pk for c in scanned)]).order_by("-updated_at")
+    return [*scanned, *named[: max(limit - len(scanned), 0)]]
 
 
 def duplicate_pairs(*, status: str = "open", contact_id: int | None = None) -> QuerySet[DuplicatePair]:

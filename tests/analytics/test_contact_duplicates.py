@@ -122,3 +122,11 @@ def test_the_command_line_scans_and_lists(book):
     assert lines[0].startswith("Scanned 153 contacts in ") and lines[0].endswith("3 likely duplicates.")
     assert len(lines) == 4 and all("(id " in line and "Last name" in line for line in lines[1:])
     assert DuplicateScan.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_merge_page_suggests_the_scanned_pairs_first(book, client_for):
+    scan()
+    left, right = sorted(book)[2]  # an initial for the first name, no phone, no company: only the scan finds it
+    page = client_for("rep2").get(f"/contacts/{left}/merge/").content.decode()
+    assert f'href="/contacts/{left}/merge/?other={right}"' in page

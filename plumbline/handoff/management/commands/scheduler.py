@@ -1,4 +1,5 @@
-"""`plumbline scheduler`: queue periodic work (SLA checks every minute, a nightly rescore for decay)."""
+"""`plumbline scheduler`: queue periodic work (SLA checks every minute; nightly, a rescore for decay and a scan
+for duplicate contacts)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
+from plumbline.analytics.tasks import scan_duplicates
 from plumbline.handoff.tasks import check_slas, rescore_all
 
 
@@ -18,7 +20,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--sla-interval", type=int, default=60, help="Seconds between SLA checks.")
-        parser.add_argument("--rescore-hour", type=int, default=2, help="UTC hour of the nightly rescore.")
+        parser.add_argument("--rescore-hour", type=int, default=2, help="UTC hour of the nightly rescore and duplicates scan.")
         parser.add_argument("--once", action="store_true", help="Queue each periodic task once and exit.")
 
     def handle(self, *args: Any, **o: Any) -> None:
@@ -27,7 +29,8 @@ class Command(BaseCommand):
         if o["once"]:
             check_slas.enqueue()
             rescore_all.enqueue()
-            self.stdout.write("Queued check_slas and rescore_all.")
+            scan_duplicates.enqueue()
+            self.stdout.write("Queued check_slas, rescore_all and scan_duplicates.")
             return
         last_rescore: dt.date | None = None
         next_sla = 0.0
@@ -38,5 +41,6 @@ class Command(BaseCommand):
                 next_sla = time.monotonic() + o["sla_interval"]
             if now.hour == o["rescore_hour"] and last_rescore != now.date():
                 rescore_all.enqueue()
+                scan_duplicates.enqueue()
                 last_rescore = now.date()
             time.sleep(1)
