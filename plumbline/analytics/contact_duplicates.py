@@ -19,23 +19,24 @@ SETTINGS = Settings(
     comparisons=(
         Comparison("first", "name", "First name"),
         Comparison("last", "name", "Last name"),
-        # Exact only: an email's name is usually built from the person's names, so "similar" would count the
-        # name agreement twice.
-        Comparison("local", "exact", "Email name"),
+        # Exact only, and skipped when both emails are built from their own names (ann.lee@...): then agreeing
+        # on it only repeats the names. A personal handle (jdoe87@...) is evidence of its own.
+        Comparison("local", "exact", "Email name", unless_both="derived"),
         Comparison("domain", "exact", "Email domain"),
         Comparison("phone", "identifier", "Phone"),
         Comparison("company", "exact", "Company"),
     ),
     blocking=(("last", "initial"), ("phone",), ("local",), ("first", "company")),
-    deterministic=(("first", "last", "phone"), ("first", "last", "company"), ("first", "last", "local")),
+    deterministic=(("first", "last", "phone"), ("first", "last", "company")),
     threshold=0.5,  # suggestions a person reviews before merging, most likely first
 )
 _NOT_DIGITS = re.compile(r"\D+")
 
 
 def records(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
-    """Contacts as the finder compares them: lowercased names, the email's name without dots or +tags and its
-    domain, the phone's last ten digits, the company id."""
+    """Contacts as the finder compares them: lowercased names, the email's name without dots or +tags, whether
+    that name is built from the contact's own names, the email's domain, the phone's last ten digits, the company
+    id."""
     frame = pd.DataFrame(rows, columns=["id", "first", "last", "email", "phone", "company"])
     frame["first"] = frame["first"].fillna("").str.strip().str.lower()
     frame["last"] = frame["last"].fillna("").str.strip().str.lower()
@@ -44,6 +45,8 @@ def records(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     frame["local"] = email.str.split("@").str[0].str.split("+").str[0].str.replace(".", "", regex=False)
     frame["domain"] = email.str.split("@").str[1].fillna("")
     frame["phone"] = frame["phone"].fillna("").str.replace(_NOT_DIGITS, "", regex=True).str[-10:]
+    own = [{f + la, f[:1] + la, la + f, f} if f or la else set() for f, la in zip(frame["first"], frame["last"], strict=True)]
+    frame["derived"] = [local in names for local, names in zip(frame["local"], own, strict=True)]
     frame["company"] = frame["company"].map(lambda c: "" if pd.isna(c) else str(int(c)))
     return frame.drop(columns=["email"]).astype({"id": "int64"})
 

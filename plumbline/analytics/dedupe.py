@@ -4,8 +4,8 @@ The method is the one splink made popular, kept small enough to read:
 1. Blocking: candidate pairs are the pairs that agree exactly on one of a few column sets (same last name and
    first initial, same phone, ...); nobody compares every pair.
 2. Comparison: each candidate pair gets a level per compared column: exact, similar (Levenshtein similarity
-   >= 0.8 for names, one edit for identifiers) or different; a blank on either side is "missing" and counts
-   for nothing.
+   >= 0.8 for names, one edit for identifiers), for names an initial that fits, or different; a blank on either
+   side is "missing" and counts for nothing.
 3. Weights: `u` (how often a level occurs between two random records) is measured on random pairs; `m` (how
    often it occurs between two records of one person) and the share of matches are estimated by
    expectation-maximisation over the candidates' level patterns. A pair's match weight is the prior's log-odds
@@ -31,7 +31,7 @@ from plumbline.analytics import engines
 
 Kind = Literal["name", "exact", "identifier"]
 LEVEL_NAMES: dict[str, tuple[str, ...]] = {
-    "name": ("differs", "similar", "exact"),
+    "name": ("differs", "initial", "similar", "exact"),
     "exact": ("differs", "exact"),
     "identifier": ("differs", "one edit apart", "exact"),
 }
@@ -45,6 +45,9 @@ class Comparison:
     column: str
     kind: Kind
     label: str
+    # A boolean column: when it is true on both records the comparison is skipped (missing), because its
+    # agreement would only repeat others' (an email name built from the person's own names repeats the names).
+    unless_both: str | None = None
 
     @property
     def levels(self) -> tuple[str, ...]:
@@ -64,6 +67,9 @@ class Settings:
     # estimated by expectation-maximisation over the candidates, which needs duplicates to be common.
     deterministic: tuple[tuple[str, ...], ...] = ()
     recall: float = 0.8
+    # With deterministic rules, the share of records assumed to have a duplicate when the rules catch fewer:
+    # a floor, so that a base with no exact repeats yet still lets strong evidence through.
+    base_rate: float = 0.01
     # Pseudo-pairs pulling each m toward its starting guess: a rule with a handful of pairs cannot drive a level
     # to certainty.
     pseudo_pairs: float = 20.0
@@ -98,6 +104,8 @@ class Duplicates:
 def _level(c: Comparison, left: ibis.Table, right: ibis.Table) -> ibis.Value:
     a, b = left[c.column], right[c.column]
     missing = a.isnull() | b.isnull() | (a == "") | (b == "")
+    if c.unless_both:
+        missing = missing | (left[c.unless_both] & right[c.unless_both])
     if c.kind == "exact":
         level = ibis.cases((a == b, 1), else_=0)
     else:
@@ -105,9 +113,10 @@ def _level(c: Comparison, left: ibis.Table, right: ibis.Table) -> ibis.Value:
         if c.kind == "name":
             longest = ibis.greatest(a.length(), b.length())
             close = (1 - distance.cast("float64") / longest.cast("float64")) >= SIMILAR
+            initial = ((a.length() == 1) | (b.length() == 1)) & (a.substr(0, 1) == b.substr(0, 1))
+            level = ibis.cases((a == b, 3), (close, 2), (initial, 1), else_=0)
         else:
-            close = distance <= 1
-        level = ibis.cases((a == b, 2), (close, 1), else_=0)
+            level = ibis.cases((a == b, 2), (distance <= 1, 1), else_=0)
     return ibis.ifelse(missing, MISSING, level).cast("int8")
 
 
@@ -227,7 +236,7 @@ def _random_match_prior(table: ibis.Table, records: int, settings: Settings, eng
         return None
     caught = _blocked(table, settings.deterministic, max_block=records).count()
     total = records * (records - 1) / 2
-    matches = max(float(engines.backend(engine).execute(caught)) / settings.recall, 1.0)
+    matches = max(float(engines.backend(engine).execute(caught)) / settings.recall, settings.base_rate * records, 1.0)
     return min(matches / total, 0.5)
 
 
@@ -271,15 +280,15 @@ def find_duplicates(records: pd.DataFrame | pa.Table, settings: Settings, *, eng
 
 
 def _key(levels: np.ndarray) -> np.ndarray:
-    """One integer per level pattern: levels -1..2 are base-4 digits."""
-    return ((levels.astype("int64") + 1) * (4 ** np.arange(levels.shape[1], dtype="int64"))).sum(axis=1)
+    """One integer per level pattern: levels -1..3 are base-5 digits."""
+    return ((levels.astype("int64") + 1) * (5 ** np.arange(levels.shape[1], dtype="int64"))).sum(axis=1)
 
 
 def _pairs_with(compared: ibis.Table, likely: pd.DataFrame, comps: tuple[Comparison, ...], engine: str) -> pd.DataFrame:
     """The candidate pairs whose level pattern is in `likely`, with its probability and weight."""
     columns = [_g(i) for i in range(len(comps))]
     keys = _key(likely[columns].to_numpy()) if len(likely) else np.zeros(0, "int64")
-    key_expr = sum(((compared[c].cast("int64") + 1) * (4**i) for i, c in enumerate(columns)), ibis.literal(0, "int64"))
+    key_expr = sum(((compared[c].cast("int64") + 1) * (5**i) for i, c in enumerate(columns)), ibis.literal(0, "int64"))
     picked = compared.mutate(pattern=key_expr)
     picked = picked.filter(picked.pattern.isin([int(k) for k in keys] or [-1])).order_by(["left_id", "right_id"])
     pairs = engines.to_arrow(picked, engine=engine).to_pandas()
