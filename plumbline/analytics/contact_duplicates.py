@@ -26,7 +26,7 @@ SETTINGS = Settings(
         Comparison("phone", "identifier", "Phone"),
         Comparison("company", "exact", "Company"),
     ),
-    blocking=(("last", "initial"), ("phone",), ("local",), ("first", "company")),
+    blocking=(("last", "initial"), ("phone",), ("handle",), ("first", "company")),
     deterministic=(("first", "last", "phone"), ("first", "last", "company")),
     threshold=0.5,  # suggestions a person reviews before merging, most likely first
 )
@@ -35,19 +35,23 @@ _NOT_DIGITS = re.compile(r"\D+")
 
 def records(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     """Contacts as the finder compares them: lowercased names, the email's name without dots or +tags, whether
-    that name is built from the contact's own names, the email's domain, the phone's last ten digits, the company
-    id."""
+    that name is built from the contact's own names (and, when it is not, the same as `handle`), the email's
+    domain, the phone's last ten digits, the company id."""
     frame = pd.DataFrame(rows, columns=["id", "first", "last", "email", "phone", "company"])
     frame["first"] = frame["first"].fillna("").str.strip().str.lower()
     frame["last"] = frame["last"].fillna("").str.strip().str.lower()
     frame["initial"] = frame["first"].str[:1]
-    email = frame["email"].fillna("").str.lower()
-    frame["local"] = email.str.split("@").str[0].str.split("+").str[0].str.replace(".", "", regex=False)
-    frame["domain"] = email.str.split("@").str[1].fillna("")
+    parts = frame["email"].fillna("").str.lower().str.extract(r"^([^@+]*)[^@]*@?(.*)$")
+    frame["local"] = parts[0].fillna("").str.replace(".", "", regex=False)
+    frame["domain"] = parts[1].fillna("")
     frame["phone"] = frame["phone"].fillna("").str.replace(_NOT_DIGITS, "", regex=True).str[-10:]
-    own = [{f + la, f[:1] + la, la + f, f} if f or la else set() for f, la in zip(frame["first"], frame["last"], strict=True)]
-    frame["derived"] = [local in names for local, names in zip(frame["local"], own, strict=True)]
-    frame["company"] = frame["company"].map(lambda c: "" if pd.isna(c) else str(int(c)))
+    first, last, local = frame["first"], frame["last"], frame["local"]
+    named = (first != "") | (last != "")
+    frame["derived"] = named & ((local == first + last) | (local == frame["initial"] + last) | (local == last + first)
+                                | (local == first))
+    # Blocking on the email name only where it is a handle of its own: name-built ones are reached by the names.
+    frame["handle"] = local.where(~frame["derived"], "")
+    frame["company"] = frame["company"].astype("Int64").astype("string").fillna("")
     return frame.drop(columns=["email"]).astype({"id": "int64"})
 
 

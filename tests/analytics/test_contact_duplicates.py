@@ -41,9 +41,9 @@ def test_records_are_cleaned_for_comparison():
                      (2, None, "", "x@y.example", None, None)])
     assert frame.to_dict("records") == [
         {"id": 1, "first": "ann", "last": "lee", "phone": "5550100100", "company": "7", "initial": "a",
-         "local": "annlee", "domain": "gmail.com", "derived": True},
+         "local": "annlee", "domain": "gmail.com", "derived": True, "handle": ""},
         {"id": 2, "first": "", "last": "", "phone": "", "company": "", "initial": "", "local": "x",
-         "domain": "y.example", "derived": False},
+         "domain": "y.example", "derived": False, "handle": "x"},
     ]
 
 
