@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _child import child_result  # bench/ is the script's folder, so on the path
 
 CHANNELS = 30
 TASKS = ("heuristics", "markov1", "markov3")
@@ -146,14 +146,7 @@ def peak_rss_mb() -> float:
 
 def cell(tool: str, task: str, path_file: Path, mam_file: Path, timeout: float) -> dict:
     command = [sys.executable, __file__, "--child", tool, task, str(path_file), str(mam_file)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        return {"status": f"timeout > {timeout:.0f} s"}
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        return {"status": "error: " + (done.stderr.strip().splitlines() or ["?"])[-1][:80]}
-    return json.loads(lines[-1])
+    return child_result(command, timeout, width=80)
 
 
 def describe(result: dict) -> str:

@@ -28,12 +28,12 @@ import json
 import logging
 import os
 import resource
-import subprocess
 import sys
 import time
 
 import numpy as np
 import pandas as pd
+from _child import child_result  # bench/ is the script's folder, so on the path
 
 SETS = ("febrl1", "febrl2", "febrl3", "febrl4", "all")
 TOOLS = ("plumbline", "splink")
@@ -189,14 +189,7 @@ def measure(tool: str, name: str, runs: int) -> None:
 
 def cell(tool: str, name: str, runs: int, timeout: float) -> dict:
     command = [sys.executable, __file__, "--child", tool, name, str(runs)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        return {"status": f"timeout > {timeout:.0f} s"}
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        return {"status": "error: " + (done.stderr.strip().splitlines() or ["?"])[-1][:100]}
-    return json.loads(lines[-1])
+    return child_result(command, timeout, width=100)
 
 
 def ratio(ours: dict, theirs: dict, key: str) -> str:
