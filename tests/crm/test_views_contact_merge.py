@@ -39,6 +39,7 @@ def test_the_merge_page_suggests_duplicates_and_finds_one_by_email(twins, client
     # the title differs and Jane's is blank: the duplicate's is picked by default
     assert '<input type="radio" name="keep_title" value="other" checked>' in html
     assert '<input type="radio" name="keep_first_name" value="survivor" checked>' in html
+    assert f'href="/contacts/{dup.pk}/merge/?other={jane.pk}">Keep jdoe@gmail.com instead</a>' in html
     missing = client.get(f"/contacts/{jane.pk}/merge/?find=nobody@example.com")
     assert missing.status_code == 404 and "No contact with email nobody@example.com." in missing.content.decode()
 
