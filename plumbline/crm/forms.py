@@ -198,6 +198,21 @@ class NewStageForm(StageForm):
     probability = forms.IntegerField(min_value=0, max_value=100, initial=0, label="Win probability (%)")
 
 
+class PipelineForm(forms.Form):
+    """A pipeline's name and whether new deals go to it by default."""
+
+    name = forms.CharField(max_length=100)
+    is_default = forms.BooleanField(required=False, label="Default pipeline for new deals")
+
+
+# The stages a new pipeline starts with; each can be renamed, reweighted, moved or removed afterwards.
+STANDARD_STAGES = [
+    {"name": "Discovery", "probability": 10}, {"name": "Qualification", "probability": 25},
+    {"name": "Proposal", "probability": 50}, {"name": "Negotiation", "probability": 75},
+    {"name": "Won", "probability": 100, "kind": "won"}, {"name": "Lost", "probability": 0, "kind": "lost"},
+]
+
+
 class CompanyLookupError(DomainError):
     """The company named on a contact form does not exist."""
 

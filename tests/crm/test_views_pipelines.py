@@ -160,3 +160,60 @@ def test_a_post_without_the_csrf_token_is_refused(record, users, pipeline):
     demo = stage(pipeline, "Demo")
     assert client.post(f"/pipelines/{pipeline.pk}/stages/{demo.pk}/remove/").status_code == 403
     assert stages(pipeline) == ORIGINAL
+
+
+@pytest.mark.django_db
+def test_creating_a_pipeline_starts_it_with_the_standard_stages(record, client_for, pipeline):
+    from plumbline.crm.models import Pipeline
+
+    manager = client_for("manager")
+    page = manager.get("/pipelines/").content.decode()
+    assert 'action="/pipelines/new/"' in page and "Discovery, Qualification, Proposal, Negotiation, Won, Lost" in page
+    response = manager.post("/pipelines/new/", {"create-name": "  Partners "}, follow=True)
+    made = Pipeline.objects.get(name="Partners")
+    assert response.redirect_chain == [(f"/pipelines/#pipeline-{made.pk}", 302)]
+    assert "Pipeline Partners created with the standard stages" in response.content.decode()
+    assert stages(made) == [("Discovery", 10), ("Qualification", 25), ("Proposal", 50), ("Negotiation", 75),
+                            ("Won", 100), ("Lost", 0)]
+    assert not made.is_default and Pipeline.objects.get(pk=pipeline.pk).is_default
+    again = manager.post("/pipelines/new/", {"create-name": "Partners"})
+    assert again.status_code == 409 and field_error(again.content.decode(), "create-name")
+    blank = manager.post("/pipelines/new/", {"create-name": ""})
+    assert blank.status_code == 400 and Pipeline.objects.count() == 2
+    assert client_for("rep1").post("/pipelines/new/", {"create-name": "Mine"}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_renaming_a_pipeline_and_making_it_the_default_over_htmx(record, client_for, pipeline):
+    from plumbline.crm.actions import do_create_pipeline
+    from plumbline.crm.models import Pipeline
+
+    other = do_create_pipeline(name="Partners", stages=[{"name": "Talk"}, {"name": "Signed", "kind": "won"}])
+    manager = client_for("manager")
+    response = manager.post(f"/pipelines/{other.pk}/", {f"pipeline-{other.pk}-name": "Channel partners",
+                                                        f"pipeline-{other.pk}-is_default": "on"}, **HX)
+    html = response.content.decode()
+    assert response.status_code == 200 and "Pipeline Channel partners saved." in html
+    assert html.startswith(f'<section class="card" id="pipeline-{other.pk}">')
+    assert Pipeline.objects.get(pk=other.pk).is_default and not Pipeline.objects.get(pk=pipeline.pk).is_default
+    clash = manager.post(f"/pipelines/{other.pk}/", {f"pipeline-{other.pk}-name": pipeline.name}, **HX)
+    assert clash.status_code == 409 and field_error(clash.content.decode(), f"pipeline-{other.pk}-name")
+    assert Pipeline.objects.get(pk=other.pk).name == "Channel partners"
+
+
+@pytest.mark.django_db
+def test_deleting_an_empty_pipeline_and_refusing_one_with_deals(record, client_for, pipeline):
+    from plumbline.crm.actions import do_create_pipeline
+    from plumbline.crm.models import Pipeline
+
+    empty = do_create_pipeline(name="Partners", stages=[{"name": "Talk"}, {"name": "Signed", "kind": "won"}])
+    manager = client_for("manager")
+    gone = manager.post(f"/pipelines/{empty.pk}/delete/", **HX)
+    assert (gone.status_code, gone["HX-Redirect"]) == (204, "/pipelines/")
+    assert not Pipeline.objects.filter(pk=empty.pk).exists()
+    refused = manager.post(f"/pipelines/{pipeline.pk}/delete/", **HX)
+    assert refused.status_code == 409
+    assert "This pipeline still has deals; move or delete them first." in refused.content.decode()
+    plain = manager.post(f"/pipelines/{pipeline.pk}/delete/")
+    assert plain.status_code == 409 and Pipeline.objects.filter(pk=pipeline.pk).exists()
+    assert client_for("marketing").post(f"/pipelines/{pipeline.pk}/delete/").status_code == 403

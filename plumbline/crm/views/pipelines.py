@@ -1,4 +1,5 @@
-"""Pipelines admin page: every pipeline with its stages, and forms to add, edit, reorder and remove stages.
+"""Pipelines admin page: every pipeline with its stages; forms to create, rename and delete pipelines and to add,
+edit, reorder and remove stages.
 
 Each form posts to its own view, which calls the stage action; HTMX requests get the redrawn pipeline card
 (with the errors in place), other requests a redirect back to the page or the page with the errors.
@@ -19,8 +20,16 @@ from plumbline.core.errors import DomainError, NotFound, PermissionDenied
 from plumbline.core.forms import form_status, run_action
 from plumbline.core.pages import page
 from plumbline.core.permissions import can
-from plumbline.crm.actions import do_add_stage, do_remove_stage, do_reorder_stages, do_update_stage
-from plumbline.crm.forms import NewStageForm, StageForm
+from plumbline.crm.actions import (
+    do_add_stage,
+    do_create_pipeline,
+    do_delete_pipeline,
+    do_remove_stage,
+    do_reorder_stages,
+    do_update_pipeline,
+    do_update_stage,
+)
+from plumbline.crm.forms import STANDARD_STAGES, NewStageForm, PipelineForm, StageForm
 from plumbline.crm.models import Pipeline, PipelineStage
 
 
@@ -38,17 +47,25 @@ def card_context(
             prefix=f"stage-{stage.pk}", initial={"name": stage.name, "probability": stage.probability})
         rows.append({"stage": stage, "form": form})
     new_form = bound if bound is not None and bound_for is None else NewStageForm(prefix=f"new-{pipeline.pk}")
+    pipeline_form = bound if bound is not None and bound_for == -1 else PipelineForm(
+        prefix=f"pipeline-{pipeline.pk}", initial={"name": pipeline.name, "is_default": pipeline.is_default})
     return {
-        "pipeline": pipeline, "rows": rows, "new_form": new_form, "card_error": error, "notice": notice,
-        "can_change": can(request.user, "change", "pipeline", pipeline),
+        "pipeline": pipeline, "rows": rows, "new_form": new_form, "pipeline_form": pipeline_form,
+        "card_error": error, "notice": notice, "can_change": can(request.user, "change", "pipeline", pipeline),
+        "can_delete": can(request.user, "delete", "pipeline", pipeline),
     }
 
 
-def _page(request: HttpRequest, status: int = 200, failed: Pipeline | None = None, **card: Any) -> HttpResponse:
-    """The whole page; `card` holds the error state of the `failed` pipeline's card."""
+def _page(request: HttpRequest, status: int = 200, failed: Pipeline | None = None,
+          create_form: PipelineForm | None = None, **card: Any) -> HttpResponse:
+    """The whole page; `card` holds the error state of the `failed` pipeline's card, `create_form` a new
+    pipeline's form with its errors."""
     cards = [card_context(request, p, **card) if p == failed else card_context(request, p)
              for p in Pipeline.objects.order_by("-is_default", "name")]
-    return render(request, "crm/pipelines.html", {"cards": cards}, status=status)
+    context = {"cards": cards, "can_add": can(request.user, "add", "pipeline"),
+               "create_form": create_form or PipelineForm(prefix="create"),
+               "standard_stages": ", ".join(s["name"] for s in STANDARD_STAGES)}
+    return render(request, "crm/pipelines.html", context, status=status)
 
 
 def _answer(request: HttpRequest, pipeline: Pipeline, *, done: str | None, status: int = 200,
@@ -132,3 +149,48 @@ def stage_remove(request: HttpRequest, pk: int, stage_pk: int) -> HttpResponse:
     except DomainError as exc:
         return _refused(request, pipeline, exc)
     return _answer(request, pipeline, done=f"Stage {name} removed from {pipeline.name}.")
+
+
+@page("pipeline", action="add", methods=("POST",))
+def pipeline_create(request: HttpRequest) -> HttpResponse:
+    """A new pipeline with the standard stages, to be edited on its card."""
+    form = PipelineForm(request.POST, prefix="create")
+    made = form.is_valid() and run_action(
+        form, do_create_pipeline, by=request.user, name=form.cleaned_data["name"],
+        is_default=form.cleaned_data["is_default"], stages=[dict(s) for s in STANDARD_STAGES],
+    )
+    if made:
+        messages.success(request, f"Pipeline {made.name} created with the standard stages; edit them below.")
+        return redirect(f"{reverse('pipeline_list')}#pipeline-{made.pk}")
+    return _page(request, form_status(form), create_form=form)
+
+
+@page("pipeline", action="change", methods=("POST",))
+def pipeline_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """Rename a pipeline, or make it the default. (Unticking the default box changes nothing: another pipeline
+    becomes the default by being made so.)"""
+    pipeline = get_object_or_404(Pipeline, pk=pk)
+    form = PipelineForm(request.POST, prefix=f"pipeline-{pipeline.pk}")
+    saved = form.is_valid() and run_action(
+        form, do_update_pipeline, by=request.user, pipeline=pipeline, name=form.cleaned_data["name"],
+        is_default=form.cleaned_data["is_default"] or None,
+    )
+    if saved:
+        return _answer(request, saved, done=f"Pipeline {saved.name} saved.")
+    return _answer(request, pipeline, done=None, status=form_status(form), bound=form, bound_for=-1)
+
+
+@page("pipeline", action="delete", methods=("POST",))
+def pipeline_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    pipeline = get_object_or_404(Pipeline, pk=pk)
+    name = pipeline.name
+    try:
+        do_delete_pipeline(by=request.user, pipeline=pipeline)
+    except DomainError as exc:
+        return _refused(request, pipeline, exc)
+    messages.success(request, f"Pipeline {name} deleted.")
+    if request.headers.get("HX-Request"):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("pipeline_list")
+        return response
+    return redirect("pipeline_list")
