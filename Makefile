@@ -24,12 +24,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-## demo: install, migrate SQLite, load the demo company once, score and route its leads, serve it with the worker
+## demo: install, migrate SQLite, load the demo company once (with 30 planted duplicates), score and route its
+## leads, scan for duplicates, serve it with the worker
 ## and scheduler at http://$(HOST):$(PORT)
 demo: install
 	$(BIN)/plumbline migrate --noinput -v 0
-	$(BIN)/plumbline demo --if-empty
+	$(BIN)/plumbline demo --if-empty --duplicates 30
 	$(BIN)/plumbline score --all --no-progress
+	$(BIN)/plumbline contacts duplicates --scan --limit 0
 	$(BIN)/plumbline collectstatic --noinput -v 0
 	$(BIN)/plumbline serve --host $(HOST) --port $(PORT) --with-worker
 

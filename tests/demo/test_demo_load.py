@@ -3,7 +3,7 @@ from decimal import Decimal
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from django.test import Client
 
@@ -218,3 +218,29 @@ def test_every_contacts_first_touch_is_stored_and_the_funnel_page_groups_by_it()
         assert "(none)" not in {r["group"] for r in rows}  # every demo contact has touchpoints
     by_channel = {r["group"] for r in lifecycle_funnel(funnel_params({"group_by": "channel"}))}
     assert by_channel == {channel for _, _, channel, _ in expected.values()}
+
+
+@pytest.mark.django_db
+def test_planted_duplicates_are_second_records_the_scan_finds_and_nothing_else():
+    from plumbline.analytics.contact_duplicates import scan
+    from plumbline.crm.models import DuplicatePair
+    from plumbline.demo.duplicates import plant_duplicates
+
+    load_demo(contacts=300, seed=4, as_of=AS_OF)
+    before = set(Contact.objects.values_list("pk", flat=True))
+    assert plant_duplicates(12, seed=4, as_of=AS_OF) == 12
+    twins = set(Contact.objects.values_list("pk", flat=True)) - before
+    assert len(twins) == 12
+    done = scan()
+    pairs = set(DuplicatePair.objects.values_list("left_id", "right_id"))
+    assert done.found == 12 and {right for _, right in pairs} == twins and {left for left, _ in pairs} <= before
+
+
+@pytest.mark.django_db
+def test_the_demo_command_plants_duplicates_and_refuses_too_many():
+    out = StringIO()
+    call_command("demo", "--contacts", "100", "--seed", "2", "--duplicates", "5", "--no-progress", stdout=out)
+    assert "Planted 5 duplicate contacts for the duplicates page." in out.getvalue()
+    assert Contact.objects.count() == 105
+    with pytest.raises(CommandError, match="--duplicates is from 0 to a tenth of --contacts."):
+        call_command("demo", "--contacts", "100", "--duplicates", "11", stdout=StringIO())

@@ -46,7 +46,7 @@ class Command(BaseCommand):
         dups = sub.add_parser("duplicates", help="List the suggested duplicate pairs (after --scan: a new scan).")
         dups.add_argument("--scan", action="store_true", help="Compare every contact now and store the pairs.")
         dups.add_argument("--threshold", type=float, default=None, help="Lowest probability kept (default 0.5).")
-        dups.add_argument("--limit", type=int, default=50)
+        dups.add_argument("--limit", type=int, default=50, help="Pairs to list (0: none, after a scan).")
         merge = sub.add_parser("merge", help="Merge OTHER into KEEP (OTHER is removed; undo with unmerge).")
         merge.add_argument("keep", help="Id or email of the contact that stays.")
         merge.add_argument("other", help="Id or email of the duplicate that goes.")
@@ -74,7 +74,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Scanned {done.contacts} contacts in {done.model.get('seconds', 0)} s: "
                               f"{done.candidates} pairs compared, {done.found} likely duplicates.")
         pairs = list(queries.duplicate_pairs()[: o["limit"]])
-        if not pairs:
+        if not pairs and not (o["limit"] == 0 and queries.duplicate_pairs().exists()):
             self.stdout.write("No likely duplicates." if DuplicateScan.objects.exists() else
                               "No scan has run yet: plumbline contacts duplicates --scan")
         for pair in pairs:

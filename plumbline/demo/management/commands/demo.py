@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from plumbline.core.progress import ProgressBar
+from plumbline.demo.duplicates import plant_duplicates
 from plumbline.demo.generator import DEMO_PASSWORD, DEMO_USERS, demo_users_exist, load_demo
 
 
@@ -23,11 +24,15 @@ class Command(BaseCommand):
                             help="Last day of the demo history, YYYY-MM-DD (default today, UTC).")
         parser.add_argument("--touchpoints-per-contact", type=float, default=20.0)
         parser.add_argument("--if-empty", action="store_true", help="Do nothing when the demo users already exist.")
+        parser.add_argument("--duplicates", type=int, default=0,
+                            help="Also plant this many second records of demo people (default 0).")
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["contacts"] < 1:
             raise CommandError("--contacts must be at least 1.")
+        if not 0 <= opts["duplicates"] <= opts["contacts"] // 10:
+            raise CommandError("--duplicates is from 0 to a tenth of --contacts.")
         if demo_users_exist():
             if opts["if_empty"]:
                 self.stdout.write("Demo company already loaded; nothing to do.")
@@ -41,6 +46,7 @@ class Command(BaseCommand):
             touchpoints_per_contact=opts["touchpoints_per_contact"], progress=bar,
         )
         bar.close()
+        planted = plant_duplicates(opts["duplicates"], seed=opts["seed"], as_of=opts["as_of"] or dt.datetime.now(dt.UTC).date())
         seconds = time.monotonic() - started
         self.stdout.write(
             f"Loaded Northwind Analytics in {seconds:.1f}s: {totals.companies:,} companies, {totals.contacts:,} contacts, "
@@ -49,6 +55,7 @@ class Command(BaseCommand):
             f"{totals.activities:,} activities, {totals.campaigns} campaigns; "
             f"playbook: {totals.frameworks} frameworks, {totals.qualification_answers:,} qualification answers, "
             f"{totals.objections:,} objections, {totals.messaging_items} messaging items."
+            + (f" Planted {planted} duplicate contacts for the duplicates page." if planted else "")
         )
         self._logins()
 
