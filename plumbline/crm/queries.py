@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 
 from plumbline.crm.models import (
@@ -147,7 +147,7 @@ def filter_contacts(
 class TimelineEntry:
     """One row of a timeline: what happened, when, and the object behind it."""
 
-    kind: str  # activity | touchpoint | lifecycle | deal_stage
+    kind: str  # activity | touchpoint | lifecycle | deal_stage | merge
     occurred_at: dt.datetime
     title: str
     detail: str
@@ -181,9 +181,15 @@ def _deal_entry(t: DealTransition) -> TimelineEntry:
     )
 
 
+def _merge_entry(m: ContactMerge) -> TimelineEntry:
+    who = f" by {m.by.display_name}" if m.by_id else ""
+    detail = f"{m.moved_count} rows moved here" + (f"; undone {m.undone_at:%Y-%m-%d %H:%M} UTC" if m.undone_at else "")
+    return TimelineEntry("merge", m.merged_at, f"Merged {m.merged_email} into this contact{who}", detail, m)
+
+
 # Entries at the same instant are ordered by source (this order, last first) and then by id, so every entry has
 # one place in the timeline and a page can end between two entries of one instant.
-TIMELINE_SOURCES = ("activity", "touchpoint", "lifecycle", "deal_stage")
+TIMELINE_SOURCES = ("activity", "touchpoint", "lifecycle", "deal_stage", "merge")
 
 
 @dataclass(frozen=True)
@@ -246,7 +252,8 @@ def timeline(
     before: dt.datetime | TimelineCursor | None = None,
     limit: int = 50,
 ) -> list[TimelineEntry]:
-    """Activities, touchpoints, lifecycle and deal stage changes of one record, newest first.
+    """Activities, touchpoints, lifecycle and deal stage changes of one record, and a contact's merges, newest
+    first.
 
     Each source is cut at `limit` before merging, so the cost is bounded however long the history is; pass
     `TimelineCursor.of(last entry)` as `before` for the next page (an instant gives what is strictly before it).
@@ -259,16 +266,19 @@ def timeline(
         touches = Touchpoint.objects.filter(contact=contact)
         lifecycle = LifecycleTransition.objects.filter(contact=contact)
         moves = DealTransition.objects.filter(deal__deal_contacts__contact=contact)
+        merges = ContactMerge.objects.filter(survivor_id=contact.pk)
     elif company is not None:
         acts = Activity.objects.filter(company=company)
         touches = Touchpoint.objects.filter(contact__company=company)
         lifecycle = LifecycleTransition.objects.filter(contact__company=company)
         moves = DealTransition.objects.filter(deal__company=company)
+        merges = ContactMerge.objects.none()
     elif deal is not None:
         acts = Activity.objects.filter(deal=deal)
         touches = Touchpoint.objects.none()
         lifecycle = LifecycleTransition.objects.none()
         moves = DealTransition.objects.filter(deal=deal)
+        merges = ContactMerge.objects.none()
     else:
         raise ValueError("timeline() needs a contact, a company or a deal")
     entries = (
@@ -277,6 +287,8 @@ def timeline(
         + [_lifecycle_entry(t) for t in _recent(lifecycle.select_related("by"), "lifecycle", cursor, limit)]
         + [_deal_entry(t) for t in _recent(moves.select_related("deal", "from_stage", "to_stage"), "deal_stage",
                                            cursor, limit)]
+        + [_merge_entry(m) for m in _recent(merges.select_related("by").alias(occurred_at=F("merged_at")), "merge",
+                                            cursor, limit)]
     )
     entries.sort(key=lambda e: (e.occurred_at, TIMELINE_SOURCES.index(e.kind), e.obj.pk), reverse=True)
     return entries[:limit]

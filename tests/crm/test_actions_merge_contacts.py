@@ -201,3 +201,22 @@ def test_every_table_that_belongs_to_a_contact_is_moved_by_a_merge():
         "crm.activity", "crm.dealcontact", "crm.lifecycletransition", "handoff.assignment", "marketing.touchpoint",
         "playbook.objection", "scoring.scorehistory",
     ]
+
+
+@pytest.mark.django_db
+def test_a_merge_shows_on_the_survivors_timeline_and_pages_by_cursor(users, pair):
+    from plumbline.crm.queries import TimelineCursor, contact_timeline
+
+    ann, dup = pair["ann"], pair["dup"]
+    merge = do_merge_contacts(by=users["admin"], survivor=ann, other=dup)
+    entries = contact_timeline(Contact.objects.get(pk=ann.pk))
+    merges = [e for e in entries if e.kind == "merge"]
+    assert [(e.title, e.detail, e.obj.pk) for e in merges] == [
+        (f"Merged ann.lee@gmail.com into this contact by {users['admin'].display_name}", "6 rows moved here", merge.pk)]
+    # a page that ends on the merge entry continues after it, without repeating it
+    at = entries.index(merges[0])
+    rest = contact_timeline(Contact.objects.get(pk=ann.pk), before=TimelineCursor.of(entries[at]))
+    assert [(e.kind, e.obj.pk) for e in rest] == [(e.kind, e.obj.pk) for e in entries[at + 1:]]
+    do_undo_merge(by=users["admin"], merge=merge)
+    (after,) = [e for e in contact_timeline(Contact.objects.get(pk=ann.pk)) if e.kind == "merge"]
+    assert after.detail.startswith("6 rows moved here; undone ")
