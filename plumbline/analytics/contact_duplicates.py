@@ -37,7 +37,8 @@ def records(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
     """Contacts as the finder compares them: lowercased names, the email's name without dots or +tags, whether
     that name is built from the contact's own names (and, when it is not, the same as `handle`), the email's
     domain, the phone's last ten digits, the company id."""
-    frame = pd.DataFrame(rows, columns=["id", "first", "last", "email", "phone", "company"])
+    frame = pd.DataFrame(rows, columns=["id", "first", "last", "email", "phone", "company"]).astype(
+        {"first": "string", "last": "string", "email": "string", "phone": "string"})  # typed even when empty
     frame["first"] = frame["first"].fillna("").str.strip().str.lower()
     frame["last"] = frame["last"].fillna("").str.strip().str.lower()
     frame["initial"] = frame["first"].str[:1]
@@ -58,9 +59,6 @@ def records(rows: list[tuple[Any, ...]]) -> pd.DataFrame:
 def find(threshold: float | None = None, *, engine: str = "duckdb") -> tuple[Duplicates, int]:
     rows = list(contact_records())
     settings = SETTINGS if threshold is None else Settings(**{**SETTINGS.__dict__, "threshold": threshold})
-    if len(rows) < 2:
-        return Duplicates(pairs=pd.DataFrame(columns=["left_id", "right_id", "probability", "weight", "why"]),
-                          model=None, candidates=0, settings=settings), len(rows)  # type: ignore[arg-type]
     return find_duplicates(records(rows), settings, engine=engine), len(rows)
 
 
@@ -68,7 +66,7 @@ def scan(threshold: float | None = None, *, engine: str = "duckdb") -> Duplicate
     """Find likely duplicates among all contacts and store them as the open suggestions."""
     started, clock = timezone.now(), time.perf_counter()
     found, contacts = find(threshold, engine=engine)
-    model = {} if found.model is None else {
+    model = {
         "prior": found.model.prior,
         "fields": [{"label": c.label, "levels": list(c.levels), "m": found.model.m[c.column],
                     "u": found.model.u[c.column]} for c in found.settings.comparisons],

@@ -125,35 +125,49 @@ def _g(i: int) -> str:
 
 
 def _compared(pairs: ibis.Table, records: ibis.Table, settings: Settings) -> ibis.Table:
-    """The pairs with one level column per comparison (g0, g1, ...)."""
+    """The pairs with one level column per comparison (g0, g1, ...), and their `rules` mask when they have one."""
     left, right = records.view(), records.view()
     joined = pairs.join(left, pairs.left_id == left.id).join(right, pairs.right_id == right.id)
+    kept = {"rules": pairs.rules} if "rules" in pairs.columns else {}
     return joined.select(
-        left_id=pairs.left_id, right_id=pairs.right_id,
+        left_id=pairs.left_id, right_id=pairs.right_id, **kept,
         **{_g(i): _level(c, left, right) for i, c in enumerate(settings.comparisons)},
     )
 
 
 def _blocked(records: ibis.Table, rules: tuple[tuple[str, ...], ...], max_block: int) -> ibis.Table:
-    """Pairs (left_id < right_id) agreeing exactly, and not blank, on every column of at least one rule."""
+    """Pairs (left_id < right_id) agreeing exactly, and not blank, on every column of at least one rule; `rules`
+    has bit i set when rule i caught the pair, so one pass serves every rule's estimate."""
     parts = []
-    for rule in rules:
+    for bit, rule in enumerate(rules):
         filled = records.filter([records[c].notnull() & (records[c] != "") for c in rule])
         sizes = filled.group_by(list(rule)).aggregate(block_size=filled.count())
         keyed = filled.join(sizes.filter(sizes.block_size <= max_block), list(rule)).select(*records.columns)
         left, right = keyed.view(), keyed.view()
         predicates = [left.id < right.id] + [left[column] == right[column] for column in rule]
-        parts.append(left.join(right, predicates).select(left_id=left.id, right_id=right.id))
-    return parts[0].union(*parts[1:], distinct=True) if len(parts) > 1 else parts[0].distinct()
+        parts.append(left.join(right, predicates).select(left_id=left.id, right_id=right.id,
+                                                         bit=ibis.literal(1 << bit, "int64")))
+    caught = parts[0].union(*parts[1:], distinct=False) if len(parts) > 1 else parts[0]
+    return caught.group_by(["left_id", "right_id"]).aggregate(rules=caught.bit.sum())  # one row per pair
 
 
 def _patterns(compared: ibis.Table, settings: Settings, engine: str) -> pd.DataFrame:
-    columns = [_g(i) for i in range(len(settings.comparisons))]
+    """How many pairs have each level pattern (and each `rules` mask, when the pairs have one)."""
+    columns = [*(["rules"] if "rules" in compared.columns else []), *(_g(i) for i in range(len(settings.comparisons)))]
     counted = compared.group_by(columns).aggregate(n=compared.count()).order_by(columns)
     return engines.to_arrow(counted, engine=engine).to_pandas()
 
 
+def _of_rule(counts: pd.DataFrame, bit: int | None, settings: Settings) -> pd.DataFrame:
+    """The pattern counts of the pairs rule `bit` caught (None: every pair), without the mask."""
+    columns = [_g(i) for i in range(len(settings.comparisons))]
+    chosen = counts if bit is None else counts[(counts["rules"] & (1 << bit)) != 0]
+    return chosen.groupby(columns, as_index=False)["n"].sum()
+
+
 def _random_pairs(ids: np.ndarray, n: int, seed: int) -> pa.Table:
+    if len(ids) < 2:
+        return pa.table({"left_id": pa.array([], "int64"), "right_id": pa.array([], "int64")})
     rng = np.random.default_rng(seed)
     left, right = rng.choice(ids, n), rng.choice(ids, n)
     keep = left != right
@@ -226,6 +240,8 @@ def _estimate(per_rule: list[pd.DataFrame], everything: pd.DataFrame, u: dict[st
                        if fits else _initial_m(c))
     if prior is not None:
         return Model(prior, m, u)
+    if everything.empty:  # no candidates: no share of matches to estimate
+        return Model(FLOOR, m, u)
     model, _ = _em(everything, Model(start.prior, m, u), comps, learn=[], iterations=settings.iterations)
     return model
 
@@ -259,10 +275,10 @@ def find_duplicates(records: pd.DataFrame | pa.Table, settings: Settings, *, eng
     table = engines.table(records, engine=engine)
     comps = settings.comparisons
     u = _u(table, np.asarray(records["id"]), settings, engine)
-    per_rule = [_patterns(_compared(_blocked(table, (rule,), settings.max_block), table, settings), settings, engine)
-                for rule in settings.blocking]
     compared = _compared(_blocked(table, settings.blocking, settings.max_block), table, settings)
-    counts = _patterns(compared, settings, engine)
+    by_mask = _patterns(compared, settings, engine)
+    per_rule = [_of_rule(by_mask, bit, settings) for bit in range(len(settings.blocking))]
+    counts = _of_rule(by_mask, None, settings)
     model = _estimate(per_rule, counts, u, settings, _random_match_prior(table, len(records), settings, engine))
     levels = counts[[_g(i) for i in range(len(comps))]].to_numpy().astype("int64")
     counts["weight"] = _weights(levels, model, comps)
@@ -295,4 +311,4 @@ def _pairs_with(compared: ibis.Table, likely: pd.DataFrame, comps: tuple[Compari
     by_key = dict(zip(keys.tolist(), zip(likely["probability"], likely["weight"], strict=True), strict=True))
     pairs["probability"] = [by_key[k][0] for k in pairs["pattern"]]
     pairs["weight"] = [by_key[k][1] for k in pairs["pattern"]]
-    return pairs.drop(columns=["pattern"])
+    return pairs.drop(columns=["pattern", "rules"], errors="ignore")

@@ -11,3 +11,19 @@ def scan_duplicates(threshold: float | None = None) -> int:
     from plumbline.analytics.contact_duplicates import scan
 
     return scan(threshold).found
+
+
+def waiting_scan_id() -> str | None:
+    """The id of a duplicates scan queued or running now, if any."""
+    from django_tasks_db.models import DBTaskResult
+
+    waiting = DBTaskResult.objects.filter(task_path=scan_duplicates.module_path,
+                                          status__in=["READY", "RUNNING"]).values_list("pk", flat=True).first()
+    return None if waiting is None else str(waiting)
+
+
+def queue_scan() -> tuple[str, bool]:
+    """Queue a duplicates scan unless one is waiting or running (a second would only repeat it): the task's id,
+    and whether this call queued it."""
+    waiting = waiting_scan_id()
+    return (waiting, False) if waiting else (str(scan_duplicates.enqueue().id), True)

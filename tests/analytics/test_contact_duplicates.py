@@ -130,3 +130,13 @@ def test_the_merge_page_suggests_the_scanned_pairs_first(book, client_for):
     left, right = sorted(book)[2]  # an initial for the first name, no phone, no company: only the scan finds it
     page = client_for("rep2").get(f"/contacts/{left}/merge/").content.decode()
     assert f'href="/contacts/{left}/merge/?other={right}"' in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("emails", [[], ["only@example.com"]])
+def test_a_scan_of_an_empty_or_one_contact_book_stores_an_empty_scan(users, emails):
+    for email in emails:
+        do_create_contact(email=email, first_name="Only")
+    done = scan()
+    assert (done.contacts, done.candidates, done.found) == (len(emails), 0, 0)
+    assert [f["label"] for f in done.model["fields"]][:2] == ["First name", "Last name"]

@@ -78,3 +78,13 @@ def test_the_same_pairs_and_weights_on_duckdb_and_spark(spark):
     columns = ["left_id", "right_id", "probability"]
     pd.testing.assert_frame_equal(duck.pairs[columns], sparked.pairs[columns], check_dtype=False)
     assert list(duck.pairs.why) == list(sparked.pairs.why)
+
+
+@pytest.mark.parametrize("size", [0, 1])
+def test_fewer_than_two_records_find_nothing_and_learn_a_finite_model(size):
+    frame = pd.DataFrame({"id": [1][:size], "first": ["ann"][:size], "last": ["lee"][:size],
+                          "phone": ["1"][:size], "city": ["a"][:size]}).astype(
+        {"id": "int64", "first": "string", "last": "string", "phone": "string", "city": "string"})
+    found = find_duplicates(frame, Settings(**{**SETTINGS.__dict__, "deterministic": ()}))
+    assert (found.candidates, len(found.pairs)) == (0, 0)
+    assert 0 < found.model.prior < 1 and all(0 < x <= 1 for ms in found.model.m.values() for x in ms)

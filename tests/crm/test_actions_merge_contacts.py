@@ -220,3 +220,16 @@ def test_a_merge_shows_on_the_survivors_timeline_and_pages_by_cursor(users, pair
     do_undo_merge(by=users["admin"], merge=merge)
     (after,) = [e for e in contact_timeline(Contact.objects.get(pk=ann.pk)) if e.kind == "merge"]
     assert after.detail.startswith("6 rows moved here; undone ")
+
+
+@pytest.mark.django_db
+def test_undo_leaves_a_company_deleted_since_the_merge_empty(users):
+    from plumbline.crm.actions import do_delete_company
+
+    initech = do_create_company(name="Initech", domain="initech.com")
+    ann = do_create_contact(email="ann@example.com")
+    dup = do_create_contact(email="ann@initech.com", company=initech)
+    merge = do_merge_contacts(by=users["admin"], survivor=ann, other=dup, fields={"company": "survivor"})
+    do_delete_company(by=users["admin"], company=initech)
+    restored = do_undo_merge(by=users["admin"], merge=merge)
+    assert (restored.pk, Contact.objects.get(pk=dup.pk).company_id) == (dup.pk, None)

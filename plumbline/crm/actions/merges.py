@@ -91,7 +91,7 @@ def merge_preview(survivor: Contact, other: Contact) -> dict[str, Any]:
 
 def _default_side(name: str, mine: Any, theirs: Any) -> str:
     if name == "consent_status":
-        return "other" if theirs == OPTED_OUT or mine == "unknown" and theirs else "survivor"
+        return "other" if theirs == OPTED_OUT or (mine == "unknown" and theirs != "unknown") else "survivor"
     return "survivor" if mine not in ("", None) or theirs in ("", None) else "other"
 
 
@@ -267,25 +267,26 @@ def _recreate(snapshot: dict[str, Any]) -> Contact:
     (obj,) = serializers.deserialize("python", [snapshot], ignorenonexistent=True)
     contact: Contact = obj.object
     created = contact.created_at  # saving a new row stamps it with now
-    for field in Contact._meta.concrete_fields:
-        if field.is_relation and getattr(contact, field.attname) is not None:
-            if not field.related_model.objects.filter(pk=getattr(contact, field.attname)).exists():
-                setattr(contact, field.attname, None)
+    for field in _gone_targets(contact):
+        setattr(contact, field.attname, None)
     contact.save(force_insert=True)
     Contact.objects.filter(pk=contact.pk).update(created_at=created)
     contact.created_at = created
     return contact
 
 
+def _gone_targets(instance: models.Model) -> list[models.Field]:
+    """The foreign keys of a restored row whose target was deleted since the merge."""
+    return [field for field in instance._meta.concrete_fields
+            if field.is_relation and getattr(instance, field.attname) is not None
+            and not field.related_model.objects.filter(pk=getattr(instance, field.attname)).exists()]
+
+
 def _restore_row(row: dict[str, Any]) -> None:
     """A dropped deal role back on its deal, unless the deal is gone or the role exists again."""
     (obj,) = serializers.deserialize("python", [row], ignorenonexistent=True)
     instance = obj.object
-    for field in instance._meta.concrete_fields:
-        target = getattr(instance, field.attname)
-        if field.is_relation and target is not None and not field.related_model.objects.filter(pk=target).exists():
-            return
-    if type(instance).objects.filter(pk=instance.pk).exists():
+    if _gone_targets(instance) or type(instance).objects.filter(pk=instance.pk).exists():
         return
     try:
         with transaction.atomic():

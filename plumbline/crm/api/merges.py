@@ -157,16 +157,12 @@ def list_duplicates(
 @router.post("/duplicates/scan", response={202: ScanQueued}, summary="Queue a scan for duplicate contacts")
 def scan_duplicates(request: HttpRequest) -> Status:
     """The worker compares every contact and replaces the open pairs; a scan already waiting is not doubled."""
-    from django_tasks_db.models import DBTaskResult
-
-    from plumbline.analytics.tasks import scan_duplicates as task
+    from plumbline.analytics.tasks import queue_scan  # analytics builds on crm
 
     if not may(request.user, "change", "contact"):  # the roles that change contacts, their own or all
         raise PermissionDenied("Your role may not change contact records.")
-    waiting = DBTaskResult.objects.filter(task_path="plumbline.analytics.tasks.scan_duplicates",
-                                          status__in=["READY", "RUNNING"]).first()
-    result_id = str(waiting.pk) if waiting else str(task.enqueue().id)
-    return Status(202, {"queued": waiting is None, "task_id": result_id})
+    task_id, queued = queue_scan()
+    return Status(202, {"queued": queued, "task_id": task_id})
 
 
 @router.post("/duplicates/{pair_id}/dismiss", response=DuplicateOut, summary="Mark a suggested pair as two people")

@@ -108,32 +108,26 @@ def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
 @page("contact", methods=("GET",))
 def duplicate_list(request: HttpRequest) -> HttpResponse:
     """Suggested duplicates, most likely first, each with why and a link to compare and merge."""
+    from plumbline.analytics.tasks import waiting_scan_id  # analytics builds on crm
+
     pairs = list(queries.duplicate_pairs()[:PAIRS_SHOWN])
     for pair in pairs:
         pair.may_merge = can(request.user, "change", "contact", pair.left) and can(
             request.user, "delete", "contact", pair.right)
     context = {"pairs": pairs, "scan": DuplicateScan.objects.first(), "can_scan": may(request.user, "change", "contact"),
-               "scan_queued": _scan_queued()}
+               "scan_queued": waiting_scan_id() is not None}
     return render(request, "crm/duplicates.html", context)
 
 
 PAIRS_SHOWN = 200
 
 
-def _scan_queued() -> bool:
-    from django_tasks_db.models import DBTaskResult
-
-    return DBTaskResult.objects.filter(task_path="plumbline.analytics.tasks.scan_duplicates",
-                                       status__in=["READY", "RUNNING"]).exists()
-
-
 @page("contact", action="change", methods=("POST",))
 def duplicate_scan(request: HttpRequest) -> HttpResponse:
     """Queue a scan for the worker (one at a time): at a million contacts it takes longer than a request."""
-    from plumbline.analytics.tasks import scan_duplicates
+    from plumbline.analytics.tasks import queue_scan  # analytics builds on crm
 
-    if not _scan_queued():
-        scan_duplicates.enqueue()
+    queue_scan()
     messages.success(request, "A scan for duplicates is queued; the worker replaces the list when it is done.")
     return redirect("duplicate_list")
 

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from plumbline.analytics.tasks import scan_duplicates
+from plumbline.analytics.tasks import queue_scan
 from plumbline.handoff.tasks import check_slas, rescore_all
 
 
@@ -29,7 +29,7 @@ class Command(BaseCommand):
         if o["once"]:
             check_slas.enqueue()
             rescore_all.enqueue()
-            scan_duplicates.enqueue()
+            queue_scan()
             self.stdout.write("Queued check_slas, rescore_all and scan_duplicates.")
             return
         last_rescore: dt.date | None = None
@@ -41,6 +41,6 @@ class Command(BaseCommand):
                 next_sla = time.monotonic() + o["sla_interval"]
             if now.hour == o["rescore_hour"] and last_rescore != now.date():
                 rescore_all.enqueue()
-                scan_duplicates.enqueue()
+                queue_scan()
                 last_rescore = now.date()
             time.sleep(1)
