@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-ALIASES = {"worker": "db_worker"}
+ALIASES: dict[str, str] = {}  # `plumbline worker` is our own command (plumbline.worker), no longer db_worker
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "plumbline.scoring",
     "plumbline.handoff",
     "plumbline.playbook",
+    "plumbline.worker",
 ]
 
 MIDDLEWARE = [

@@ -4,15 +4,65 @@ for duplicate contacts)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import signal
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from plumbline.analytics.tasks import queue_scan
+from plumbline.core.backoff import TRANSIENT_DB_ERRORS, Backoff, drop_connections
 from plumbline.handoff.tasks import check_slas, rescore_all
+
+logger = logging.getLogger(__name__)
+
+
+class Scheduler:
+    """Queues what is due at each tick. A passing database error (SQLite busy past its timeout, a lost PostgreSQL
+    connection) waits and retries with backoff instead of ending the process: what was due stays due."""
+
+    def __init__(
+        self, *, sla_interval: int, rescore_hour: int, sleep: Callable[[float], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.sla_interval, self.rescore_hour = sla_interval, rescore_hour
+        self.sleep, self.clock = sleep or self._sleep, clock
+        self.last_rescore: dt.date | None = None
+        self.next_sla = 0.0
+        self.stopping = False
+
+    def _sleep(self, seconds: float) -> None:
+        """Sleep in short steps, so SIGTERM stops the scheduler within half a second even during a long backoff."""
+        end = time.monotonic() + seconds
+        while not self.stopping and (left := end - time.monotonic()) > 0:
+            time.sleep(min(0.5, left))
+
+    def tick(self) -> None:
+        now = timezone.now()
+        if self.clock() >= self.next_sla:
+            check_slas.enqueue()
+            self.next_sla = self.clock() + self.sla_interval
+        if now.hour == self.rescore_hour and self.last_rescore != now.date():
+            rescore_all.enqueue()
+            queue_scan()
+            self.last_rescore = now.date()
+
+    def run(self) -> None:
+        backoff = Backoff()
+        while not self.stopping:
+            try:
+                self.tick()
+            except TRANSIENT_DB_ERRORS as exc:
+                delay = backoff.next_delay()
+                logger.warning("scheduler: database error (%s: %s); retrying in %.1f s", type(exc).__name__, exc, delay)
+                drop_connections()
+                self.sleep(delay)
+                continue
+            backoff.reset()
+            self.sleep(1)
 
 
 class Command(BaseCommand):
@@ -24,23 +74,17 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="Queue each periodic task once and exit.")
 
     def handle(self, *args: Any, **o: Any) -> None:
-        stop = {"now": False}
-        signal.signal(signal.SIGTERM, lambda *_: stop.update(now=True))
         if o["once"]:
             check_slas.enqueue()
             rescore_all.enqueue()
             queue_scan()
             self.stdout.write("Queued check_slas, rescore_all and scan_duplicates.")
             return
-        last_rescore: dt.date | None = None
-        next_sla = 0.0
-        while not stop["now"]:
-            now = timezone.now()
-            if time.monotonic() >= next_sla:
-                check_slas.enqueue()
-                next_sla = time.monotonic() + o["sla_interval"]
-            if now.hour == o["rescore_hour"] and last_rescore != now.date():
-                rescore_all.enqueue()
-                queue_scan()
-                last_rescore = now.date()
-            time.sleep(1)
+        scheduler = Scheduler(sla_interval=o["sla_interval"], rescore_hour=o["rescore_hour"])
+
+        def stop(*_: Any) -> None:
+            scheduler.stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        scheduler.run()
