@@ -81,6 +81,14 @@ TEMPLATES = [
     },
 ]
 
+# Run on every new SQLite connection (Django runs each statement of init_command in turn; a test checks they hold).
+# WAL lets the web server and the worker read while one of them writes; IMMEDIATE takes the write lock at BEGIN,
+# where busy_timeout can wait for it, instead of failing at the first write of a deferred transaction. 20 s of
+# waiting for the lock stays under gunicorn's 30 s worker timeout; writers keep their transactions far shorter.
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+    "transaction_mode": "IMMEDIATE",
+}
 DATABASE_URL = envstr("DATABASE_URL", "")
 if not DATABASE_URL:
     # The embedded default: a SQLite file in the data directory, which a fresh clone doesn't have yet.
@@ -89,11 +97,7 @@ if not DATABASE_URL:
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=envint("DB_CONN_MAX_AGE", 60))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {
-        # WAL lets the web server and the worker read while one of them writes.
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000;",
-        "transaction_mode": "IMMEDIATE",
-    }
+    DATABASES["default"]["OPTIONS"] = dict(SQLITE_OPTIONS)
     DATABASES["default"]["TEST"] = {"NAME": envstr("SQLITE_TEST_NAME", "") or None}
 else:
     # One test database per test process, so parallel runs on one server don't drop each other's database.

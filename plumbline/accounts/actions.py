@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import logging
 import secrets
 
-from django.db import transaction
+from django.db import OperationalError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from plumbline.accounts.models import ApiToken, Role, Team, User
 from plumbline.core.errors import DomainError, NotFound
+from plumbline.core.locks import atomic_or_give_up
 
 TOKEN_PREFIX = "pl_"
+TOKEN_TOUCH_EVERY = dt.timedelta(minutes=1)  # how often a token's last_used_at is brought up to date, at most
+logger = logging.getLogger(__name__)
 
 
 def hash_token(raw: str) -> str:
@@ -74,10 +80,21 @@ def user_for_token(raw: str) -> User | None:
     if token is None:
         return None
     now = timezone.now()
-    # Touch at most once a minute so reads don't turn into writes.
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    if token.last_used_at is None or now - token.last_used_at > TOKEN_TOUCH_EVERY:
+        _touch_token(token=token, now=now)
     return token.user
+
+
+def _touch_token(*, token: ApiToken, now: dt.datetime) -> None:
+    """Note when the token was last used, at most once a minute and only if no one holds the write lock: every
+    API request checks a token, and a GET must never wait for (or fail on) a write. A touch skipped now is made
+    by the next request."""
+    stale = Q(last_used_at=None) | Q(last_used_at__lt=now - TOKEN_TOUCH_EVERY)
+    try:
+        with atomic_or_give_up():
+            ApiToken.objects.filter(stale, pk=token.pk).update(last_used_at=now)
+    except OperationalError:
+        logger.debug("api token %s: last_used_at left for a later request (database busy)", token.pk)
 
 
 def do_notify(*, user: User, kind: str, message: str, url: str = "", email: bool = False) -> None:

@@ -14,25 +14,32 @@ from plumbline.handoff.actions import do_check_all_slas, do_score_and_route
 logger = logging.getLogger(__name__)
 
 
+RESCORE_BATCH = 20  # contacts per transaction: a few hundred milliseconds of SQLite's write lock at most
+
+
 @task()
 def process_contacts(contact_ids: list[int], reason: str = "event") -> int:
     """Rescore contacts after new touchpoints or activities, and route those that became MQLs.
 
-    The batch is one transaction, so it costs one commit (one WAL flush) rather than one per contact; each
-    contact runs in its own savepoint, so one that fails is rolled back alone and the others are kept. The task
-    then fails naming the contacts that did, so they are not lost silently."""
+    Contacts are rescored RESCORE_BATCH at a time, each batch its own short transaction: one commit (one WAL
+    flush) per batch rather than per contact, yet never holding SQLite's write lock long enough to make web
+    requests wait, and a worker killed mid-task keeps the batches it finished. Each contact runs in its own
+    savepoint, so one that fails is rolled back alone and the others are kept. The task then fails naming the
+    contacts that did, so they are not lost silently."""
     current_version()  # make sure version 1 exists before concurrent scorers read it
     done, failed = 0, []
-    with transaction.atomic():
-        for contact in Contact.objects.filter(pk__in=contact_ids).order_by("pk"):
-            try:
-                with transaction.atomic():  # a savepoint inside the batch
-                    do_score_and_route(contact=contact, reason=reason)
-            except Exception:
-                logger.exception("rescoring contact %s failed", contact.pk)  # the id only: no PII in logs
-                failed.append(contact.pk)
-            else:
-                done += 1
+    ids = sorted(contact_ids)
+    for start in range(0, len(ids), RESCORE_BATCH):
+        with transaction.atomic():
+            for contact in Contact.objects.filter(pk__in=ids[start : start + RESCORE_BATCH]).order_by("pk"):
+                try:
+                    with transaction.atomic():  # a savepoint inside the batch
+                        do_score_and_route(contact=contact, reason=reason)
+                except Exception:
+                    logger.exception("rescoring contact %s failed", contact.pk)  # the id only: no PII in logs
+                    failed.append(contact.pk)
+                else:
+                    done += 1
     if failed:
         raise RuntimeError(f"Rescoring failed for contacts {failed}; the other {done} were rescored.")
     return done

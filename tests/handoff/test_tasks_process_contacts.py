@@ -1,4 +1,4 @@
-"""The worker's rescore task: one transaction per batch, a savepoint per contact."""
+"""The worker's rescore task: short transactions of a few contacts each, a savepoint per contact."""
 
 import pytest
 from django_tasks_db.models import DBTaskResult
@@ -56,3 +56,30 @@ def test_a_change_to_a_field_the_fit_rules_read_queues_a_rescore(users):
     assert _queued() == [([ann.pk, bob.pk], "field change")]
     process_contacts.call(*_queued()[0])
     assert ContactScore.objects.get(pk=ann.pk).fit_score > 0
+
+
+class WorkerKilled(BaseException):
+    """What the rescoring sees of a worker killed mid-task: nothing after it runs, nothing catches it."""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rescoring_commits_small_batches_so_a_killed_worker_keeps_the_finished_ones(monkeypatch):
+    # Given 45 contacts to rescore, and a worker that dies on the 30th
+    contacts = [do_create_contact(email=f"c{n}@example.com") for n in range(45)]
+    ContactScore.objects.all().delete()
+    real = tasks.do_score_and_route
+
+    def dies_on_the_30th(*, contact, reason):
+        if contact.pk == contacts[29].pk:
+            raise WorkerKilled
+        real(contact=contact, reason=reason)
+
+    monkeypatch.setattr(tasks, "do_score_and_route", dies_on_the_30th)
+
+    # When the task runs
+    with pytest.raises(WorkerKilled):
+        process_contacts.call([c.pk for c in contacts])
+
+    # Then the first batch of RESCORE_BATCH contacts was committed on its own; the batch in progress was not
+    assert tasks.RESCORE_BATCH == 20
+    assert sorted(ContactScore.objects.values_list("contact_id", flat=True)) == [c.pk for c in contacts[:20]]

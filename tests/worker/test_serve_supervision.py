@@ -8,7 +8,7 @@ import signal
 import urllib.request
 from pathlib import Path
 
-from tests.worker.conftest import Processes, free_port, wait_for
+from tests.processes import Processes, free_port, wait_for
 
 
 def started_pids(log: Path, name: str) -> list[int]:

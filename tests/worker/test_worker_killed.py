@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.worker.conftest import Processes, wait_for
+from tests.processes import Processes, wait_for
 
 WORKER = ("worker", "--lease", "3", "--heartbeat", "0.5", "--interval", "0.1", "--no-startup-delay", "--no-reload")
 
