@@ -10,6 +10,7 @@ from ninja import Router, Schema, Status
 
 from plumbline.core.api_helpers import IdParam, In, can_view, text
 from plumbline.core.errors import NotFound
+from plumbline.core.idempotency import idempotent
 from plumbline.definitions.actions import do_publish_definitions
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.queries import current_version, diff
@@ -82,6 +83,7 @@ def get_diff(request: HttpRequest, old: IdParam, new: IdParam) -> list[dict[str,
 
 
 @router.post("/definitions", response={201: VersionOut}, summary="Publish a new version (admins)")
+@idempotent
 def publish(request: HttpRequest, payload: PublishIn) -> Status:
     version = do_publish_definitions(by=request.user, body=payload.body, note=payload.note)
     return Status(201, _out(version))

@@ -10,6 +10,7 @@ from ninja import Router, Schema, Status
 
 from plumbline.core.api_helpers import IdParam, In, can_view, get_or_404, text
 from plumbline.core.errors import Conflict
+from plumbline.core.idempotency import idempotent
 from plumbline.core.permissions import require
 from plumbline.crm.models import Contact
 from plumbline.handoff.actions import do_accept_lead, do_reject_lead, do_route_lead
@@ -92,6 +93,7 @@ def contact_assignments(request: HttpRequest, contact_id: IdParam) -> list[dict[
 
 
 @router.post("/contacts/{contact_id}/route", response={201: AssignmentOut}, summary="Route a lead to a rep now")
+@idempotent
 def route(request: HttpRequest, contact_id: IdParam) -> Any:
     contact = get_or_404(Contact.objects.all(), contact_id, "contact")
     require(request.user, "change", "contact", contact)

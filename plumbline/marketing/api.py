@@ -29,6 +29,7 @@ from plumbline.core.api_helpers import (
     text,
 )
 from plumbline.core.errors import DomainError
+from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.marketing.actions import (
     MAX_BATCH,
@@ -140,6 +141,7 @@ def list_campaigns(
 
 
 @router.post("/campaigns", response={201: CampaignOut}, summary="Create a campaign", tags=["campaigns"])
+@idempotent
 def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status:
     """`utm_campaign` defaults to the slugified name; print campaigns get a vanity slug for their QR code."""
     with api_fields(REF_RENAMES):
@@ -261,6 +263,7 @@ def list_touchpoints(
 
 
 @router.post("/touchpoints", response={201: TouchpointOut}, summary="Record a touchpoint", tags=["touchpoints"])
+@idempotent
 def create_touchpoint(request: HttpRequest, payload: TouchpointIn) -> Status:
     return Status(201, fresh(do_record_touchpoint(by=request.user, **payload.dict(exclude_unset=True))))
 
@@ -329,6 +332,7 @@ def _fast_item(raw: dict[str, Any], times: dict[str, dt.datetime]) -> dict[str, 
     "/touchpoints/batch", response={201: TouchpointBatchOut}, summary="Record up to 1,000 touchpoints, all or nothing",
     tags=["touchpoints"],
 )
+@idempotent
 def record_batch(request: HttpRequest, payload: TouchpointBatchIn) -> Status:
     """Every item is checked first; one bad item rejects the batch (422) with an error per item and field:
     `{"index", "field", "message", "code"}`. Nothing is written unless every item is valid."""

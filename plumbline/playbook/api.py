@@ -22,6 +22,7 @@ from plumbline.core.api_helpers import (
     ref,
     text,
 )
+from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.crm import queries as crm_queries
 from plumbline.crm.models import Contact, Deal, Pipeline
@@ -151,6 +152,7 @@ def list_frameworks(request: HttpRequest) -> Any:
 
 
 @router.post("/frameworks", response={201: FrameworkOut}, summary="Create a framework from a template or criteria")
+@idempotent
 def create_framework(request: HttpRequest, payload: FrameworkIn) -> Status:
     framework = do_create_framework(by=request.user, **_dump(payload))
     return Status(201, _frameworks().get(pk=framework.pk))
@@ -319,6 +321,7 @@ def list_objections(
 
 
 @router.post("/objections", response={201: ObjectionOut}, summary="Log an objection on a deal and/or contact")
+@idempotent
 def create_objection(request: HttpRequest, payload: ObjectionIn) -> Status:
     data = _dump(payload)
     with api_fields(REF_RENAMES):
@@ -414,6 +417,7 @@ def suggestions(request: HttpRequest, category: Category, stage: Stage | None = 
 
 
 @router.post("/messaging", response={201: MessagingOut}, summary="Add to the messaging library")
+@idempotent
 def create_messaging(request: HttpRequest, payload: MessagingIn) -> Status:
     with api_fields(MESSAGING_REFS):
         item = do_create_messaging_item(by=request.user, **_messaging_fields(_dump(payload)))

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from plumbline.core.api_helpers import IdParam, In, can_view, get_or_404
 from plumbline.core.errors import NotFound
+from plumbline.core.idempotency import idempotent
 from plumbline.core.permissions import require
 from plumbline.crm.models import Contact
 from plumbline.scoring.actions import do_activate_model, do_request_training, do_score_contact
@@ -186,6 +187,7 @@ def get_model(request: HttpRequest, number: IdParam) -> dict[str, Any]:
 
 @router.post("/scoring/models", response={202: TrainingRunOut},
              summary="Queue training of a new version (activated when it is done)")
+@idempotent
 def train_model(request: HttpRequest, response: HttpResponse, payload: TrainIn) -> Status:
     """Training takes seconds to minutes, so the worker does it: follow the run at the `Location` given.
     409 while another run is queued or running."""

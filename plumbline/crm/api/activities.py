@@ -24,6 +24,7 @@ from plumbline.core.api_helpers import (
     resolve_refs,
     text,
 )
+from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.crm.actions import do_delete_activity, do_log_activity, do_update_activity
 from plumbline.crm.models import Activity, Company, Contact, Deal
@@ -124,6 +125,7 @@ def list_activities(
 
 
 @router.post("/activities", response={201: ActivityOut}, summary="Log an activity")
+@idempotent
 def create_activity(request: HttpRequest, payload: ActivityIn) -> Status:
     with api_fields(REF_RENAMES):
         fields = resolve_refs(payload.dict(exclude_unset=True), REFS)

@@ -27,6 +27,7 @@ from plumbline.core.api_helpers import (
     resolve_refs,
     text,
 )
+from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.crm import queries
 from plumbline.crm.actions import do_create_company, do_delete_company, do_update_company
@@ -110,6 +111,7 @@ def list_companies(
 
 
 @router.post("/companies", response={201: CompanyOut}, summary="Create a company")
+@idempotent
 def create_company(request: HttpRequest, payload: CompanyIn) -> Status:
     with api_fields(REF_RENAMES):
         fields = resolve_refs(payload.dict(exclude_unset=True), REFS)

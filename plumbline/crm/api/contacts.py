@@ -25,6 +25,7 @@ from plumbline.core.api_helpers import (
     text,
 )
 from plumbline.core.errors import DomainError
+from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.crm import queries
 from plumbline.crm.actions import do_change_lifecycle, do_create_contact, do_delete_contact, do_update_contact
@@ -167,6 +168,7 @@ def list_contacts(
 
 
 @router.post("/contacts", response={201: ContactOut}, summary="Create a contact")
+@idempotent
 def create_contact(request: HttpRequest, payload: ContactIn) -> Status:
     with api_fields(REF_RENAMES):
         fields = resolve_refs(payload.dict(exclude_unset=True), REFS)

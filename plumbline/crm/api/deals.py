@@ -29,6 +29,7 @@ from plumbline.core.api_helpers import (
     text,
 )
 from plumbline.core.errors import NotFound
+from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.crm import queries
 from plumbline.crm.actions import (
@@ -172,6 +173,7 @@ def list_deals(
 
 
 @router.post("/deals", response={201: DealOut}, summary="Create a deal")
+@idempotent
 def create_deal(request: HttpRequest, payload: DealIn) -> Status:
     """Without `stage_id` the deal starts in the first stage of `pipeline_id` (or of the default pipeline)."""
     data = payload.dict(exclude_unset=True)

@@ -11,6 +11,7 @@ from ninja import Router, Schema, Status
 
 from plumbline.core.api_helpers import Id, IdParam, In, Limit, can_view, get_or_404, ref
 from plumbline.core.errors import PermissionDenied
+from plumbline.core.idempotency import idempotent
 from plumbline.core.pages import may
 from plumbline.core.pagination import DEFAULT_LIMIT
 from plumbline.crm import queries
@@ -88,6 +89,7 @@ def preview_merge(request: HttpRequest, contact_id: IdParam, other: IdParam) -> 
 
 
 @router.post("/contacts/{contact_id}/merge", response={201: MergeOut}, summary="Merge another contact into this one")
+@idempotent
 def merge_contact(request: HttpRequest, contact_id: IdParam, payload: MergeIn) -> Status:
     """Every touchpoint, activity, lifecycle change, deal role, assignment and objection of `other_id` moves to
     this contact and `other_id` is deleted. `fields` picks whose value each field keeps (`survivor` or `other`);

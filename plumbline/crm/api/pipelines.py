@@ -12,6 +12,7 @@ from pydantic import Field
 
 from plumbline.core.api_helpers import IdParam, In, Limit, QueryText, api_fields, can_view, get_or_404, text
 from plumbline.core.errors import DomainError
+from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.crm.actions import (
     do_add_stage,
@@ -108,6 +109,7 @@ def list_pipelines(
 
 
 @router.post("/pipelines", response={201: PipelineOut}, summary="Create a pipeline with its stages")
+@idempotent
 def create_pipeline(request: HttpRequest, payload: PipelineIn) -> Status:
     pipeline = do_create_pipeline(
         by=request.user, name=payload.name, is_default=payload.is_default,
@@ -149,6 +151,7 @@ STAGE_RENAMES = {"stage": "stage_id"}
 
 
 @router.post("/pipelines/{pipeline_id}/stages", response={201: StageOut}, summary="Add a stage to a pipeline")
+@idempotent
 def add_stage(request: HttpRequest, pipeline_id: IdParam, payload: NewStageIn) -> Status:
     """Without `position` an open stage goes after the last open stage and a won or lost stage goes last;
     the other stages move down to make room (read the pipeline for their new positions)."""
