@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -9,6 +11,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 
 from plumbline.accounts.actions import user_for_token
+from plumbline.core.api_helpers import MAX_ID
 from plumbline.core.errors import DomainError, ValidationFailed
 
 
@@ -20,7 +23,66 @@ class BearerToken(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["message", "errors"],
+    "properties": {
+        "message": {"type": "string"},
+        "errors": {"type": "array", "items": {
+            "type": "object",
+            "required": ["field", "message", "code"],
+            "properties": {
+                "field": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                "message": {"type": "string"},
+                "code": {"type": "string"},
+                "index": {"type": "integer", "description": "The batch item the error is about."},
+            },
+        }},
+    },
+}
+ERROR_STATUSES = {
+    400: "The request was refused (the message and errors say why)",
+    401: "No valid credentials",
+    403: "The acting user may not do this",
+    404: "Nothing with that id",
+    409: "Conflicts with the current state (or the Idempotency-Key's request is still running)",
+    422: "Invalid input: each error names its field",
+}
+
+
+class PlumblineAPI(NinjaAPI):
+    """Declares, for every operation, the error answers any of them can give, in the one error body: 400, 401,
+    403 and 422 everywhere, 404 where a required parameter is an id, 409 on writes (schemathesis holds the document to
+    it: tests/api/test_openapi_fuzz.py)."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                for status in sorted(_error_statuses(method, operation)):
+                    declared = operation["responses"].get(status)
+                    if declared is None:
+                        operation["responses"][status] = {"description": ERROR_STATUSES[status], "content": error}
+                    else:  # a body of its own for this status (the import report), or the error body
+                        body = declared["content"]["application/json"]
+                        body["schema"] = {"anyOf": [body["schema"], error["application/json"]["schema"]]}
+        return schema
+
+
+def _error_statuses(method: str, operation: dict) -> set[int]:
+    statuses = {400, 401, 403, 422}
+    # A required id (in the path, or a query such as the diff's versions) may name nothing.
+    if any(p.get("required") and p.get("schema", {}).get("maximum") == MAX_ID for p in operation.get("parameters", [])):
+        statuses.add(404)
+    if method != "get":
+        statuses.add(409)
+    return statuses
+
+
+api = PlumblineAPI(
     title="Plumbline API",
     version="1",
     description="One record for marketing and sales. Authenticate with `Authorization: Bearer <token>` "

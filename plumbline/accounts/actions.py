@@ -105,9 +105,8 @@ def do_notify(*, user: User, kind: str, message: str, url: str = "", email: bool
     if email and user.email:
         from plumbline.accounts.tasks import send_notification_email
 
-        transaction.on_commit(
-            lambda: send_notification_email.enqueue(user_id=user.pk, subject=message[:150], body=message, url=url)
-        )
+        # Queued in the caller's transaction: the mail goes out only if the notification commits.
+        send_notification_email.enqueue(user_id=user.pk, subject=message[:150], body=message, url=url)
 
 
 def do_mark_notifications_read(*, user: User, ids: list[int] | None = None) -> int:

@@ -18,7 +18,13 @@ from plumbline.core.permissions import require
 
 M = TypeVar("M", bound=Model)
 
-Id = Annotated[int, Field(strict=True, ge=1)]
+# The largest id a row can have (a bigint). A larger number names nothing, and SQLite cannot even compare a
+# column with it (OverflowError), so ids beyond it are refused as invalid (422) before any query.
+MAX_ID = 2**63 - 1
+# An id in a JSON body: a number (never "3" or true) from 1 to MAX_ID.
+Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+# An id in a path or query string (text, so converted): every int path and filter parameter uses it.
+IdParam = Annotated[int, Field(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Field(ge=1, le=200)]
 
 

@@ -30,7 +30,7 @@ def validate_body(body: Any) -> dict[str, Any]:
 
 def do_publish_definitions(*, by: Any = None, body: Any, note: str) -> DefinitionVersion:
     """Validate and store `body` as the next version. Unchanged bodies are refused: a version must differ.
-    Once it is committed, a rescore of every contact is queued, so scores, grades and MQLs follow the new
+    A rescore of every contact is queued in the same transaction, so scores, grades and MQLs follow the new
     definitions at once rather than at the next event or the nightly run."""
     check(by, "change", "definitions")
     note = (note or "").strip()
@@ -47,7 +47,7 @@ def do_publish_definitions(*, by: Any = None, body: Any, note: str) -> Definitio
                     raise DomainError("Nothing changed: this is the current version.", field=None, code="unchanged")
                 number = (DefinitionVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
                 version = DefinitionVersion.objects.create(number=number, body=clean, created_by=by, note=note)
-                transaction.on_commit(_queue_rescore_all)
+                _queue_rescore_all()  # the task row commits with the version, or neither does
                 return version
         except IntegrityError:
             continue  # another publish took the number; try the next one

@@ -8,8 +8,9 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from plumbline.core.api_helpers import In, can_view, text
+from plumbline.core.api_helpers import IdParam, In, can_view, text
 from plumbline.core.errors import NotFound
+from plumbline.core.idempotency import idempotent
 from plumbline.definitions.actions import do_publish_definitions
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.queries import current_version, diff
@@ -63,7 +64,7 @@ def list_versions(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.get("/definitions/versions/{number}", response=VersionOut)
-def get_version(request: HttpRequest, number: int) -> dict[str, Any]:
+def get_version(request: HttpRequest, number: IdParam) -> dict[str, Any]:
     can_view(request, "definitions")
     version = DefinitionVersion.objects.select_related("created_by").filter(number=number).first()
     if version is None:
@@ -72,7 +73,7 @@ def get_version(request: HttpRequest, number: int) -> dict[str, Any]:
 
 
 @router.get("/definitions/diff", response=list[DiffRow], summary="What changed between two versions")
-def get_diff(request: HttpRequest, old: int, new: int) -> list[dict[str, Any]]:
+def get_diff(request: HttpRequest, old: IdParam, new: IdParam) -> list[dict[str, Any]]:
     can_view(request, "definitions")
     versions = {v.number: v for v in DefinitionVersion.objects.filter(number__in=[old, new])}
     for n in (old, new):
@@ -82,6 +83,7 @@ def get_diff(request: HttpRequest, old: int, new: int) -> list[dict[str, Any]]:
 
 
 @router.post("/definitions", response={201: VersionOut}, summary="Publish a new version (admins)")
+@idempotent
 def publish(request: HttpRequest, payload: PublishIn) -> Status:
     version = do_publish_definitions(by=request.user, body=payload.body, note=payload.note)
     return Status(201, _out(version))

@@ -8,8 +8,9 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from plumbline.core.api_helpers import In, can_view, get_or_404, text
+from plumbline.core.api_helpers import IdParam, In, can_view, get_or_404, text
 from plumbline.core.errors import Conflict
+from plumbline.core.idempotency import idempotent
 from plumbline.core.permissions import require
 from plumbline.crm.models import Contact
 from plumbline.handoff.actions import do_accept_lead, do_reject_lead, do_route_lead
@@ -79,19 +80,21 @@ def get_queue(request: HttpRequest, mine: bool = True) -> list[dict[str, Any]]:
 
 
 @router.get("/handoff/assignments/{assignment_id}", response=AssignmentOut)
-def get_assignment(request: HttpRequest, assignment_id: int) -> dict[str, Any]:
+def get_assignment(request: HttpRequest, assignment_id: IdParam) -> dict[str, Any]:
     can_view(request, "contact")
     return _out(get_or_404(_assignments(), assignment_id, "assignment"))
 
 
 @router.get("/contacts/{contact_id}/assignments", response=list[AssignmentOut], summary="Handoff history")
-def contact_assignments(request: HttpRequest, contact_id: int) -> list[dict[str, Any]]:
+def contact_assignments(request: HttpRequest, contact_id: IdParam) -> list[dict[str, Any]]:
     can_view(request, "contact")
-    return [_out(a) for a in _assignments().filter(contact_id=contact_id)]
+    contact = get_or_404(Contact.objects.all(), contact_id, "contact")  # 404, not an empty list, for no contact
+    return [_out(a) for a in _assignments().filter(contact=contact)]
 
 
 @router.post("/contacts/{contact_id}/route", response={201: AssignmentOut}, summary="Route a lead to a rep now")
-def route(request: HttpRequest, contact_id: int) -> Any:
+@idempotent
+def route(request: HttpRequest, contact_id: IdParam) -> Any:
     contact = get_or_404(Contact.objects.all(), contact_id, "contact")
     require(request.user, "change", "contact", contact)
     assignment = do_route_lead(contact=contact, by=request.user)
@@ -101,14 +104,14 @@ def route(request: HttpRequest, contact_id: int) -> Any:
 
 
 @router.post("/handoff/assignments/{assignment_id}/accept", response=AssignmentOut)
-def accept(request: HttpRequest, assignment_id: int) -> dict[str, Any]:
+def accept(request: HttpRequest, assignment_id: IdParam) -> dict[str, Any]:
     a = get_or_404(_assignments(), assignment_id, "assignment")
     do_accept_lead(by=request.user, assignment=a)
     return _out(_assignments().get(pk=a.pk))
 
 
 @router.post("/handoff/assignments/{assignment_id}/reject", response=AssignmentOut)
-def reject(request: HttpRequest, assignment_id: int, payload: RejectIn) -> dict[str, Any]:
+def reject(request: HttpRequest, assignment_id: IdParam, payload: RejectIn) -> dict[str, Any]:
     a = get_or_404(_assignments(), assignment_id, "assignment")
     do_reject_lead(by=request.user, assignment=a, reason=payload.reason, note=payload.note)
     return _out(_assignments().get(pk=a.pk))

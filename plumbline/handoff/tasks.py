@@ -46,17 +46,13 @@ def process_contacts(contact_ids: list[int], reason: str = "event") -> int:
 
 
 def queue_rescore(contact_ids: list[int], reason: str = "event") -> None:
-    """Scores follow events and field changes: rescore these contacts once the current transaction commits, in
-    batches of 200 (one worker transaction each), all task rows written in one transaction."""
-    chunks = [contact_ids[start : start + 200] for start in range(0, len(contact_ids), 200)]
-
-    def enqueue() -> None:
-        with transaction.atomic():
-            for chunk in chunks:
-                process_contacts.enqueue(chunk, reason)
-
-    if chunks:
-        transaction.on_commit(enqueue)
+    """Scores follow events and field changes: rescore these contacts in batches of 200 (one worker transaction
+    each). The task rows are written inside the caller's transaction (the database task backend stores them in
+    the same database), so they commit with the change or not at all: nothing queued after the commit can fail
+    a request whose data is already stored, and no committed change is left without its rescore."""
+    with transaction.atomic():
+        for start in range(0, len(contact_ids), 200):
+            process_contacts.enqueue(contact_ids[start : start + 200], reason)
 
 
 @task()

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import File, Form, Router, Schema, Status, UploadedFile
 
 from plumbline.core.errors import DomainError, ValidationFailed
+from plumbline.core.idempotency import idempotent
 from plumbline.core.permissions import require
 from plumbline.interop.actions import MODES, check_import_permission, do_import
 from plumbline.interop.importers import IMPORTERS
@@ -99,6 +100,7 @@ def _body(report: ImportReport) -> dict[str, Any]:
 
 
 @router.post("/imports", response={200: ImportOut, 400: ImportOut}, summary="Import a CSV file")
+@idempotent
 def create_import(
     request: HttpRequest,
     file: File[UploadedFile],

@@ -17,6 +17,7 @@ from plumbline.accounts.models import User
 from plumbline.core.api_helpers import (
     REF_RENAMES,
     Id,
+    IdParam,
     In,
     Limit,
     QueryText,
@@ -28,6 +29,7 @@ from plumbline.core.api_helpers import (
     text,
 )
 from plumbline.core.errors import DomainError
+from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.marketing.actions import (
     MAX_BATCH,
@@ -114,7 +116,7 @@ def list_campaigns(
     request: HttpRequest,
     q: QueryText = "",
     channel: ChannelName | None = None,
-    owner: int | None = None,
+    owner: IdParam | None = None,
     active_on: dt.date | None = None,
     updated_since: dt.datetime | None = None,
     sort: QueryText = "-updated_at",
@@ -139,6 +141,7 @@ def list_campaigns(
 
 
 @router.post("/campaigns", response={201: CampaignOut}, summary="Create a campaign", tags=["campaigns"])
+@idempotent
 def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status:
     """`utm_campaign` defaults to the slugified name; print campaigns get a vanity slug for their QR code."""
     with api_fields(REF_RENAMES):
@@ -147,13 +150,13 @@ def create_campaign(request: HttpRequest, payload: CampaignIn) -> Status:
 
 
 @router.get("/campaigns/{campaign_id}", response=CampaignOut, summary="Read a campaign", tags=["campaigns"])
-def get_campaign(request: HttpRequest, campaign_id: int) -> Campaign:
+def get_campaign(request: HttpRequest, campaign_id: IdParam) -> Campaign:
     can_view(request, "campaign")
     return get_or_404(Campaign.objects.all(), campaign_id, "campaign")
 
 
 @router.patch("/campaigns/{campaign_id}", response=CampaignOut, summary="Change a campaign", tags=["campaigns"])
-def update_campaign(request: HttpRequest, campaign_id: int, payload: CampaignPatch) -> Campaign:
+def update_campaign(request: HttpRequest, campaign_id: IdParam, payload: CampaignPatch) -> Campaign:
     campaign = get_or_404(Campaign.objects.all(), campaign_id, "campaign")
     with api_fields(REF_RENAMES):
         changes = resolve_refs(payload.dict(exclude_unset=True), CAMPAIGN_REFS)
@@ -161,7 +164,7 @@ def update_campaign(request: HttpRequest, campaign_id: int, payload: CampaignPat
 
 
 @router.delete("/campaigns/{campaign_id}", response={204: None}, summary="Delete a campaign", tags=["campaigns"])
-def delete_campaign(request: HttpRequest, campaign_id: int) -> Status:
+def delete_campaign(request: HttpRequest, campaign_id: IdParam) -> Status:
     campaign = get_or_404(Campaign.objects.all(), campaign_id, "campaign")
     do_delete_campaign(by=request.user, campaign=campaign)
     return Status(204, None)
@@ -236,8 +239,8 @@ class TouchpointBatchOut(Schema):
 @router.get("/touchpoints", response=TouchpointPage, summary="List touchpoints", tags=["touchpoints"])
 def list_touchpoints(
     request: HttpRequest,
-    contact: int | None = None,
-    campaign: int | None = None,
+    contact: IdParam | None = None,
+    campaign: IdParam | None = None,
     kind: KindName | None = None,
     channel: ChannelName | None = None,
     occurred_after: dt.datetime | None = None,
@@ -260,6 +263,7 @@ def list_touchpoints(
 
 
 @router.post("/touchpoints", response={201: TouchpointOut}, summary="Record a touchpoint", tags=["touchpoints"])
+@idempotent
 def create_touchpoint(request: HttpRequest, payload: TouchpointIn) -> Status:
     return Status(201, fresh(do_record_touchpoint(by=request.user, **payload.dict(exclude_unset=True))))
 
@@ -328,6 +332,7 @@ def _fast_item(raw: dict[str, Any], times: dict[str, dt.datetime]) -> dict[str, 
     "/touchpoints/batch", response={201: TouchpointBatchOut}, summary="Record up to 1,000 touchpoints, all or nothing",
     tags=["touchpoints"],
 )
+@idempotent
 def record_batch(request: HttpRequest, payload: TouchpointBatchIn) -> Status:
     """Every item is checked first; one bad item rejects the batch (422) with an error per item and field:
     `{"index", "field", "message", "code"}`. Nothing is written unless every item is valid."""
@@ -351,7 +356,7 @@ def record_batch(request: HttpRequest, payload: TouchpointBatchIn) -> Status:
 
 
 @router.get("/touchpoints/{touchpoint_id}", response=TouchpointOut, summary="Read a touchpoint", tags=["touchpoints"])
-def get_touchpoint(request: HttpRequest, touchpoint_id: int) -> Touchpoint:
+def get_touchpoint(request: HttpRequest, touchpoint_id: IdParam) -> Touchpoint:
     can_view(request, "touchpoint")
     return get_or_404(Touchpoint.objects.all(), touchpoint_id, "touchpoint")
 
@@ -359,7 +364,7 @@ def get_touchpoint(request: HttpRequest, touchpoint_id: int) -> Touchpoint:
 @router.patch(
     "/touchpoints/{touchpoint_id}", response=TouchpointOut, summary="Correct a touchpoint", tags=["touchpoints"]
 )
-def update_touchpoint(request: HttpRequest, touchpoint_id: int, payload: TouchpointPatch) -> Touchpoint:
+def update_touchpoint(request: HttpRequest, touchpoint_id: IdParam, payload: TouchpointPatch) -> Touchpoint:
     touchpoint = get_or_404(Touchpoint.objects.all(), touchpoint_id, "touchpoint")
     return fresh(do_update_touchpoint(by=request.user, touchpoint=touchpoint, changes=payload.dict(exclude_unset=True)))
 
@@ -367,7 +372,7 @@ def update_touchpoint(request: HttpRequest, touchpoint_id: int, payload: Touchpo
 @router.delete(
     "/touchpoints/{touchpoint_id}", response={204: None}, summary="Delete a touchpoint", tags=["touchpoints"]
 )
-def delete_touchpoint(request: HttpRequest, touchpoint_id: int) -> Status:
+def delete_touchpoint(request: HttpRequest, touchpoint_id: IdParam) -> Status:
     touchpoint = get_or_404(Touchpoint.objects.all(), touchpoint_id, "touchpoint")
     do_delete_touchpoint(by=request.user, touchpoint=touchpoint)
     return Status(204, None)

@@ -12,6 +12,7 @@ from pydantic import Field
 from plumbline.core.api_helpers import (
     REF_RENAMES,
     Id,
+    IdParam,
     In,
     Limit,
     QueryText,
@@ -21,6 +22,7 @@ from plumbline.core.api_helpers import (
     ref,
     text,
 )
+from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.crm import queries as crm_queries
 from plumbline.crm.models import Contact, Deal, Pipeline
@@ -150,32 +152,33 @@ def list_frameworks(request: HttpRequest) -> Any:
 
 
 @router.post("/frameworks", response={201: FrameworkOut}, summary="Create a framework from a template or criteria")
+@idempotent
 def create_framework(request: HttpRequest, payload: FrameworkIn) -> Status:
     framework = do_create_framework(by=request.user, **_dump(payload))
     return Status(201, _frameworks().get(pk=framework.pk))
 
 
 @router.get("/frameworks/{framework_id}", response=FrameworkOut)
-def get_framework(request: HttpRequest, framework_id: int) -> Framework:
+def get_framework(request: HttpRequest, framework_id: IdParam) -> Framework:
     can_view(request, "framework")
     return get_or_404(_frameworks(), framework_id, "framework")
 
 
 @router.patch("/frameworks/{framework_id}", response=FrameworkOut, summary="Rename or edit criteria")
-def update_framework(request: HttpRequest, framework_id: int, payload: FrameworkPatch) -> Framework:
+def update_framework(request: HttpRequest, framework_id: IdParam, payload: FrameworkPatch) -> Framework:
     framework = get_or_404(_frameworks(), framework_id, "framework")
     do_update_framework(by=request.user, framework=framework, changes=_dump(payload))
     return _frameworks().get(pk=framework.pk)
 
 
 @router.delete("/frameworks/{framework_id}", response={204: None})
-def delete_framework(request: HttpRequest, framework_id: int) -> Status:
+def delete_framework(request: HttpRequest, framework_id: IdParam) -> Status:
     do_delete_framework(by=request.user, framework=get_or_404(_frameworks(), framework_id, "framework"))
     return Status(204, None)
 
 
 @router.get("/pipelines/{pipeline_id}/framework", response=PipelineFrameworkOut)
-def get_pipeline_framework(request: HttpRequest, pipeline_id: int) -> dict[str, Any]:
+def get_pipeline_framework(request: HttpRequest, pipeline_id: IdParam) -> dict[str, Any]:
     can_view(request, "framework")
     pipeline = get_or_404(Pipeline.objects.all(), pipeline_id, "pipeline")
     framework = queries.framework_for(pipeline.pk)
@@ -184,7 +187,7 @@ def get_pipeline_framework(request: HttpRequest, pipeline_id: int) -> dict[str, 
 
 @router.put("/pipelines/{pipeline_id}/framework", response=PipelineFrameworkOut,
             summary="Choose the pipeline's framework (null: none)")
-def set_pipeline_framework(request: HttpRequest, pipeline_id: int, payload: PipelineFrameworkIn) -> dict[str, Any]:
+def set_pipeline_framework(request: HttpRequest, pipeline_id: IdParam, payload: PipelineFrameworkIn) -> dict[str, Any]:
     pipeline = get_or_404(Pipeline.objects.all(), pipeline_id, "pipeline")
     framework = ref(Framework, payload.framework_id, "framework_id")
     do_set_pipeline_framework(by=request.user, pipeline=pipeline, framework=framework)
@@ -233,14 +236,14 @@ def _qualification(deal: Deal) -> dict[str, Any]:
 
 
 @router.get("/deals/{deal_id}/qualification", response=QualificationOut, summary="A deal's answers and completeness")
-def get_qualification(request: HttpRequest, deal_id: int) -> dict[str, Any]:
+def get_qualification(request: HttpRequest, deal_id: IdParam) -> dict[str, Any]:
     can_view(request, "deal")
     return _qualification(get_or_404(crm_queries.deals(), deal_id, "deal"))
 
 
 @router.put("/deals/{deal_id}/qualification", response=QualificationOut,
             summary="Record answers (criteria not named keep theirs)")
-def put_qualification(request: HttpRequest, deal_id: int, payload: QualificationIn) -> dict[str, Any]:
+def put_qualification(request: HttpRequest, deal_id: IdParam, payload: QualificationIn) -> dict[str, Any]:
     deal = get_or_404(crm_queries.deals(), deal_id, "deal")
     do_save_qualification(by=request.user, deal=deal, answers=[a.dict() for a in payload.answers])
     return _qualification(deal)
@@ -306,7 +309,7 @@ class ReportRow(Schema):
 @router.get("/objections", response=ObjectionPage, summary="List objections, newest first")
 def list_objections(
     request: HttpRequest, category: Category | None = None, outcome: Outcome | None = None,
-    deal_id: int | None = None, contact_id: int | None = None, campaign_id: int | None = None,
+    deal_id: IdParam | None = None, contact_id: IdParam | None = None, campaign_id: IdParam | None = None,
     since: dt.datetime | None = None, until: dt.datetime | None = None, cursor: str | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
@@ -318,6 +321,7 @@ def list_objections(
 
 
 @router.post("/objections", response={201: ObjectionOut}, summary="Log an objection on a deal and/or contact")
+@idempotent
 def create_objection(request: HttpRequest, payload: ObjectionIn) -> Status:
     data = _dump(payload)
     with api_fields(REF_RENAMES):
@@ -328,13 +332,13 @@ def create_objection(request: HttpRequest, payload: ObjectionIn) -> Status:
 
 
 @router.get("/objections/{objection_id}", response=ObjectionOut)
-def get_objection(request: HttpRequest, objection_id: int) -> Objection:
+def get_objection(request: HttpRequest, objection_id: IdParam) -> Objection:
     can_view(request, "objection")
     return get_or_404(queries.objections(), objection_id, "objection")
 
 
 @router.patch("/objections/{objection_id}", response=ObjectionOut, summary="Record the outcome, or correct it")
-def update_objection(request: HttpRequest, objection_id: int, payload: ObjectionPatch) -> Objection:
+def update_objection(request: HttpRequest, objection_id: IdParam, payload: ObjectionPatch) -> Objection:
     objection = get_or_404(queries.objections(), objection_id, "objection")
     do_update_objection(by=request.user, objection=objection, changes=_dump(payload))
     return queries.objections().get(pk=objection.pk)
@@ -397,7 +401,7 @@ def _messaging_fields(data: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("/messaging", response=list[MessagingOut], summary="The messaging library, filtered")
 def list_messaging(
-    request: HttpRequest, kind: Kind | None = None, stage: Stage | None = None, persona_id: int | None = None,
+    request: HttpRequest, kind: Kind | None = None, stage: Stage | None = None, persona_id: IdParam | None = None,
     objection_category: Category | None = None, q: QueryText = "",
 ) -> Any:
     can_view(request, "messaging")
@@ -413,6 +417,7 @@ def suggestions(request: HttpRequest, category: Category, stage: Stage | None = 
 
 
 @router.post("/messaging", response={201: MessagingOut}, summary="Add to the messaging library")
+@idempotent
 def create_messaging(request: HttpRequest, payload: MessagingIn) -> Status:
     with api_fields(MESSAGING_REFS):
         item = do_create_messaging_item(by=request.user, **_messaging_fields(_dump(payload)))
@@ -420,20 +425,20 @@ def create_messaging(request: HttpRequest, payload: MessagingIn) -> Status:
 
 
 @router.get("/messaging/{item_id}", response=MessagingOut)
-def get_messaging(request: HttpRequest, item_id: int) -> MessagingItem:
+def get_messaging(request: HttpRequest, item_id: IdParam) -> MessagingItem:
     can_view(request, "messaging")
     return get_or_404(MessagingItem.objects.all(), item_id, "messaging item")
 
 
 @router.patch("/messaging/{item_id}", response=MessagingOut)
-def update_messaging(request: HttpRequest, item_id: int, payload: MessagingPatch) -> MessagingItem:
+def update_messaging(request: HttpRequest, item_id: IdParam, payload: MessagingPatch) -> MessagingItem:
     item = get_or_404(MessagingItem.objects.all(), item_id, "messaging item")
     with api_fields(MESSAGING_REFS):
         return do_update_messaging_item(by=request.user, item=item, changes=_messaging_fields(_dump(payload)))
 
 
 @router.delete("/messaging/{item_id}", response={204: None})
-def delete_messaging(request: HttpRequest, item_id: int) -> Status:
+def delete_messaging(request: HttpRequest, item_id: IdParam) -> Status:
     item = get_or_404(MessagingItem.objects.all(), item_id, "messaging item")
     do_delete_messaging_item(by=request.user, item=item)
     return Status(204, None)

@@ -303,7 +303,7 @@ def do_request_training(
                                                  horizon_days=horizon_days, folds=folds, seed=seed, kind=kind)
         except IntegrityError as exc:  # trainingrun_one_in_progress: another request won the race
             raise Conflict("Another training run was requested at the same moment; wait for it to finish.") from exc
-        transaction.on_commit(lambda: _queue_training(run.pk))
+        _queue_training(run.pk)  # the task row commits with the run, or neither does
     return run
 
 

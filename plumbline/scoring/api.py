@@ -11,8 +11,9 @@ from django.urls import reverse
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from plumbline.core.api_helpers import In, can_view, get_or_404
+from plumbline.core.api_helpers import IdParam, In, can_view, get_or_404
 from plumbline.core.errors import NotFound
+from plumbline.core.idempotency import idempotent
 from plumbline.core.permissions import require
 from plumbline.crm.models import Contact
 from plumbline.scoring.actions import do_activate_model, do_request_training, do_score_contact
@@ -50,7 +51,7 @@ def _out(s: ContactScore) -> dict[str, Any]:
 
 
 @router.get("/contacts/{contact_id}/score", response=ScoreOut, summary="Fit and engagement, explained")
-def get_score(request: HttpRequest, contact_id: int) -> dict[str, Any]:
+def get_score(request: HttpRequest, contact_id: IdParam) -> dict[str, Any]:
     can_view(request, "contact")
     contact = get_or_404(Contact.objects.all(), contact_id, "contact")
     score = ContactScore.objects.filter(contact=contact).first()
@@ -60,7 +61,7 @@ def get_score(request: HttpRequest, contact_id: int) -> dict[str, Any]:
 
 
 @router.post("/contacts/{contact_id}/score", response=ScoreOut, summary="Rescore now (and promote to MQL if due)")
-def rescore(request: HttpRequest, contact_id: int) -> dict[str, Any]:
+def rescore(request: HttpRequest, contact_id: IdParam) -> dict[str, Any]:
     contact = get_or_404(Contact.objects.all(), contact_id, "contact")
     require(request.user, "change", "contact", contact)
     from plumbline.handoff.actions import do_score_and_route
@@ -70,7 +71,7 @@ def rescore(request: HttpRequest, contact_id: int) -> dict[str, Any]:
 
 
 @router.get("/contacts/{contact_id}/score/history", response=list[HistoryRow])
-def score_history(request: HttpRequest, contact_id: int) -> list[ScoreHistory]:
+def score_history(request: HttpRequest, contact_id: IdParam) -> list[ScoreHistory]:
     can_view(request, "contact")
     get_or_404(Contact.objects.all(), contact_id, "contact")
     return list(ScoreHistory.objects.filter(contact_id=contact_id)[:200])
@@ -176,7 +177,7 @@ def list_models(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.get("/scoring/models/{number}", response=ModelOut, summary="One version with its cross-validated figures")
-def get_model(request: HttpRequest, number: int) -> dict[str, Any]:
+def get_model(request: HttpRequest, number: IdParam) -> dict[str, Any]:
     can_view(request, "model")
     model = _versions().filter(number=number).first()
     if model is None:
@@ -186,6 +187,7 @@ def get_model(request: HttpRequest, number: int) -> dict[str, Any]:
 
 @router.post("/scoring/models", response={202: TrainingRunOut},
              summary="Queue training of a new version (activated when it is done)")
+@idempotent
 def train_model(request: HttpRequest, response: HttpResponse, payload: TrainIn) -> Status:
     """Training takes seconds to minutes, so the worker does it: follow the run at the `Location` given.
     409 while another run is queued or running."""
@@ -203,12 +205,12 @@ def list_training_runs(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.get("/scoring/training-runs/{run_id}", response=TrainingRunOut, url_name="scoring_training_run",
             summary="One training run: queued, running, done (with its version) or failed (with why)")
-def get_training_run(request: HttpRequest, run_id: int) -> dict[str, Any]:
+def get_training_run(request: HttpRequest, run_id: IdParam) -> dict[str, Any]:
     can_view(request, "model")
     return _run_out(get_or_404(_runs(), run_id, "training run"))
 
 
 @router.post("/scoring/models/{number}/activate", response=ModelOut, summary="Make a version the one in use (admins)")
-def activate_model(request: HttpRequest, number: int) -> dict[str, Any]:
+def activate_model(request: HttpRequest, number: IdParam) -> dict[str, Any]:
     can_view(request, "model")
     return _model_out(do_activate_model(by=request.user, number=number))

@@ -45,10 +45,11 @@ def do_log_activity(*, by: Any = None, kind: str, **fields: Any) -> Activity:
 
 
 def _queue_followups(contact_id: int) -> None:
-    """Sales touches stop SLA clocks and count toward engagement: let the worker follow up after commit."""
+    """Sales touches stop SLA clocks and count toward engagement: the worker follows up once this commits (the
+    task row is written in this transaction, so it commits with the activity or not at all)."""
     from plumbline.handoff.tasks import activity_logged
 
-    transaction.on_commit(lambda: activity_logged.enqueue(contact_id))
+    activity_logged.enqueue(contact_id)
 
 
 @transaction.atomic

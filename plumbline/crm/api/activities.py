@@ -13,6 +13,7 @@ from plumbline.accounts.models import User
 from plumbline.core.api_helpers import (
     REF_RENAMES,
     Id,
+    IdParam,
     In,
     Limit,
     QueryText,
@@ -23,6 +24,7 @@ from plumbline.core.api_helpers import (
     resolve_refs,
     text,
 )
+from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.crm.actions import do_delete_activity, do_log_activity, do_update_activity
 from plumbline.crm.models import Activity, Company, Contact, Deal
@@ -96,10 +98,10 @@ class ActivityPage(Schema):
 def list_activities(
     request: HttpRequest,
     kind: Kind | None = None,
-    contact: int | None = None,
-    company: int | None = None,
-    deal: int | None = None,
-    owner: int | None = None,
+    contact: IdParam | None = None,
+    company: IdParam | None = None,
+    deal: IdParam | None = None,
+    owner: IdParam | None = None,
     open_tasks: bool = False,
     occurred_after: dt.datetime | None = None,
     occurred_before: dt.datetime | None = None,
@@ -123,6 +125,7 @@ def list_activities(
 
 
 @router.post("/activities", response={201: ActivityOut}, summary="Log an activity")
+@idempotent
 def create_activity(request: HttpRequest, payload: ActivityIn) -> Status:
     with api_fields(REF_RENAMES):
         fields = resolve_refs(payload.dict(exclude_unset=True), REFS)
@@ -130,13 +133,13 @@ def create_activity(request: HttpRequest, payload: ActivityIn) -> Status:
 
 
 @router.get("/activities/{activity_id}", response=ActivityOut, summary="Read an activity")
-def get_activity(request: HttpRequest, activity_id: int) -> Activity:
+def get_activity(request: HttpRequest, activity_id: IdParam) -> Activity:
     can_view(request, "activity")
     return get_or_404(Activity.objects.all(), activity_id, "activity")
 
 
 @router.patch("/activities/{activity_id}", response=ActivityOut, summary="Change an activity")
-def update_activity(request: HttpRequest, activity_id: int, payload: ActivityPatch) -> Activity:
+def update_activity(request: HttpRequest, activity_id: IdParam, payload: ActivityPatch) -> Activity:
     activity = get_or_404(Activity.objects.all(), activity_id, "activity")
     with api_fields(REF_RENAMES):
         changes = resolve_refs(payload.dict(exclude_unset=True), REFS)
@@ -144,7 +147,7 @@ def update_activity(request: HttpRequest, activity_id: int, payload: ActivityPat
 
 
 @router.delete("/activities/{activity_id}", response={204: None}, summary="Delete an activity")
-def delete_activity(request: HttpRequest, activity_id: int) -> Status:
+def delete_activity(request: HttpRequest, activity_id: IdParam) -> Status:
     activity = get_or_404(Activity.objects.all(), activity_id, "activity")
     do_delete_activity(by=request.user, activity=activity)
     return Status(204, None)

@@ -16,6 +16,7 @@ from plumbline.core.api_helpers import (
     REF_RENAMES,
     Custom,
     Id,
+    IdParam,
     In,
     Limit,
     QueryText,
@@ -26,6 +27,7 @@ from plumbline.core.api_helpers import (
     resolve_refs,
     text,
 )
+from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.crm import queries
 from plumbline.crm.actions import do_create_company, do_delete_company, do_update_company
@@ -84,7 +86,7 @@ class CompanyPage(Schema):
 def list_companies(
     request: HttpRequest,
     q: QueryText = "",
-    owner: int | None = None,
+    owner: IdParam | None = None,
     industry: QueryText | None = None,
     country: QueryText | None = None,
     updated_since: dt.datetime | None = None,
@@ -109,6 +111,7 @@ def list_companies(
 
 
 @router.post("/companies", response={201: CompanyOut}, summary="Create a company")
+@idempotent
 def create_company(request: HttpRequest, payload: CompanyIn) -> Status:
     with api_fields(REF_RENAMES):
         fields = resolve_refs(payload.dict(exclude_unset=True), REFS)
@@ -116,13 +119,13 @@ def create_company(request: HttpRequest, payload: CompanyIn) -> Status:
 
 
 @router.get("/companies/{company_id}", response=CompanyOut, summary="Read a company")
-def get_company(request: HttpRequest, company_id: int) -> Company:
+def get_company(request: HttpRequest, company_id: IdParam) -> Company:
     can_view(request, "company")
     return get_or_404(queries.companies(), company_id, "company")
 
 
 @router.patch("/companies/{company_id}", response=CompanyOut, summary="Change a company")
-def update_company(request: HttpRequest, company_id: int, payload: CompanyPatch) -> Company:
+def update_company(request: HttpRequest, company_id: IdParam, payload: CompanyPatch) -> Company:
     company = get_or_404(queries.companies(), company_id, "company")
     with api_fields(REF_RENAMES):
         changes = resolve_refs(payload.dict(exclude_unset=True), REFS)
@@ -130,7 +133,7 @@ def update_company(request: HttpRequest, company_id: int, payload: CompanyPatch)
 
 
 @router.delete("/companies/{company_id}", response={204: None}, summary="Delete a company")
-def delete_company(request: HttpRequest, company_id: int) -> Status:
+def delete_company(request: HttpRequest, company_id: IdParam) -> Status:
     company = get_or_404(queries.companies(), company_id, "company")
     do_delete_company(by=request.user, company=company)
     return Status(204, None)

@@ -13,6 +13,7 @@ from plumbline.core.api_helpers import (
     REF_RENAMES,
     Custom,
     Id,
+    IdParam,
     In,
     Limit,
     QueryText,
@@ -24,6 +25,7 @@ from plumbline.core.api_helpers import (
     text,
 )
 from plumbline.core.errors import DomainError
+from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.crm import queries
 from plumbline.crm.actions import do_change_lifecycle, do_create_contact, do_delete_contact, do_update_contact
@@ -130,9 +132,9 @@ def list_contacts(
     request: HttpRequest,
     q: QueryText = "",
     lifecycle_stage: Stage | None = None,
-    owner: int | None = None,
-    company: int | None = None,
-    campaign: int | None = None,
+    owner: IdParam | None = None,
+    company: IdParam | None = None,
+    campaign: IdParam | None = None,
     consent_status: Consent | None = None,
     updated_since: dt.datetime | None = None,
     sort: QueryText | None = None,
@@ -166,6 +168,7 @@ def list_contacts(
 
 
 @router.post("/contacts", response={201: ContactOut}, summary="Create a contact")
+@idempotent
 def create_contact(request: HttpRequest, payload: ContactIn) -> Status:
     with api_fields(REF_RENAMES):
         fields = resolve_refs(payload.dict(exclude_unset=True), REFS)
@@ -173,13 +176,13 @@ def create_contact(request: HttpRequest, payload: ContactIn) -> Status:
 
 
 @router.get("/contacts/{contact_id}", response=ContactOut, summary="Read a contact")
-def get_contact(request: HttpRequest, contact_id: int) -> Contact:
+def get_contact(request: HttpRequest, contact_id: IdParam) -> Contact:
     can_view(request, "contact")
     return get_or_404(queries.contacts(), contact_id, "contact")
 
 
 @router.patch("/contacts/{contact_id}", response=ContactOut, summary="Change a contact")
-def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) -> Contact:
+def update_contact(request: HttpRequest, contact_id: IdParam, payload: ContactPatch) -> Contact:
     """The lifecycle stage is not a field here: move it with POST /contacts/{id}/lifecycle."""
     contact = get_or_404(queries.contacts(), contact_id, "contact")
     with api_fields(REF_RENAMES):
@@ -188,14 +191,14 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch)
 
 
 @router.delete("/contacts/{contact_id}", response={204: None}, summary="Delete a contact")
-def delete_contact(request: HttpRequest, contact_id: int) -> Status:
+def delete_contact(request: HttpRequest, contact_id: IdParam) -> Status:
     contact = get_or_404(queries.contacts(), contact_id, "contact")
     do_delete_contact(by=request.user, contact=contact)
     return Status(204, None)
 
 
 @router.post("/contacts/{contact_id}/lifecycle", response=LifecycleOut, summary="Move a contact's lifecycle stage")
-def change_lifecycle(request: HttpRequest, contact_id: int, payload: LifecycleIn) -> dict:
+def change_lifecycle(request: HttpRequest, contact_id: IdParam, payload: LifecycleIn) -> dict:
     """The same rules as the UI: moves that make no sense are refused; backward moves need a reason."""
     contact = get_or_404(queries.contacts(), contact_id, "contact")
     with api_fields({"lifecycle_stage": "stage"}):
@@ -208,7 +211,7 @@ def change_lifecycle(request: HttpRequest, contact_id: int, payload: LifecycleIn
 
 @router.get("/contacts/{contact_id}/timeline", response=TimelineOut, summary="A contact's timeline, newest first")
 def contact_timeline(
-    request: HttpRequest, contact_id: int, before: dt.datetime | None = None, cursor: str | None = None,
+    request: HttpRequest, contact_id: IdParam, before: dt.datetime | None = None, cursor: str | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:
     """Activities, touchpoints, lifecycle and deal stage changes, newest first (entries at one instant by source,

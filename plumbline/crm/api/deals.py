@@ -16,6 +16,7 @@ from plumbline.accounts.models import User
 from plumbline.core.api_helpers import (
     REF_RENAMES,
     Id,
+    IdParam,
     In,
     Limit,
     QueryText,
@@ -28,6 +29,7 @@ from plumbline.core.api_helpers import (
     text,
 )
 from plumbline.core.errors import NotFound
+from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.crm import queries
 from plumbline.crm.actions import (
@@ -143,12 +145,12 @@ def _deals():
 def list_deals(
     request: HttpRequest,
     q: QueryText = "",
-    pipeline: int | None = None,
-    stage: int | None = None,
+    pipeline: IdParam | None = None,
+    stage: IdParam | None = None,
     status: DealStatus | None = None,
-    owner: int | None = None,
-    company: int | None = None,
-    contact: int | None = None,
+    owner: IdParam | None = None,
+    company: IdParam | None = None,
+    contact: IdParam | None = None,
     updated_since: dt.datetime | None = None,
     sort: QueryText = "-updated_at",
     cursor: QueryText | None = None,
@@ -171,6 +173,7 @@ def list_deals(
 
 
 @router.post("/deals", response={201: DealOut}, summary="Create a deal")
+@idempotent
 def create_deal(request: HttpRequest, payload: DealIn) -> Status:
     """Without `stage_id` the deal starts in the first stage of `pipeline_id` (or of the default pipeline)."""
     data = payload.dict(exclude_unset=True)
@@ -186,13 +189,13 @@ def create_deal(request: HttpRequest, payload: DealIn) -> Status:
 
 
 @router.get("/deals/{deal_id}", response=DealOut, summary="Read a deal")
-def get_deal(request: HttpRequest, deal_id: int) -> Deal:
+def get_deal(request: HttpRequest, deal_id: IdParam) -> Deal:
     can_view(request, "deal")
     return get_or_404(_deals(), deal_id, "deal")
 
 
 @router.patch("/deals/{deal_id}", response=DealOut, summary="Change a deal")
-def update_deal(request: HttpRequest, deal_id: int, payload: DealPatch) -> Deal:
+def update_deal(request: HttpRequest, deal_id: IdParam, payload: DealPatch) -> Deal:
     """The stage is not a field here: move the deal with POST /deals/{id}/move so the move is recorded."""
     deal = get_or_404(_deals(), deal_id, "deal")
     with api_fields(REF_RENAMES):
@@ -201,14 +204,14 @@ def update_deal(request: HttpRequest, deal_id: int, payload: DealPatch) -> Deal:
 
 
 @router.delete("/deals/{deal_id}", response={204: None}, summary="Delete a deal")
-def delete_deal(request: HttpRequest, deal_id: int) -> Status:
+def delete_deal(request: HttpRequest, deal_id: IdParam) -> Status:
     deal = get_or_404(_deals(), deal_id, "deal")
     do_delete_deal(by=request.user, deal=deal)
     return Status(204, None)
 
 
 @router.post("/deals/{deal_id}/move", response=MoveOut, summary="Move a deal to another stage")
-def move_deal(request: HttpRequest, deal_id: int, payload: MoveIn) -> dict:
+def move_deal(request: HttpRequest, deal_id: IdParam, payload: MoveIn) -> dict:
     """Records the transition (from, to, when, by whom, reason); a lost stage needs a reason."""
     deal = get_or_404(_deals(), deal_id, "deal")
     with api_fields(REF_RENAMES):
@@ -218,14 +221,14 @@ def move_deal(request: HttpRequest, deal_id: int, payload: MoveIn) -> dict:
 
 
 @router.put("/deals/{deal_id}/contacts/{contact_id}", response=DealContactOut, summary="Set a contact's role on a deal")
-def set_deal_contact(request: HttpRequest, deal_id: int, contact_id: int, payload: RoleIn) -> DealContact:
+def set_deal_contact(request: HttpRequest, deal_id: IdParam, contact_id: IdParam, payload: RoleIn) -> DealContact:
     deal = get_or_404(_deals(), deal_id, "deal")
     contact = get_or_404(Contact.objects.all(), contact_id, "contact")
     return do_set_deal_contact(by=request.user, deal=deal, contact=contact, role=payload.role)
 
 
 @router.delete("/deals/{deal_id}/contacts/{contact_id}", response={204: None}, summary="Take a contact off a deal")
-def remove_deal_contact(request: HttpRequest, deal_id: int, contact_id: int) -> Status:
+def remove_deal_contact(request: HttpRequest, deal_id: IdParam, contact_id: IdParam) -> Status:
     deal = get_or_404(_deals(), deal_id, "deal")
     link = DealContact.objects.select_related("contact").filter(deal=deal, contact_id=contact_id).first()
     if link is None:

@@ -9,8 +9,9 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from plumbline.core.api_helpers import Id, In, Limit, can_view, get_or_404, ref
+from plumbline.core.api_helpers import Id, IdParam, In, Limit, can_view, get_or_404, ref
 from plumbline.core.errors import PermissionDenied
+from plumbline.core.idempotency import idempotent
 from plumbline.core.pages import may
 from plumbline.core.pagination import DEFAULT_LIMIT
 from plumbline.crm import queries
@@ -77,7 +78,7 @@ def _pk(value: Any) -> Any:
 
 
 @router.get("/contacts/{contact_id}/merge-preview", response=PreviewOut, summary="What merging a contact would keep")
-def preview_merge(request: HttpRequest, contact_id: int, other: int) -> dict:
+def preview_merge(request: HttpRequest, contact_id: IdParam, other: IdParam) -> dict:
     """Each field of both contacts, and the side a merge keeps unless told otherwise; the rows that would move."""
     can_view(request, "contact")
     survivor = get_or_404(queries.contacts(), contact_id, "contact")
@@ -88,7 +89,8 @@ def preview_merge(request: HttpRequest, contact_id: int, other: int) -> dict:
 
 
 @router.post("/contacts/{contact_id}/merge", response={201: MergeOut}, summary="Merge another contact into this one")
-def merge_contact(request: HttpRequest, contact_id: int, payload: MergeIn) -> Status:
+@idempotent
+def merge_contact(request: HttpRequest, contact_id: IdParam, payload: MergeIn) -> Status:
     """Every touchpoint, activity, lifecycle change, deal role, assignment and objection of `other_id` moves to
     this contact and `other_id` is deleted. `fields` picks whose value each field keeps (`survivor` or `other`);
     a field not named keeps this contact's value unless it is blank. An opt-out on either side is kept, and the
@@ -99,20 +101,20 @@ def merge_contact(request: HttpRequest, contact_id: int, payload: MergeIn) -> St
 
 
 @router.get("/merges", response=MergePage, summary="Past merges, newest first")
-def list_merges(request: HttpRequest, contact: int | None = None, limit: Limit = DEFAULT_LIMIT) -> dict:
+def list_merges(request: HttpRequest, contact: IdParam | None = None, limit: Limit = DEFAULT_LIMIT) -> dict:
     """`contact` gives the merges into that contact and the one that removed it, if any."""
     can_view(request, "contact")
     return {"items": list(queries.merges(contact_id=contact)[:limit])}
 
 
 @router.get("/merges/{merge_id}", response=MergeOut, summary="Read a merge")
-def get_merge(request: HttpRequest, merge_id: int) -> ContactMerge:
+def get_merge(request: HttpRequest, merge_id: IdParam) -> ContactMerge:
     can_view(request, "contact")
     return get_or_404(queries.merges(), merge_id, "merge")
 
 
 @router.post("/merges/{merge_id}/undo", response=UndoOut, summary="Undo a merge")
-def undo_merge(request: HttpRequest, merge_id: int) -> dict:
+def undo_merge(request: HttpRequest, merge_id: IdParam) -> dict:
     """Recreates the merged contact with its id, moves its rows back and gives the survivor back each field the
     merge changed and nobody changed since. A survivor merged in turn into another contact needs that merge
     undone first (409)."""
@@ -145,7 +147,7 @@ class ScanQueued(Schema):
 
 @router.get("/duplicates", response=DuplicatePage, summary="Suggested duplicate contacts, most likely first")
 def list_duplicates(
-    request: HttpRequest, contact: int | None = None, status: Literal["open", "dismissed"] = "open",
+    request: HttpRequest, contact: IdParam | None = None, status: Literal["open", "dismissed"] = "open",
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:
     """Pairs from the last scan with their probability and, per compared field, its agreement level and the
@@ -166,7 +168,7 @@ def scan_duplicates(request: HttpRequest) -> Status:
 
 
 @router.post("/duplicates/{pair_id}/dismiss", response=DuplicateOut, summary="Mark a suggested pair as two people")
-def dismiss_duplicate(request: HttpRequest, pair_id: int) -> DuplicatePair:
+def dismiss_duplicate(request: HttpRequest, pair_id: IdParam) -> DuplicatePair:
     can_view(request, "contact")
     pair = get_or_404(DuplicatePair.objects.select_related("left", "right"), pair_id, "duplicate pair")
     return do_dismiss_duplicate(by=request.user, pair=pair)

@@ -10,8 +10,9 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from plumbline.core.api_helpers import In, Limit, QueryText, api_fields, can_view, get_or_404, text
+from plumbline.core.api_helpers import IdParam, In, Limit, QueryText, api_fields, can_view, get_or_404, text
 from plumbline.core.errors import DomainError
+from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.crm.actions import (
     do_add_stage,
@@ -108,6 +109,7 @@ def list_pipelines(
 
 
 @router.post("/pipelines", response={201: PipelineOut}, summary="Create a pipeline with its stages")
+@idempotent
 def create_pipeline(request: HttpRequest, payload: PipelineIn) -> Status:
     pipeline = do_create_pipeline(
         by=request.user, name=payload.name, is_default=payload.is_default,
@@ -117,13 +119,13 @@ def create_pipeline(request: HttpRequest, payload: PipelineIn) -> Status:
 
 
 @router.get("/pipelines/{pipeline_id}", response=PipelineOut, summary="Read a pipeline")
-def get_pipeline(request: HttpRequest, pipeline_id: int) -> Pipeline:
+def get_pipeline(request: HttpRequest, pipeline_id: IdParam) -> Pipeline:
     can_view(request, "pipeline")
     return get_or_404(_pipelines(), pipeline_id, "pipeline")
 
 
 @router.patch("/pipelines/{pipeline_id}", response=PipelineOut, summary="Rename a pipeline or make it the default")
-def update_pipeline(request: HttpRequest, pipeline_id: int, payload: PipelinePatch) -> Pipeline:
+def update_pipeline(request: HttpRequest, pipeline_id: IdParam, payload: PipelinePatch) -> Pipeline:
     pipeline = get_or_404(_pipelines(), pipeline_id, "pipeline")
     changes = payload.dict(exclude_unset=True)
     if changes.get("is_default") is False:
@@ -135,7 +137,7 @@ def update_pipeline(request: HttpRequest, pipeline_id: int, payload: PipelinePat
 
 
 @router.delete("/pipelines/{pipeline_id}", response={204: None}, summary="Delete a pipeline without deals")
-def delete_pipeline(request: HttpRequest, pipeline_id: int) -> Status:
+def delete_pipeline(request: HttpRequest, pipeline_id: IdParam) -> Status:
     pipeline = get_or_404(_pipelines(), pipeline_id, "pipeline")
     do_delete_pipeline(by=request.user, pipeline=pipeline)
     return Status(204, None)
@@ -149,7 +151,8 @@ STAGE_RENAMES = {"stage": "stage_id"}
 
 
 @router.post("/pipelines/{pipeline_id}/stages", response={201: StageOut}, summary="Add a stage to a pipeline")
-def add_stage(request: HttpRequest, pipeline_id: int, payload: NewStageIn) -> Status:
+@idempotent
+def add_stage(request: HttpRequest, pipeline_id: IdParam, payload: NewStageIn) -> Status:
     """Without `position` an open stage goes after the last open stage and a won or lost stage goes last;
     the other stages move down to make room (read the pipeline for their new positions)."""
     pipeline = get_or_404(Pipeline.objects.all(), pipeline_id, "pipeline")
@@ -159,14 +162,14 @@ def add_stage(request: HttpRequest, pipeline_id: int, payload: NewStageIn) -> St
 
 @router.patch("/pipelines/{pipeline_id}/stages/{stage_id}", response=StageOut,
               summary="Rename a stage or change its win probability")
-def update_stage(request: HttpRequest, pipeline_id: int, stage_id: int, payload: StagePatch) -> PipelineStage:
+def update_stage(request: HttpRequest, pipeline_id: IdParam, stage_id: IdParam, payload: StagePatch) -> PipelineStage:
     """A stage's kind (open, won, lost) is fixed: add a new stage for another kind."""
     pipeline = get_or_404(Pipeline.objects.all(), pipeline_id, "pipeline")
     return do_update_stage(by=request.user, stage=_stage(pipeline, stage_id), **payload.dict(exclude_unset=True))
 
 
 @router.put("/pipelines/{pipeline_id}/stage-order", response=PipelineOut, summary="Reorder a pipeline's stages")
-def reorder_stages(request: HttpRequest, pipeline_id: int, payload: StageOrderIn) -> Pipeline:
+def reorder_stages(request: HttpRequest, pipeline_id: IdParam, payload: StageOrderIn) -> Pipeline:
     """`stage_ids` names every stage of the pipeline exactly once, first stage first."""
     pipeline = get_or_404(Pipeline.objects.all(), pipeline_id, "pipeline")
     do_reorder_stages(by=request.user, pipeline=pipeline, stage_ids=payload.stage_ids)
@@ -175,7 +178,7 @@ def reorder_stages(request: HttpRequest, pipeline_id: int, payload: StageOrderIn
 
 @router.delete("/pipelines/{pipeline_id}/stages/{stage_id}", response={204: None},
                summary="Remove a stage no deal is in or has been in")
-def remove_stage(request: HttpRequest, pipeline_id: int, stage_id: int) -> Status:
+def remove_stage(request: HttpRequest, pipeline_id: IdParam, stage_id: IdParam) -> Status:
     """409 on `stage_id` while deals are in the stage (move them first) or when deals' stage history names it
     (it stays; rename it instead), and for a pipeline's last stage."""
     pipeline = get_or_404(Pipeline.objects.all(), pipeline_id, "pipeline")
