@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from plumbline.accounts.models import User
 from plumbline.core.errors import DomainError, PermissionDenied
 from plumbline.core.permissions import can
+from plumbline.core.validation import NUL_MESSAGE, has_nul
 from plumbline.interop.csvfile import CsvRows, FileError, unescape
 from plumbline.interop.importers import IMPORTERS
 from plumbline.interop.importers.base import ImportReport, Row, RowError
@@ -32,15 +33,23 @@ def _key(header: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", header.strip().lower()).strip("_")
 
 
+def _squeezed(key: str) -> str:
+    """"E-mail Address", "Email address", "EmailAddress" and "email_address" all become "emailaddress"."""
+    return key.replace("_", "")
+
+
 def guess_mapping(kind: str, header: list[str]) -> dict[str, str]:
-    """CSV column -> field, guessed from the column names (exact field names first, then common aliases)."""
+    """CSV column -> field, guessed from the column names (exact field names first, then common aliases), ignoring
+    case, spaces, hyphens and underscores."""
     importer = IMPORTERS[kind]
+    fields = {_squeezed(f): f for f in importer.fields}
+    aliases = {_squeezed(a): f for a, f in importer.aliases.items()}
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     for exact in (True, False):
         for column in header:
-            key = _key(column)
-            target = key if key in importer.fields else None if exact else importer.aliases.get(key)
+            key = _squeezed(_key(column))
+            target = fields.get(key) if exact else aliases.get(key)
             if column and column not in mapping and target and target not in taken:
                 mapping[column] = target
                 taken.add(target)
@@ -102,6 +111,7 @@ def do_import(
     except _Rollback:
         if not dry_run:
             report.rejected = True
+    report.errors.sort(key=lambda e: e.line)  # a chunk reports its rows' checks before its writes' refusals
     return report
 
 
@@ -117,6 +127,9 @@ def _run(importer: Any, rows: CsvRows, mapping: dict[str, str], report: ImportRe
             row = Row(line, {f: unescape(cells[i].strip()) for i, f in index.items() if i < len(cells)}, columns)
             if len(cells) != width:
                 row.error(None, f"Expected {width} columns like the header, found {len(cells)}.")
+            for name in [f for f, value in row.values.items() if has_nul(value)]:
+                row.error(name, NUL_MESSAGE + ".")
+            if row.errors:
                 report_failed(report, row)
                 continue
             data = importer.clean(row)

@@ -39,6 +39,7 @@ class ContactImporter:
         self.by, self.users = by, users
         self.reason = f"Imported from {filename}"[:500] if filename else "Imported"
         self.companies = CompanyResolver()
+        self.lines: dict[str, int] = {}  # email -> the line it first appears on
 
     def clean(self, row: Row) -> dict[str, Any] | None:
         data: dict[str, Any] = {}
@@ -46,6 +47,10 @@ class ContactImporter:
             data["email"] = normalize_email(row.get("email"))
         except DomainError as exc:
             row.error("email", exc.message)
+        else:
+            first = self.lines.setdefault(data["email"], row.line)
+            if first != row.line:
+                row.error("email", f"{data['email']} is also on line {first}; a file may hold each contact once.")
         for name in TEXT_FIELDS:
             if row.has(name):
                 data[name] = row.text(name, Contact)
@@ -134,7 +139,7 @@ class NewContact:
     """A contact this import creates, before it has an id: the fields `process` reads and changes, and its row.
 
     Cheaper than a model instance (the import writes these with COPY, never through `save()`); a second row with
-    the same email in one chunk updates it like an existing contact. Defaults are the model's.
+    the same email in one file is refused in `clean`, so each is written once. Defaults are the model's.
     """
 
     __slots__ = ("pk", "email", *TEXT_FIELDS, "consent_status", "company", "owner", "lifecycle_stage",
