@@ -137,7 +137,7 @@ def do_check_all_slas(*, now: dt.datetime | None = None) -> int:
 
 
 def _decide(assignment: Assignment, by: Any) -> Assignment:
-    a = Assignment.objects.select_for_update().select_related("contact", "rep__team").get(pk=assignment.pk)
+    a = Assignment.objects.select_for_update(of=("self",)).select_related("contact", "rep__team").get(pk=assignment.pk)
     if not can_decide(by, a):
         raise PermissionDenied("Only the assigned rep, their manager or an admin can accept or reject this lead.")
     if a.status != Assignment.Status.OPEN:
