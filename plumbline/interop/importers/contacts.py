@@ -116,18 +116,21 @@ class ContactImporter:
                 else:
                     report.unchanged += 1
             preview(report, row, outcome, data)
-        self.companies.save_new()
+        self.companies.save_new(self.journal)
         ids = bulk.insert_rows(Contact, NEW_CONTACT_COLUMNS, [c.row() for c in new.values()])
+        self.journal.created(Contact, ids)
         for contact, pk in zip(new.values(), ids, strict=True):
             contact.pk = pk
         if changed:
             fields = set().union(*(f for _, f in changed.values())) | {"updated_at"}
             for contact, _ in changed.values():
                 contact.updated_at = now
+            self.journal.updating(Contact, [c for c, _ in changed.values()], fields)
             Contact.objects.bulk_update([c for c, _ in changed.values()], sorted(fields), batch_size=1000)
         by_id = self.by.pk if self.by is not None else None
-        bulk.insert_rows(LifecycleTransition, TRANSITION_COLUMNS,
-                         [(c.pk, f, t, now, by_id, r, "import") for c, f, t, r in transitions])
+        self.journal.created(LifecycleTransition, bulk.insert_rows(
+            LifecycleTransition, TRANSITION_COLUMNS, [(c.pk, f, t, now, by_id, r, "import") for c, f, t, r in transitions]
+        ))
 
 
 NEW_CONTACT_COLUMNS = ("email", *TEXT_FIELDS, "consent_status", "company_id", "owner_id", "lifecycle_stage",
