@@ -15,6 +15,7 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 from plumbline.accounts.models import User
 from plumbline.core.errors import DomainError, NotFound, ValidationFailed
 from plumbline.core.permissions import require
+from plumbline.core.validation import NUL_MESSAGE, has_nul
 
 M = TypeVar("M", bound=Model)
 
@@ -29,9 +30,8 @@ Limit = Annotated[int, Field(ge=1, le=200)]
 
 
 def _no_nul(value: str) -> str:
-    # PostgreSQL text and jsonb cannot hold NUL; refuse it here rather than fail in the database.
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+    if has_nul(value):
+        raise ValueError(NUL_MESSAGE)
     return value
 
 
@@ -43,7 +43,7 @@ def _searchable(value: str) -> str:
 
 def _json_without_nul(value: dict[str, Any]) -> dict[str, Any]:
     if "\\u0000" in json.dumps(value):
-        raise ValueError("must not contain NUL characters")
+        raise ValueError(NUL_MESSAGE)
     return value
 
 

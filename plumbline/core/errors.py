@@ -44,5 +44,5 @@ class NotFound(DomainError):
 class PermissionDenied(DomainError):
     status = 403
 
-    def __init__(self, message: str = "You do not have permission to do this.") -> None:
-        super().__init__(message, code="forbidden")
+    def __init__(self, message: str = "You do not have permission to do this.", *, field: str | None = None) -> None:
+        super().__init__(message, field=field, code="forbidden")

@@ -2,7 +2,8 @@
 
 Levels per (role, resource):
   "all"  read, create, change and delete any record
-  "own"  read everything, create records, change/delete only records the user owns
+  "own"  read everything, create records owned by the user, change/delete only records the user owns; the
+         owner of what they create or change is always the user themselves (`check_owner`)
   "read" read only
   "none" not even read
 """
@@ -88,6 +89,21 @@ def check(by: Any, action: Action, resource: str, obj: Any = None) -> None:
     """The check every action makes when a user acts; `by=None` is the system itself (imports, demo, automation)."""
     if by is not None:
         require(by, action, resource, obj)
+
+
+_NEW = object()
+
+
+def check_owner(by: Any, resource: str, owner: Any, *, current: Any = _NEW) -> None:
+    """"Own" means owner = the acting user: with the "own" level a user may create or reassign a record only to
+    themselves, so a rep cannot create contacts for, or log calls as, another rep. On a change, `current` is the
+    owner the record has; keeping it is no reassignment. Owners are users, ids or None."""
+    new_id = getattr(owner, "pk", owner)
+    if current is not _NEW and new_id == getattr(current, "pk", current):
+        return
+    if by is None or level(by, resource) != "own" or new_id == by.pk:
+        return
+    raise PermissionDenied(f"You may only make yourself the owner of this {resource}.", field="owner")
 
 
 def default_owner(by: Any, owner: Any) -> Any:

@@ -15,6 +15,15 @@ from plumbline.core.errors import DomainError, ValidationFailed
 _DOMAIN_RE = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 
 
+NUL_MESSAGE = "must not contain NUL characters"
+
+
+def has_nul(value: str) -> bool:
+    """PostgreSQL text and jsonb cannot hold NUL, and SQLite would store it: every input path refuses it with
+    NUL_MESSAGE (the API's schemas and the CSV import), rather than fail in the database."""
+    return "\x00" in value
+
+
 def normalize_email(raw: str | None, *, field: str = "email") -> str:
     """Trim and lowercase an email; refuse it if it is not one."""
     email = (raw or "").strip().lower()

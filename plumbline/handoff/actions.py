@@ -10,13 +10,13 @@ from django.utils import timezone
 
 from plumbline.accounts.actions import do_notify
 from plumbline.accounts.models import Team, User
-from plumbline.core.errors import Conflict, DomainError
-from plumbline.core.permissions import require
+from plumbline.core.errors import Conflict, DomainError, PermissionDenied
 from plumbline.crm.actions import do_change_lifecycle, do_update_contact
 from plumbline.crm.models import Activity, Contact
 from plumbline.definitions.queries import current_version, parsed
 from plumbline.handoff.business_hours import add_business_hours
 from plumbline.handoff.models import Assignment
+from plumbline.handoff.queries import can_decide
 from plumbline.handoff.routing import choose_rep
 from plumbline.marketing.models import Touchpoint
 from plumbline.scoring.actions import do_reset_engagement, do_score_contact
@@ -137,12 +137,11 @@ def do_check_all_slas(*, now: dt.datetime | None = None) -> int:
 
 
 def _decide(assignment: Assignment, by: Any) -> Assignment:
-    require(by, "change", "contact", assignment.contact)
-    a = Assignment.objects.select_for_update().select_related("contact").get(pk=assignment.pk)
+    a = Assignment.objects.select_for_update(of=("self",)).select_related("contact", "rep__team").get(pk=assignment.pk)
+    if not can_decide(by, a):
+        raise PermissionDenied("Only the assigned rep, their manager or an admin can accept or reject this lead.")
     if a.status != Assignment.Status.OPEN:
         raise Conflict(f"This lead was already {a.get_status_display().lower()}.", field="status")
-    if by.role == "sales" and a.rep_id != by.pk:
-        raise DomainError("Only the assigned rep or a manager can decide on this lead.", code="forbidden")
     return a
 
 
@@ -165,6 +164,7 @@ def do_reject_lead(
 ) -> Assignment:
     """The rep turns the lead down with a reason: back to nurture, engagement reset per the recycle rule."""
     now = now or timezone.now()
+    a = _decide(assignment, by)
     plumb = parsed(current_version())
     labels = {r.code: r.label for r in plumb.reject_reasons}
     if reason not in labels:
@@ -172,7 +172,6 @@ def do_reject_lead(
     note = (note or "").strip()
     if len(note) > 1000:
         raise DomainError("The note is longer than 1000 characters.", field="note", code="max_length")
-    a = _decide(assignment, by)
     a.status, a.decided_at, a.decided_by = Assignment.Status.REJECTED, now, by
     a.reject_reason, a.note = reason, note
     a.save(update_fields=["status", "decided_at", "decided_by", "reject_reason", "note"])

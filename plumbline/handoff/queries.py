@@ -14,9 +14,24 @@ from plumbline.handoff.models import Assignment
 GROUPINGS = {"campaign": "campaign__name", "channel": "channel", "source": "source", "rep": "rep__username"}
 
 
+def can_decide(user: Any, assignment: Assignment) -> bool:
+    """Only the assigned rep, the manager of the rep's team and admins accept or reject a lead. A rep without a team
+    manager has every sales manager as theirs (as for SLA escalations), so no lead waits for an admin alone."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser or user.role == "admin" or user.pk == assignment.rep_id:
+        return True
+    if user.role != "sales_manager":
+        return False
+    team = assignment.rep.team
+    return team is None or team.manager_id is None or team.manager_id == user.pk
+
+
 def queue(rep: Any | None = None) -> QuerySet[Assignment]:
     """Leads waiting for a decision, the oldest SLA first."""
-    qs = Assignment.objects.filter(status=Assignment.Status.OPEN).select_related("contact__company", "rep", "campaign")
+    qs = Assignment.objects.filter(status=Assignment.Status.OPEN).select_related(
+        "contact__company", "rep__team", "campaign"
+    )
     if rep is not None:
         qs = qs.filter(rep=rep)
     return qs.order_by("sla_due_at", "id")

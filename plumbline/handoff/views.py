@@ -17,14 +17,14 @@ from plumbline.core.pages import page
 from plumbline.handoff.actions import do_accept_lead, do_reject_lead
 from plumbline.handoff.forms import RejectForm
 from plumbline.handoff.models import Assignment
-from plumbline.handoff.queries import GROUPINGS, lead_quality, queue, sla_status
+from plumbline.handoff.queries import GROUPINGS, can_decide, lead_quality, queue, sla_status
 
 
 @page("contact")
 def queue_page(request: HttpRequest) -> HttpResponse:
     """A rep sees their own leads; managers, admins and marketing can switch to everyone's."""
     everyone = request.GET.get("who") == "all" and request.user.role != "sales"
-    rows = [(a, sla_status(a)) for a in queue(None if everyone else request.user)[:200]]
+    rows = [(a, sla_status(a), can_decide(request.user, a)) for a in queue(None if everyone else request.user)[:200]]
     return render(request, "handoff/queue.html", {
         "rows": rows, "everyone": everyone, "reject_form": RejectForm(), "now": timezone.now(),
     })

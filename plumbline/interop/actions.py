@@ -1,11 +1,12 @@
 """Import and export verbs. An import runs in chunks: validate in Python, resolve keys with one query per chunk,
-write with bulk inserts/updates. All-or-nothing runs in one transaction; good-rows commits chunk by chunk."""
+write with bulk inserts/updates, each chunk in its own short transaction so other writers are never kept out for
+long. All-or-nothing records how to undo each committed chunk and undoes them all when any row fails (or, after a
+crash, at the next import); good-rows keeps the chunks that worked; a dry run is one transaction, rolled back."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from contextlib import nullcontext
 from typing import Any, BinaryIO
 
 from django.db import IntegrityError, transaction
@@ -13,10 +14,12 @@ from django.db import IntegrityError, transaction
 from plumbline.accounts.models import User
 from plumbline.core.errors import DomainError, PermissionDenied
 from plumbline.core.permissions import can
+from plumbline.core.validation import NUL_MESSAGE, has_nul
 from plumbline.interop.csvfile import CsvRows, FileError, unescape
 from plumbline.interop.importers import IMPORTERS
 from plumbline.interop.importers.base import ImportReport, Row, RowError
 from plumbline.interop.importers.contacts import report_failed
+from plumbline.interop.undo import Journal, NoJournal, recover_interrupted_imports
 
 MODES = ("all-or-nothing", "good-rows")
 CHUNK_ROWS = 2000
@@ -28,19 +31,31 @@ class _Rollback(Exception):
     pass
 
 
+class _Skip(Exception):
+    """An all-or-nothing import that already failed checks its later chunks without keeping them."""
+
+
 def _key(header: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", header.strip().lower()).strip("_")
 
 
+def _squeezed(key: str) -> str:
+    """"E-mail Address", "Email address", "EmailAddress" and "email_address" all become "emailaddress"."""
+    return key.replace("_", "")
+
+
 def guess_mapping(kind: str, header: list[str]) -> dict[str, str]:
-    """CSV column -> field, guessed from the column names (exact field names first, then common aliases)."""
+    """CSV column -> field, guessed from the column names (exact field names first, then common aliases), ignoring
+    case, spaces, hyphens and underscores."""
     importer = IMPORTERS[kind]
+    fields = {_squeezed(f): f for f in importer.fields}
+    aliases = {_squeezed(a): f for a, f in importer.aliases.items()}
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     for exact in (True, False):
         for column in header:
-            key = _key(column)
-            target = key if key in importer.fields else None if exact else importer.aliases.get(key)
+            key = _squeezed(_key(column))
+            target = fields.get(key) if exact else aliases.get(key)
             if column and column not in mapping and target and target not in taken:
                 mapping[column] = target
                 taken.add(target)
@@ -92,17 +107,40 @@ def do_import(
     report.ignored_columns = [c for c in rows.header if c not in chosen]
     users = {u.username.lower(): u for u in User.objects.filter(is_active=True)}
     importer = IMPORTERS[kind](by=by, users=users, filename=filename)
-    # One transaction for all-or-nothing and for dry runs (rolled back); good-rows commits chunk by chunk.
-    whole = transaction.atomic() if dry_run or mode == "all-or-nothing" else nullcontext()
-    try:
-        with whole:
-            _run(importer, rows, chosen, report, progress)
-            if dry_run or (mode == "all-or-nothing" and (report.errors or report.file_error)):
+    if dry_run:  # one transaction, rolled back: later chunks see what earlier ones would have written
+        importer.journal = NoJournal()
+        try:
+            with transaction.atomic():
+                _run(importer, rows, chosen, report, progress)
                 raise _Rollback
-    except _Rollback:
-        if not dry_run:
-            report.rejected = True
+        except _Rollback:
+            pass
+    elif mode == "good-rows":
+        importer.journal = NoJournal()
+        _run(importer, rows, chosen, report, progress)
+    else:
+        _run_all_or_nothing(importer, rows, chosen, report, progress, by=by, filename=filename)
+    report.errors.sort(key=lambda e: e.line)  # a chunk reports its rows' checks before its writes' refusals
     return report
+
+
+def _run_all_or_nothing(importer: Any, rows: CsvRows, mapping: dict[str, str], report: ImportReport,
+                        progress: Progress | None, *, by: Any, filename: str) -> None:
+    """Chunks commit one by one with their undo records; any row error undoes them all. A process killed midway
+    leaves its run for `recover_interrupted_imports`, which the next import calls first."""
+    recover_interrupted_imports()
+    journal = Journal.start(kind=importer.kind, by=by, filename=filename)
+    importer.journal = journal
+    try:
+        _run(importer, rows, mapping, report, progress)
+    except Exception:
+        journal.undo()
+        raise
+    if report.errors or report.file_error:
+        journal.undo()
+        report.rejected = True
+    else:
+        journal.finish()
 
 
 def _run(importer: Any, rows: CsvRows, mapping: dict[str, str], report: ImportReport,
@@ -117,6 +155,9 @@ def _run(importer: Any, rows: CsvRows, mapping: dict[str, str], report: ImportRe
             row = Row(line, {f: unescape(cells[i].strip()) for i, f in index.items() if i < len(cells)}, columns)
             if len(cells) != width:
                 row.error(None, f"Expected {width} columns like the header, found {len(cells)}.")
+            for name in [f for f, value in row.values.items() if has_nul(value)]:
+                row.error(name, NUL_MESSAGE + ".")
+            if row.errors:
                 report_failed(report, row)
                 continue
             data = importer.clean(row)
@@ -134,10 +175,17 @@ def _run(importer: Any, rows: CsvRows, mapping: dict[str, str], report: ImportRe
 
 
 def _flush(importer: Any, chunk: list, report: ImportReport, progress: Progress | None, line: int) -> None:
-    # In good-rows mode each chunk commits on its own (a savepoint inside the outer dry-run transaction).
+    # Each chunk is one short transaction (a savepoint inside a dry run's). Once an all-or-nothing import has
+    # failed, its later chunks are still checked, to report every error, but rolled back at once.
+    discard = isinstance(importer.journal, Journal) and bool(report.errors or report.file_error)
     try:
         with transaction.atomic():
             importer.process(chunk, report)
+            if discard:
+                raise _Skip
+            importer.journal.chunk_committing()
+    except _Skip:
+        pass
     except IntegrityError as exc:  # a concurrent write took a key between our lookup and our insert
         for row, _ in chunk:
             row.error(None, f"Not written: the database refused the chunk ({str(exc).splitlines()[0]}); retry.")

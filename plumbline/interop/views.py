@@ -17,8 +17,10 @@ from plumbline.interop.actions import MODES, check_import_permission, do_import,
 from plumbline.interop.csvfile import CsvRows, FileError
 from plumbline.interop.exporters import EXPORTS, export_rows
 from plumbline.interop.importers import IMPORTERS
+from plumbline.interop.importers.base import ImportReport
 
 MAX_UPLOAD = 200 * 1024 * 1024
+KEPT_ERRORS = 500  # of a finished import's errors, kept in the session for its result page
 RESOURCE = {kind: importer.resource for kind, importer in IMPORTERS.items()}
 
 
@@ -72,7 +74,9 @@ def import_map(request: HttpRequest, token: str) -> HttpResponse:
     job = request.session.get(f"import-{token}")
     path = _upload_dir() / f"{token}.csv"
     if not job or not token.isalnum() or not path.exists():
-        raise Http404("No such upload.")
+        if request.session.get(f"import-done-{token}"):  # the import ran: a refresh or a back button lands here
+            return redirect("interop:import_done", token=token)
+        return _gone(request)
     kind = job["kind"]
     if kind not in _allowed_kinds(request.user):
         return render(request, "interop/forbidden.html", status=403)
@@ -99,11 +103,34 @@ def import_map(request: HttpRequest, token: str) -> HttpResponse:
         if commit and not report.rejected and not report.file_error:
             path.unlink(missing_ok=True)
             request.session.pop(f"import-{token}", None)
-            return render(request, "interop/done.html", {**context, "report": report})
+            _keep_result(request, token, job["name"], report)
+            return redirect("interop:import_done", token=token)
     columns = [(i, c, mapping.get(c, "")) for i, c in enumerate(header)]
     bad = report is not None and (report.file_error or report.rejected)
     return render(request, "interop/map.html", {**context, "columns": columns, "mode": mode, "report": report},
                   status=400 if bad else 200)
+
+
+def _keep_result(request: HttpRequest, token: str, name: str, report: ImportReport) -> None:
+    """The result page is a GET of the stored report (post/redirect/get), so a refresh shows it again instead of
+    posting the import twice or finding the upload gone."""
+    result = report.as_dict()
+    result["more_errors"] = max(0, len(result["errors"]) - KEPT_ERRORS)
+    result["errors"] = result["errors"][:KEPT_ERRORS]
+    request.session[f"import-done-{token}"] = {"name": name, "report": result}
+
+
+@login_required
+def import_done(request: HttpRequest, token: str) -> HttpResponse:
+    done = request.session.get(f"import-done-{token}")
+    if not done:
+        return _gone(request)
+    report = done["report"]
+    return render(request, "interop/done.html", {"kind": report["kind"], "name": done["name"], "report": report})
+
+
+def _gone(request: HttpRequest) -> HttpResponse:
+    return render(request, "interop/gone.html", status=404)
 
 
 @login_required

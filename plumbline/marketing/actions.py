@@ -270,6 +270,14 @@ def touchpoints_inserted(first_id: int, last_id: int, contact_ids: list[int], re
     _queue_rescore(sorted(set(contact_ids)), reason)
 
 
+def touchpoints_removed(contact_ids: list[int], reason: str = "event") -> None:
+    """What follows touchpoints removed in bulk (an import taken back): the contacts' first touches are recomputed
+    and their scores once the transaction commits."""
+    ids = sorted(set(contact_ids))
+    first_touch.refresh(ids)
+    _queue_rescore(ids, reason)
+
+
 @transaction.atomic
 def do_record_touchpoint_batch(*, by: Any = None, items: list[Any]) -> list[int]:
     """Record up to 1,000 touchpoints, all or nothing, and return their ids in the order of `items`.

@@ -28,8 +28,10 @@ def test_upload_guesses_the_mapping_previews_every_error_then_imports_the_good_r
     assert "Preview: nothing written yet" in text
     assert "<td>3</td><td>E-mail</td><td>&#x27;not-an-email&#x27; is not a valid email address.</td>" in text
     assert Contact.objects.count() == 0
-    done = client.post(url, {"map-0": "email", "map-1": "first_name", "mode": "good-rows", "action": "import"})
+    done = client.post(url, {"map-0": "email", "map-1": "first_name", "mode": "good-rows", "action": "import"},
+                       follow=True)
     assert done.status_code == 200
+    assert "<td>3</td><td>E-mail</td>" in done.content.decode()
     assert list(Contact.objects.values_list("email", "first_name")) == [("ann@example.com", "Ann")]
 
 

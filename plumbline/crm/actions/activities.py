@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from plumbline.core.errors import DomainError
-from plumbline.core.permissions import check
+from plumbline.core.permissions import check, check_owner
 from plumbline.core.validation import apply_changes, full_clean
 from plumbline.crm.models import Activity
 
@@ -32,7 +32,9 @@ def _check_shape(activity: Activity) -> None:
 @transaction.atomic
 def do_log_activity(*, by: Any = None, kind: str, **fields: Any) -> Activity:
     check(by, "add", "activity")
-    fields.setdefault("owner", by)
+    if fields.get("owner") is None:
+        fields["owner"] = by
+    check_owner(by, "activity", fields["owner"])
     fields["occurred_at"] = fields.get("occurred_at") or timezone.now()
     activity = Activity()
     apply_changes(activity, {"kind": kind, **fields}, ACTIVITY_FIELDS)
@@ -56,6 +58,8 @@ def _queue_followups(contact_id: int) -> None:
 def do_update_activity(*, by: Any = None, activity: Activity, changes: dict[str, Any]) -> Activity:
     check(by, "change", "activity", activity)
     contact_before = activity.contact_id
+    if "owner" in changes:
+        check_owner(by, "activity", changes["owner"], current=activity.owner_id)
     changed = apply_changes(activity, changes, ACTIVITY_FIELDS)
     if changed:
         full_clean(activity)

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import transaction
 
-from plumbline.core.permissions import check, default_owner
+from plumbline.core.permissions import check, check_owner, default_owner
 from plumbline.core.validation import apply_changes, full_clean, normalize_domain
 from plumbline.crm.actions.contacts import queue_field_change_rescore
 from plumbline.crm.custom_fields import clean_custom
@@ -38,6 +38,7 @@ def do_create_company(*, by: Any = None, **fields: Any) -> Company:
     check(by, "add", "company")
     fields = _prepare(fields)
     fields["owner"] = default_owner(by, fields.get("owner"))
+    check_owner(by, "company", fields["owner"])
     fields["custom"] = clean_custom("company", fields.get("custom"))
     company = Company()
     apply_changes(company, fields, COMPANY_FIELDS)
@@ -51,6 +52,8 @@ def do_create_company(*, by: Any = None, **fields: Any) -> Company:
 def do_update_company(*, by: Any = None, company: Company, changes: dict[str, Any]) -> Company:
     check(by, "change", "company", company)
     changes = _prepare(changes)
+    if "owner" in changes:
+        check_owner(by, "company", changes["owner"], current=company.owner_id)
     if "custom" in changes:
         changes["custom"] = clean_custom("company", changes["custom"], current=company.custom)
     changed = apply_changes(company, changes, COMPANY_FIELDS)

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from plumbline.core.errors import Conflict, DomainError
-from plumbline.core.permissions import check, default_owner
+from plumbline.core.permissions import check, check_owner, default_owner
 from plumbline.core.validation import apply_changes, email_domain, full_clean, normalize_email
 from plumbline.crm.custom_fields import clean_custom
 from plumbline.crm.lifecycle import needs_reason, refusal
@@ -49,6 +49,7 @@ def do_create_contact(
     if Contact.objects.filter(email=fields.get("email")).exists():
         raise Conflict(f"A contact with email {fields['email']} already exists.", field="email")
     fields["owner"] = default_owner(by, fields.get("owner"))
+    check_owner(by, "contact", fields["owner"])
     if fields.get("company") is None and fields.get("email"):
         fields["company"] = company_for_email(fields["email"])
     fields["custom"] = clean_custom("contact", fields.get("custom"))
@@ -71,6 +72,8 @@ def do_update_contact(*, by: Any = None, contact: Contact, changes: dict[str, An
     if "lifecycle_stage" in changes:
         raise DomainError("Change the lifecycle stage with its own action.", field="lifecycle_stage")
     changes = _prepare(changes)
+    if "owner" in changes:
+        check_owner(by, "contact", changes["owner"], current=contact.owner_id)
     if "email" in changes and changes["email"] != contact.email:
         if Contact.objects.filter(email=changes["email"]).exclude(pk=contact.pk).exists():
             raise Conflict(f"A contact with email {changes['email']} already exists.", field="email")

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from plumbline.core.errors import DomainError
-from plumbline.core.permissions import check, default_owner
+from plumbline.core.permissions import check, check_owner, default_owner
 from plumbline.core.validation import apply_changes, full_clean
 from plumbline.crm.models import Contact, Deal, DealContact, DealTransition, Pipeline, PipelineStage
 
@@ -44,6 +44,7 @@ def do_create_deal(
     if stage is None or stage.pipeline_id != pipeline.pk:
         raise DomainError("The stage does not belong to this pipeline.", field="stage")
     fields["owner"] = default_owner(by, fields.get("owner"))
+    check_owner(by, "deal", fields["owner"])
     if fields.get("currency"):
         fields["currency"] = str(fields["currency"]).strip().upper()
     deal = Deal(status=_status_for(stage))
@@ -67,6 +68,8 @@ def do_update_deal(*, by: Any = None, deal: Deal, changes: dict[str, Any]) -> De
     check(by, "change", "deal", deal)
     if "stage" in changes or "pipeline" in changes:
         raise DomainError("Move the deal with its own action so the move is recorded.", field="stage")
+    if "owner" in changes:
+        check_owner(by, "deal", changes["owner"], current=deal.owner_id)
     if changes.get("currency"):
         changes = {**changes, "currency": str(changes["currency"]).strip().upper()}
     changed = apply_changes(deal, changes, EDITABLE_FIELDS)

@@ -175,11 +175,12 @@ class CompanyResolver:
             self.by_name.setdefault(company.name, company)
         return company
 
-    def save_new(self) -> list[Company]:
+    def save_new(self, journal: Any) -> list[Company]:
         created, self.new = self.new, []
         if not created:
             return []
         Company.objects.bulk_create(created, batch_size=1000)
+        journal.created(Company, (c.pk for c in created))
         with_domain = [c for c in created if c.domain] if self.link_contacts else []
         for start in range(0, len(with_domain), 100):
             part = with_domain[start:start + 100]
@@ -191,6 +192,7 @@ class CompanyResolver:
             for contact in unlinked.only("id", "email"):
                 contact.company = by_domain[contact.email.rsplit("@", 1)[-1]]
                 changed.append(contact)
+            journal.updating(Contact, changed, ["company"])
             Contact.objects.bulk_update(changed, ["company"], batch_size=1000)
         return created
 

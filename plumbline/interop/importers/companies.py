@@ -71,9 +71,10 @@ class CompanyImporter:
             for k in fields:
                 setattr(company, k, data[k])
             preview(report, row, outcome, data)
-        self.companies.save_new()
+        self.companies.save_new(self.journal)
         if changed:
             fields = set().union(*(f for _, f in changed.values())) | {"updated_at"}
             for company, _ in changed.values():
                 company.updated_at = now
+            self.journal.updating(Company, [c for c, _ in changed.values()], fields)
             Company.objects.bulk_update([c for c, _ in changed.values()], sorted(fields), batch_size=1000)

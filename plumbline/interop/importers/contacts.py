@@ -39,6 +39,7 @@ class ContactImporter:
         self.by, self.users = by, users
         self.reason = f"Imported from {filename}"[:500] if filename else "Imported"
         self.companies = CompanyResolver()
+        self.lines: dict[str, int] = {}  # email -> the line it first appears on
 
     def clean(self, row: Row) -> dict[str, Any] | None:
         data: dict[str, Any] = {}
@@ -46,6 +47,10 @@ class ContactImporter:
             data["email"] = normalize_email(row.get("email"))
         except DomainError as exc:
             row.error("email", exc.message)
+        else:
+            first = self.lines.setdefault(data["email"], row.line)
+            if first != row.line:
+                row.error("email", f"{data['email']} is also on line {first}; a file may hold each contact once.")
         for name in TEXT_FIELDS:
             if row.has(name):
                 data[name] = row.text(name, Contact)
@@ -111,18 +116,21 @@ class ContactImporter:
                 else:
                     report.unchanged += 1
             preview(report, row, outcome, data)
-        self.companies.save_new()
+        self.companies.save_new(self.journal)
         ids = bulk.insert_rows(Contact, NEW_CONTACT_COLUMNS, [c.row() for c in new.values()])
+        self.journal.created(Contact, ids)
         for contact, pk in zip(new.values(), ids, strict=True):
             contact.pk = pk
         if changed:
             fields = set().union(*(f for _, f in changed.values())) | {"updated_at"}
             for contact, _ in changed.values():
                 contact.updated_at = now
+            self.journal.updating(Contact, [c for c, _ in changed.values()], fields)
             Contact.objects.bulk_update([c for c, _ in changed.values()], sorted(fields), batch_size=1000)
         by_id = self.by.pk if self.by is not None else None
-        bulk.insert_rows(LifecycleTransition, TRANSITION_COLUMNS,
-                         [(c.pk, f, t, now, by_id, r, "import") for c, f, t, r in transitions])
+        self.journal.created(LifecycleTransition, bulk.insert_rows(
+            LifecycleTransition, TRANSITION_COLUMNS, [(c.pk, f, t, now, by_id, r, "import") for c, f, t, r in transitions]
+        ))
 
 
 NEW_CONTACT_COLUMNS = ("email", *TEXT_FIELDS, "consent_status", "company_id", "owner_id", "lifecycle_stage",
@@ -134,7 +142,7 @@ class NewContact:
     """A contact this import creates, before it has an id: the fields `process` reads and changes, and its row.
 
     Cheaper than a model instance (the import writes these with COPY, never through `save()`); a second row with
-    the same email in one chunk updates it like an existing contact. Defaults are the model's.
+    the same email in one file is refused in `clean`, so each is written once. Defaults are the model's.
     """
 
     __slots__ = ("pk", "email", *TEXT_FIELDS, "consent_status", "company", "owner", "lifecycle_stage",

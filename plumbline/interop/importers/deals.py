@@ -114,16 +114,19 @@ class DealImporter:
                 report.updated += bool(fields)
                 report.unchanged += not fields
             preview(report, row, outcome, {**data, "stage": (stage or deal.stage).name, "company": company or ""})
-        self.companies.save_new()
+        self.companies.save_new(self.journal)
         Deal.objects.bulk_create(new.values(), batch_size=1000)
+        self.journal.created(Deal, (d.pk for d in new.values()))
         if changed:
             fields = set().union(*(f for _, f in changed.values())) | {"updated_at"}
             for deal, _ in changed.values():
                 deal.updated_at = now
+            self.journal.updating(Deal, [d for d, _ in changed.values()], fields)
             Deal.objects.bulk_update([d for d, _ in changed.values()], sorted(fields), batch_size=1000)
-        DealTransition.objects.bulk_create(
-            (DealTransition(deal=d, from_stage=f, to_stage=t, occurred_at=now, by=self.by, reason=r, amount=d.amount)
-             for d, f, t, r in moves), batch_size=1000)
+        transitions = DealTransition.objects.bulk_create(
+            [DealTransition(deal=d, from_stage=f, to_stage=t, occurred_at=now, by=self.by, reason=r, amount=d.amount)
+             for d, f, t, r in moves], batch_size=1000)
+        self.journal.created(DealTransition, (t.pk for t in transitions))
 
     @staticmethod
     def _set_stage(deal: Deal, stage: PipelineStage, reason: str, now: Any) -> None:

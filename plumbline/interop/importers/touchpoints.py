@@ -82,6 +82,7 @@ class TouchpointImporter:
                                            "channel": tp.channel, "occurred_at": tp.occurred_at.isoformat(),
                                            "campaign": tp.campaign.utm_campaign if tp.campaign else ""})
         Touchpoint.objects.bulk_create(new, batch_size=1000)
+        self.journal.created(Touchpoint, (tp.pk for tp in new))
         if new:
             ids = [tp.pk for tp in new]
             touchpoints_inserted(min(ids), max(ids), [tp.contact_id for tp in new], "import")
