@@ -1,4 +1,4 @@
-"""Template context for the header: the signed-in user's unread notifications, counted only when shown."""
+"""Template context for the header: the signed-in user's unread notifications, read only when shown."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
-from plumbline.accounts.queries import unread_count
+from plumbline.accounts.queries import unread_badge
 
 
 def notifications(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"unread_notifications": SimpleLazyObject(lambda: unread_count(user))}
+    return {"unread_notifications": SimpleLazyObject(lambda: unread_badge(user))}

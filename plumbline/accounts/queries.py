@@ -37,3 +37,9 @@ def notifications_of(user: User, *, unread_only: bool = False) -> QuerySet[Notif
 
 def unread_count(user: User) -> int:
     return Notification.objects.filter(user=user, read_at=None).count()
+
+
+def unread_badge(user: User, cap: int = 9) -> str:
+    """The header's unread count: "" for none, "1".."9", then "9+"; reads at most cap + 1 ids, never counts."""
+    n = len(Notification.objects.filter(user=user, read_at=None).values_list("pk", flat=True)[: cap + 1])
+    return "" if n == 0 else f"{cap}+" if n > cap else str(n)

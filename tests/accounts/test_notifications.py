@@ -77,3 +77,13 @@ def test_the_list_page_shows_full_dates_and_mark_all_read_empties_the_count(rep1
     rep1.post("/notifications/read-all/")
     assert Notification.objects.filter(user__username="rep1", read_at=None).count() == 0
     assert "unread-count" not in rep1.get("/notifications/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_header_count_stops_at_nine_plus_without_counting_rows(rep1, users, django_assert_max_num_queries):
+    for i in range(12):
+        do_notify(user=users["rep1"], kind="info", message=f"News {i}")
+    with django_assert_max_num_queries(6) as captured:
+        html = rep1.get("/notifications/").content.decode()
+    assert '<span class="badge unread-count">9+</span>' in html
+    assert sum("COUNT(" in q["sql"].upper() for q in captured.captured_queries) == 1  # the pager's, not the header's
