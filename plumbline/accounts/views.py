@@ -182,7 +182,7 @@ def set_password(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         form, do_set_password, by=None, user=user, password=form.cleaned_data["password"]
     ):
         messages.success(request, "Your password is set; sign in with it.")
-        return redirect(f"{reverse('login')}?username={user.username}")
+        return redirect("login")
     status = form_status(form) if form.errors else 200
     return render(request, "accounts/set_password.html", {"form": form, "who": user}, status=status)
 
