@@ -140,6 +140,7 @@ def _mount() -> None:
     from plumbline.accounts.api import router as accounts_router
     from plumbline.analytics.api import router as analytics_router
     from plumbline.crm.api import routers as crm_routers
+    from plumbline.crm.api.tasks import router as tasks_router
     from plumbline.definitions.api import router as definitions_router
     from plumbline.handoff.api import router as handoff_router
     from plumbline.interop.api import router as interop_router
@@ -157,6 +158,7 @@ def _mount() -> None:
     api.add_router("/", playbook_router)
     api.add_router("/", analytics_router)
     api.add_router("/", interop_router)
+    api.add_router("/", tasks_router)
 
 
 _mount()

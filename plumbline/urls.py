@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("plumbline.playbook.urls")),
     path("", include("plumbline.scoring.urls")),
     path("", include("plumbline.analytics.urls")),
+    path("", include("plumbline.accounts.urls")),
 ]

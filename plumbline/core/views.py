@@ -8,6 +8,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from plumbline.core.permissions import can
+
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -18,4 +20,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {})
+    """Welcome, the user's open tasks (the first few of each part, with full due dates) and the dashboard."""
+    from plumbline.crm.queries import task_sections
+
+    sections = task_sections(request.user, limit=5) if can(request.user, "view", "activity") else None
+    return render(request, "core/home.html", {
+        "task_sections": sections, "open_task_count": sum(s.count for s in sections or ()),
+    })

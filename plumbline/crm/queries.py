@@ -354,12 +354,49 @@ def open_pipeline_value() -> list[tuple[str, Any, int]]:
     return [(cur, total, n) for cur, total, n in rows]
 
 
-def tasks_due(user: Any, *, limit: int = 10) -> list[Activity]:
-    """The user's open tasks, soonest due first."""
-    return list(
-        Activity.objects.filter(owner=user, kind=Activity.Kind.TASK, completed_at__isnull=True)
-        .select_related("contact", "company", "deal").order_by("due_at", "pk")[:limit]
+@dataclass
+class TaskSection:
+    """One part of a to-do list: `count` open tasks, the first of them (soonest due first) in `tasks`."""
+
+    key: str
+    title: str
+    tasks: list[Activity]
+    count: int
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.tasks)
+
+
+def open_tasks(owner: Any) -> QuerySet[Activity]:
+    """`owner`'s tasks not done yet, soonest due first (those without a due date last), with their records."""
+    return (
+        Activity.objects.filter(owner=owner, kind=Activity.Kind.TASK, completed_at__isnull=True)
+        .select_related("contact", "company", "deal").order_by(F("due_at").asc(nulls_last=True), "pk")
     )
+
+
+def task_sections(owner: Any, *, now: dt.datetime | None = None, limit: int = 100) -> list[TaskSection]:
+    """Open tasks as overdue (due before today), today, upcoming and undated; "today" is the calendar day of
+    `now` in the site's time zone (settings.TIME_ZONE)."""
+    from django.utils import timezone
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    start = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
+    tomorrow = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=1), dt.time.min))
+    qs = open_tasks(owner)
+    parts = (
+        ("overdue", "Overdue", qs.filter(due_at__lt=start)),
+        ("today", "Today", qs.filter(due_at__gte=start, due_at__lt=tomorrow)),
+        ("upcoming", "Upcoming", qs.filter(due_at__gte=tomorrow)),
+        ("undated", "No due date", qs.filter(due_at__isnull=True)),
+    )
+    sections = []
+    for key, title, part in parts:
+        tasks = list(part[:limit])
+        sections.append(TaskSection(key, title, tasks, len(tasks) if len(tasks) < limit else part.count()))
+    return sections
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from plumbline.crm.views import activities, companies, contacts, dashboard, deals, merges, pipelines
+from plumbline.crm.views import activities, companies, contacts, dashboard, deals, merges, pipelines, tasks
 
 urlpatterns = [
     path("dashboard/", dashboard.dashboard, name="dashboard"),
@@ -40,4 +40,6 @@ urlpatterns = [
     path("pipelines/<int:pk>/stages/<int:stage_pk>/move/", pipelines.stage_move, name="stage_move"),
     path("pipelines/<int:pk>/stages/<int:stage_pk>/remove/", pipelines.stage_remove, name="stage_remove"),
     path("tasks/<int:pk>/complete/", activities.task_complete, name="task_complete"),
+    path("tasks/", tasks.my_tasks, name="my_tasks"),
+    path("tasks/<int:pk>/reschedule/", tasks.task_reschedule, name="task_reschedule"),
 ]

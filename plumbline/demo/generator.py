@@ -47,6 +47,7 @@ from plumbline.demo.journeys import (
     weighted_labels,
 )
 from plumbline.demo.library import Playbook, make_playbook
+from plumbline.demo.worklist import plant_worklist
 from plumbline.marketing import first_touch
 from plumbline.marketing.actions import do_create_campaign
 from plumbline.marketing.models import Campaign, FirstTouchpoint, Touchpoint
@@ -92,6 +93,7 @@ class DemoTotals:
     messaging_items: int = 0
     qualification_answers: int = 0
     objections: int = 0
+    notifications: int = 0
     won_amount: int = 0
     final_stages: Counter = field(default_factory=Counter)
     deal_status: Counter = field(default_factory=Counter)
@@ -131,6 +133,9 @@ def load_demo(
             if progress:
                 progress(min(start + CHUNK, contacts), contacts)
     bulk.reset_sequences([Company, Contact, Deal])
+    with transaction.atomic():
+        worklist_tasks, totals.notifications = plant_worklist(users, as_of)
+        totals.activities += worklist_tasks
     if contacts >= BULK_MODE_CONTACTS:
         bulk.analyze((Company, *big))
     return totals

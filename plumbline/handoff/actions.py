@@ -184,3 +184,21 @@ def do_reject_lead(
         do_notify(user=member, kind="lead_rejected", url=f"/contacts/{a.contact_id}/",
                   message=f"{why} — {a.contact}" + (f", campaign {a.campaign.name}" if a.campaign_id else ""))
     return a
+
+
+@transaction.atomic
+def do_reroute_open_leads(*, rep: User, now: dt.datetime | None = None) -> int:
+    """Hand every lead still waiting for `rep` (deactivated, say) to another rep through routing, as a breached
+    SLA does. Returns how many found a new rep; for the others `do_route_lead` tells the managers."""
+    now = now or timezone.now()
+    waiting = list(
+        Assignment.objects.select_for_update().select_related("contact")
+        .filter(rep=rep, status=Assignment.Status.OPEN).order_by("assigned_at", "pk")
+    )
+    rerouted = 0
+    for a in waiting:
+        a.status, a.decided_at = Assignment.Status.REASSIGNED, now
+        a.save(update_fields=["status", "decided_at"])
+        if do_route_lead(contact=a.contact, now=now, exclude={rep.pk}) is not None:
+            rerouted += 1
+    return rerouted

@@ -11,7 +11,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from plumbline.crm.actions import do_create_contact, do_merge_contacts
+from plumbline.crm.actions import do_create_contact, do_log_activity, do_merge_contacts
 from plumbline.crm.models import DuplicatePair
 
 ROLES = ("admin", "marketing", "rep1", "manager", "viewer")
@@ -92,6 +92,13 @@ CASES = [
     ("patch", "/activities/{own_activity}", lambda w: {"subject": "Edited"}, allowed(200, 403, 200, 200, 403)),
     ("delete", "/activities/{activity}", None, allowed(204, 403, 403, 204, 403)),
     ("delete", "/activities/{own_activity}", None, allowed(204, 403, 204, 204, 403)),
+    # tasks: everyone who reads activities lists them; completing and rescheduling change the task
+    ("get", "/tasks", None, READ),
+    ("post", "/tasks/{task}/complete", lambda w: {}, allowed(200, 403, 403, 200, 403)),
+    ("post", "/tasks/{own_task}/complete", lambda w: {}, allowed(200, 403, 200, 200, 403)),
+    ("post", "/tasks/{task}/reschedule", lambda w: {"due_at": "2027-01-04T10:00:00Z"}, allowed(200, 403, 403, 200, 403)),
+    ("post", "/tasks/{own_task}/reschedule", lambda w: {"due_at": "2027-01-04T10:00:00Z"},
+     allowed(200, 403, 200, 200, 403)),
     # campaigns and touchpoints: marketing all, sales and managers read
     ("get", "/campaigns", None, READ),
     ("get", "/campaigns/{campaign}", None, READ),
@@ -119,14 +126,18 @@ PARAMS = [
 
 @pytest.fixture
 def merge_world(world, users):
-    """The world, plus a spare contact for each rep to merge, a past merge into rep2's contact to undo and a
-    suggested duplicate pair of rep2's contacts."""
+    """The world, plus a spare contact for each rep to merge, a past merge into rep2's contact to undo, a
+    suggested duplicate pair of rep2's contacts, and an open task for each rep."""
     survivor = do_create_contact(email="kept@acme.com", owner=users["rep2"])
     merge = do_merge_contacts(survivor=survivor, other=do_create_contact(email="gone@acme.com", owner=users["rep2"]))
     spare = do_create_contact(email="spare@acme.com", owner=users["rep2"])
     pair = DuplicatePair.objects.create(left=world["contact"], right=spare, probability=0.9, weight=4.2, why=[],
                                         found_at=timezone.now())
-    return {**world, "merge": merge, "spare": spare, "pair": pair,
+    task = do_log_activity(kind="task", subject="Call back", contact=world["contact"], owner=users["rep2"],
+                           due_at=timezone.now())
+    own_task = do_log_activity(kind="task", subject="Mine", contact=world["own_contact"], owner=users["rep1"],
+                               due_at=timezone.now())
+    return {**world, "merge": merge, "spare": spare, "pair": pair, "task": task, "own_task": own_task,
             "own_spare": do_create_contact(email="spare@repone.com", owner=users["rep1"])}
 
 

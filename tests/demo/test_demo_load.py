@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from django.test import Client
 
-from plumbline.accounts.models import Team, User
+from plumbline.accounts.models import Notification, Team, User
 from plumbline.analytics.funnels import funnel_params, lifecycle_funnel
 from plumbline.crm.lifecycle import needs_reason, refusal
 from plumbline.crm.models import (
@@ -46,6 +46,10 @@ def _snapshot() -> dict:
             "campaign__utm_campaign", "channel", "segment", "outcome", "outcome_note", "logged_by__username")),
         "messaging": list(MessagingItem.objects.order_by("kind", "title").values_list(
             "kind", "title", "funnel_stage", "persona__title", "objection_category", "url")),
+        "open_tasks": list(Activity.objects.filter(kind="task", completed_at=None).order_by(
+            "owner__username", "due_at", "subject").values_list("owner__username", "subject", "contact__email", "due_at")),
+        "notifications": list(Notification.objects.order_by("user__username", "created_at", "kind").values_list(
+            "user__username", "kind", "message", "created_at", "read_at")),
     }
 
 
@@ -177,6 +181,21 @@ def test_reps_log_calls_with_outcomes_meetings_emails_notes_and_tasks():
     assert Activity.objects.filter(kind="task", due_at__isnull=True).count() == 0
     reps = set(User.objects.filter(role__in=["sales", "sales_manager"]).values_list("pk", flat=True))
     assert set(Activity.objects.values_list("owner_id", flat=True)) <= reps
+
+
+@pytest.mark.django_db
+def test_each_seller_has_overdue_today_and_upcoming_tasks_and_notifications_to_read():
+    totals = load_demo(contacts=300, seed=2, as_of=AS_OF)
+    day = dt.datetime.combine(AS_OF, dt.time.min, dt.UTC)
+    for username in ("rep1", "rep2", "manager"):
+        open_tasks = Activity.objects.filter(kind="task", completed_at=None, owner__username=username)
+        assert open_tasks.filter(due_at__lt=day).count() >= 2
+        assert open_tasks.filter(due_at__gte=day, due_at__lt=day + dt.timedelta(days=1)).count() == 2
+        assert open_tasks.filter(due_at__gte=day + dt.timedelta(days=1)).count() >= 3
+        assert Notification.objects.filter(user__username=username, read_at=None).count() >= 2
+    assert totals.notifications == Notification.objects.count()
+    assert Notification.objects.filter(user__username="marketing", kind="lead_rejected").count() == 2
+    assert Notification.objects.filter(created_at__gt=day + dt.timedelta(days=1)).count() == 0
 
 
 @pytest.mark.django_db

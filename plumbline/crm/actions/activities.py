@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from plumbline.core.errors import DomainError
+from plumbline.core.errors import Conflict, DomainError
 from plumbline.core.permissions import check, check_owner
 from plumbline.core.validation import apply_changes, full_clean
 from plumbline.crm.models import Activity
@@ -77,6 +78,21 @@ def do_complete_task(*, by: Any = None, activity: Activity) -> Activity:
     if activity.completed_at is None:
         activity.completed_at = timezone.now()
         activity.save(update_fields=["completed_at", "updated_at"])
+    return activity
+
+
+@transaction.atomic
+def do_reschedule_task(*, by: Any = None, activity: Activity, due_at: dt.datetime) -> Activity:
+    """Move an open task's due time. Only the due time changes, so nothing is rescored."""
+    check(by, "change", "activity", activity)
+    if activity.kind != Activity.Kind.TASK:
+        raise DomainError("Only tasks have a due date.", field="kind")
+    if activity.completed_at is not None:
+        raise Conflict("This task is done; there is nothing to reschedule.", field="due_at")
+    if not isinstance(due_at, dt.datetime) or timezone.is_naive(due_at):
+        raise DomainError("Give the new due date with a time and time zone.", field="due_at")
+    activity.due_at = due_at
+    activity.save(update_fields=["due_at", "updated_at"])
     return activity
 
 

@@ -1,4 +1,5 @@
-"""The home dashboard, loaded into the home page: contacts per lifecycle stage, open pipeline, my tasks."""
+"""The home dashboard, loaded into the home page: contacts per lifecycle stage, open pipeline (the home page
+itself lists the user's tasks)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     ctx = {
         "stages": queries.lifecycle_counts() if can(user, "view", "contact") else None,
         "pipeline_value": queries.open_pipeline_value() if can(user, "view", "deal") else None,
-        "tasks": queries.tasks_due(user) if can(user, "view", "activity") else None,
         "now": timezone.now(),
     }
     return render(request, "crm/_dashboard.html", ctx)
