@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # serves Swagger UI's assets from our static files instead of a CDN (/api/v1/docs works offline)
     "django_tasks",
     "django_tasks_db",
     "plumbline.core",
