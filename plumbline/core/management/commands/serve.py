@@ -6,9 +6,16 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
+
+
+def child_env(environ: Mapping[str, str], *, host: str, port: int) -> dict[str, str]:
+    """The environment of the server, worker and scheduler: HOST and PORT as served, so that links, QR codes and
+    notification emails point at this port unless PUBLIC_BASE_URL says otherwise."""
+    return {**environ, "HOST": host, "PORT": str(port)}
 
 
 class Command(BaseCommand):
@@ -22,10 +29,11 @@ class Command(BaseCommand):
         parser.add_argument("--with-worker", action="store_true", help="Also start `plumbline worker` and `plumbline scheduler`.")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        env = child_env(os.environ, host=opts["host"], port=opts["port"])
         helpers: list[subprocess.Popen] = []
         if opts["with_worker"]:
             for name in ("worker", "scheduler"):
-                proc = subprocess.Popen([sys.executable, "-m", "plumbline.cli", name])
+                proc = subprocess.Popen([sys.executable, "-m", "plumbline.cli", name], env=env)
                 helpers.append(proc)
                 self.stdout.write(f"{name.capitalize()} started (pid {proc.pid}).")
         cmd = [
@@ -34,7 +42,7 @@ class Command(BaseCommand):
             "--threads", str(opts["threads"]), "--access-logfile", "-", "--graceful-timeout", "10",
         ]
         self.stdout.write(f"Serving Plumbline at http://{opts['host']}:{opts['port']}/ (Ctrl-C stops it)")
-        server = subprocess.Popen(cmd)
+        server = subprocess.Popen(cmd, env=env)
         try:
             server.wait()
         except KeyboardInterrupt:
