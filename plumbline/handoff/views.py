@@ -15,6 +15,7 @@ from plumbline.core.charts import Series, stacked_bars
 from plumbline.core.forms import run_action
 from plumbline.core.pages import page
 from plumbline.handoff.actions import do_accept_lead, do_reject_lead
+from plumbline.handoff.backlog import backlog
 from plumbline.handoff.forms import RejectForm
 from plumbline.handoff.models import Assignment
 from plumbline.handoff.queries import GROUPINGS, lead_quality, queue, sla_status
@@ -100,3 +101,9 @@ def contact_panel(request: HttpRequest, pk: int) -> HttpResponse:
     rows = [(a, sla_status(a)) for a in assignments]
     current = next(((a, s) for a, s in rows if a.status == Assignment.Status.OPEN), None)
     return render(request, "handoff/_contact_panel.html", {"rows": rows, "current": current, "now": timezone.now()})
+
+
+@page("contact")
+def backlog_card(request: HttpRequest) -> HttpResponse:
+    """The home page's handoff card (loaded by HTMX): every MQL is in a rep's queue or waiting, with the reason."""
+    return render(request, "handoff/_backlog.html", {"backlog": backlog()})
