@@ -14,6 +14,7 @@ from django.utils.dateparse import parse_date
 from plumbline.core.charts import Series, stacked_bars
 from plumbline.core.forms import run_action
 from plumbline.core.pages import page
+from plumbline.definitions.labels import label
 from plumbline.handoff.actions import do_accept_lead, do_reject_lead
 from plumbline.handoff.backlog import backlog
 from plumbline.handoff.forms import RejectForm
@@ -80,12 +81,13 @@ def lead_quality_page(request: HttpRequest) -> HttpResponse:
         for r in rows:
             reasons = "; ".join(f"{k}={v}" for k, v in sorted(r["rejected_by_reason"].items()))
             writer.writerow([r["group"], r["mqls"], r["accepted"], r["rejected"],
-                             r["mqls"] - r["accepted"] - r["rejected"], r["sql"], r["won"], r["acceptance_rate"], reasons])
+                             r["waiting"], r["sql"], r["won"],
+                             "" if r["acceptance_rate"] is None else r["acceptance_rate"], reasons])
         return response
     chart = stacked_bars(
-        [r["group"] for r in rows],
+        [label(r["group"], "channel") if group_by == "channel" else r["group"] for r in rows],
         [Series("Accepted", [r["accepted"] for r in rows]), Series("Rejected", [r["rejected"] for r in rows]),
-         Series("Waiting", [r["mqls"] - r["accepted"] - r["rejected"] for r in rows])],
+         Series("Waiting", [r["waiting"] for r in rows])],
         title=f"MQL outcomes by {group_by}",
     )
     return render(request, "handoff/lead_quality.html", {
