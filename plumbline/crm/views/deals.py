@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from plumbline.core.forms import form_status, run_action
-from plumbline.core.pages import forbidden, int_param, page
+from plumbline.core.pages import int_param, page, refuse
 from plumbline.core.permissions import can, level
 from plumbline.crm import queries
 from plumbline.crm.actions import do_create_deal, do_delete_deal, do_move_deal, do_update_deal
@@ -110,7 +110,7 @@ def deal_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The deal's own fields; its stage changes only through a recorded move (the deal page's move form)."""
     deal = get_object_or_404(queries.deals(), pk=pk)
     if not can(request.user, "change", "deal", deal):
-        return forbidden(request, "You may only edit deals you own.")
+        return refuse(request, "change", "deal")
     initial = {
         **{f: getattr(deal, f) for f in EDIT_FIELDS if f not in ("owner", "company")},
         "owner": deal.owner_id,
