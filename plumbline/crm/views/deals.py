@@ -27,11 +27,33 @@ def _pipeline(request: HttpRequest) -> Pipeline | None:
     return (pipelines.filter(pk=pk).first() if pk else None) or pipelines.first()
 
 
+def _board_limits(request: HttpRequest) -> dict[int, int]:
+    """`?cards=<stage id>:<n>` (repeatable): how many cards a column shows after "Show more"."""
+    limits = {}
+    for value in request.GET.getlist("cards"):
+        stage, _, n = value.partition(":")
+        if int_param(stage) and int_param(n):
+            limits[int(stage)] = int(n)
+    return limits
+
+
+def _more_url(request: HttpRequest, pipeline: Pipeline, column: queries.BoardColumn) -> str:
+    params = request.GET.copy()
+    params["pipeline"] = str(pipeline.pk)
+    params.setlist("cards", [v for v in params.getlist("cards") if v.partition(":")[0] != str(column.stage.pk)]
+                   + [f"{column.stage.pk}:{column.limit + queries.BOARD_MORE}"])
+    return f"?{params.urlencode()}"
+
+
 def board_context(request: HttpRequest, pipeline: Pipeline | None, error: str = "") -> dict[str, Any]:
+    columns = queries.deal_board(pipeline, limits=_board_limits(request)) if pipeline else []
+    for column in columns:
+        more = column.count > len(column.deals) and column.limit < queries.BOARD_MAX_CARDS
+        column.more_url = _more_url(request, pipeline, column) if more else ""
     return {
         "pipeline": pipeline,
         "pipelines": Pipeline.objects.order_by("-is_default", "name"),
-        "columns": queries.deal_board(pipeline) if pipeline else [],
+        "columns": columns,
         # Reps move their own deals only; the cards they may not move are not draggable.
         "move_all": level(request.user, "deal") == "all",
         "move_own": level(request.user, "deal") == "own",
