@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# every command sees them: links, QR codes and the demo's sign-in line follow the served port (see PUBLIC_BASE_URL)
+export HOST PORT
 PG_TEST_URL ?= $(if $(filter postgres%,$(DATABASE_URL)),$(DATABASE_URL),postgres://postgres@127.0.0.1:5432/plumbline)
 PYTEST_ARGS ?= -q
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from plumbline.core.env import email_settings, envbool, envint, envlist, envstr
+from plumbline.core.env import email_settings, envbool, envint, envlist, envstr, public_base_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(envstr("PLUMBLINE_DATA_DIR", str(BASE_DIR / "var")))
@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # serves Swagger UI's assets from our static files instead of a CDN (/api/v1/docs works offline)
     "django_tasks",
     "django_tasks_db",
     "plumbline.core",
@@ -141,7 +142,8 @@ for _key, _value in email_settings(envstr("EMAIL_URL", "")).items():
     globals()[_key] = _value
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Plumbline <plumbline@localhost>")
 
-PUBLIC_BASE_URL = envstr("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# Links, QR codes and vanity URLs point here; unset, it follows the HOST and PORT `plumbline serve` binds.
+PUBLIC_BASE_URL = envstr("PUBLIC_BASE_URL", "") or public_base_url(envstr("HOST", "127.0.0.1"), envint("PORT", 8000))
 
 LOGGING = {
     "version": 1,

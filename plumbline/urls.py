@@ -1,7 +1,9 @@
 """URL map: the API at /api/v1, the UI pages of each app."""
 
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from plumbline.api import api
 from plumbline.core import views as core_views
@@ -11,6 +13,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="auth/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
     path("", core_views.home, name="home"),
     path("", include("plumbline.crm.urls")),
     path("", include("plumbline.marketing.urls")),

@@ -23,7 +23,22 @@ DIMENSIONS = {"channel": "Channel", "campaign": "Campaign", "content": "Content"
 MARKOV_ORDERS = tuple(f"markov-{k}" for k in range(1, MAX_ORDER + 1))
 MODEL_NAMES = (*[m for m in MODELS if m != "markov"], "markov", *MARKOV_ORDERS)
 DEFAULT_MODELS = ("first", "last", "linear")
+MODEL_LABELS = {
+    "first": "First touch", "last": "Last touch", "last-non-direct": "Last non-direct touch", "linear": "Linear",
+    "time-decay": "Time decay", "u-shaped": "U-shaped", "w-shaped": "W-shaped", "shapley": "Shapley value",
+    "markov": "Markov (order as set)", **{m: f"Markov, order {m.rsplit('-', 1)[1]}" for m in MARKOV_ORDERS},
+}
 MAX_LOOKBACK_DAYS = 3650
+# what the report forms call each parameter: error messages name the field as people see it
+FIELD_LABELS = {
+    "models": "Model", "event": "Conversion event", "dimension": "Credit by", "level": "Level",
+    "lookback_days": "Lookback (days)", "order": "Markov order", "half_life_days": "Time-decay half-life (days)",
+    "since": "Start date", "until": "End date", "engine": "Engine", "group_by": "Group by", "pipeline": "Pipeline",
+}
+
+
+def field_label(name: str) -> str:
+    return FIELD_LABELS.get(name) or name.replace("_", " ").capitalize()
 
 
 class InvalidParameters(ValidationFailed):
@@ -74,7 +89,7 @@ def _int(raw: Mapping[str, Any], name: str, default: int, low: int, high: int, e
     except ValueError:
         number = None
     if number is None or not low <= number <= high:
-        errors.add(name, f"{name} must be a whole number from {low} to {high}.")
+        errors.add(name, f"{field_label(name)} must be a whole number from {low} to {high}.")
         return default
     return number
 
@@ -86,7 +101,7 @@ def choice(raw: Mapping[str, Any], name: str, default: str, choices: Iterable[st
     value = str(value).strip()
     choices = list(choices)
     if value not in choices:
-        errors.add(name, f"Unknown {name} {value!r}; choose one of {', '.join(choices)}.")
+        errors.add(name, f"Unknown {field_label(name).lower()} {value!r}; choose one of {', '.join(choices)}.")
         return default
     return value
 
@@ -101,7 +116,7 @@ def _day(raw: Mapping[str, Any], name: str, errors: Errors, *, end: bool) -> dt.
         try:
             value = dt.date.fromisoformat(str(value).strip())
         except ValueError:
-            errors.add(name, f"{name} must be a date like 2026-01-31.")
+            errors.add(name, f"{field_label(name)} must be a date like 2026-01-31.")
             return None
     start = dt.datetime.combine(value, dt.time(0), tzinfo=dt.UTC)
     return start + dt.timedelta(days=1) if end else start
@@ -111,7 +126,7 @@ def date_range(raw: Mapping[str, Any], errors: Errors) -> tuple[dt.datetime | No
     """`since` and `until` are days (UTC); `until` is included, so the range ends the next midnight."""
     since, until = _day(raw, "since", errors, end=False), _day(raw, "until", errors, end=True)
     if since and until and until <= since:
-        errors.add("until", "until must not be before since.")
+        errors.add("until", "The end date must be on or after the start date.")
     return since, until
 
 
@@ -124,12 +139,21 @@ def _models(raw: Mapping[str, Any], errors: Errors) -> tuple[str, ...]:
     unknown = [n for n in names if n not in MODEL_NAMES]
     if unknown or not names:
         errors.add("models", f"Unknown model {', '.join(unknown) or '(none)'}; choose from {', '.join(MODEL_NAMES)}.")
-        return DEFAULT_MODELS
+        return tuple(dict.fromkeys(n for n in names if n in MODEL_NAMES)) or DEFAULT_MODELS
     return tuple(dict.fromkeys(names))
 
 
 def attribution_params(raw: Mapping[str, Any]) -> AttributionParams:
     """Parse query-string style values (strings, lists or typed values); raise InvalidParameters."""
+    params, errors = parse_attribution_params(raw)
+    if errors:
+        raise InvalidParameters(errors)
+    return params
+
+
+def parse_attribution_params(raw: Mapping[str, Any]) -> tuple[AttributionParams, list[DomainError]]:
+    """The parameters with every bad value replaced by its default, and the errors; a form shown again keeps
+    what was chosen right (the models, say) while it names what was wrong."""
     errors = Errors()
     since, until = date_range(raw, errors)
     half_life = raw.get("half_life_days")
@@ -140,7 +164,7 @@ def attribution_params(raw: Mapping[str, Any]) -> AttributionParams:
         except ValueError:
             half = -1.0
         if not 0 < half <= 3650:
-            errors.add("half_life_days", "half_life_days must be a number of days above 0 and at most 3650.")
+            errors.add("half_life_days", "The time-decay half-life must be a number of days above 0 and at most 3650.")
             half = 7.0
     params = AttributionParams(
         event=choice(raw, "event", "won", EVENTS, errors),
@@ -154,5 +178,4 @@ def attribution_params(raw: Mapping[str, Any]) -> AttributionParams:
         dimension=choice(raw, "dimension", "channel", DIMENSIONS, errors),
         engine=choice(raw, "engine", "duckdb", ENGINES, errors),
     )
-    errors.raise_any()
-    return params
+    return params, errors.items

@@ -5,7 +5,7 @@ campaigns."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -16,14 +16,17 @@ from plumbline.analytics.params import (
     DIMENSIONS,
     EVENTS,
     LEVELS,
+    MODEL_LABELS,
     MODEL_NAMES,
     AttributionParams,
     InvalidParameters,
     attribution_params,
+    parse_attribution_params,
 )
 from plumbline.core.charts import Series, grouped_bars, stacked_bars
 from plumbline.core.pages import page
 from plumbline.crm.models import Pipeline
+from plumbline.definitions.labels import label
 
 MAX_CHART_ROWS = 15
 
@@ -45,24 +48,26 @@ def _csv(name: str, header: Sequence[str], rows: list[Sequence[Any]]) -> HttpRes
     return response
 
 
-def _parse(request: HttpRequest, parse: Callable[[dict[str, Any]], Any], default: Any) -> tuple[Any, list]:
-    try:
-        return parse(_raw(request)), []
-    except InvalidParameters as exc:
-        return default, [e.as_dict() for e in exc.errors]
+def _parse(request: HttpRequest, *, default_models: tuple[str, ...] | None = None) -> tuple[AttributionParams, list]:
+    """The parameters as chosen, bad values replaced by defaults, and the errors to show above the form."""
+    raw = _raw(request)
+    if default_models and not raw.get("models"):
+        raw["models"] = list(default_models)
+    params, errors = parse_attribution_params(raw)
+    return params, [e.as_dict() for e in errors]
 
 
 def _form_context(request: HttpRequest, params: AttributionParams, errors: list) -> dict[str, Any]:
     return {
         "params": params, "errors": errors, "events": EVENTS, "levels": LEVELS, "dimensions": DIMENSIONS,
-        "model_names": MODEL_NAMES, "since": request.GET.get("since", ""), "until": request.GET.get("until", ""),
-        "query": request.GET.urlencode(),
+        "model_choices": [(m, MODEL_LABELS[m]) for m in MODEL_NAMES], "since": request.GET.get("since", ""),
+        "until": request.GET.get("until", ""), "query": request.GET.urlencode(), "typed": request.GET,
     }
 
 
 @page("campaign")
 def attribution_page(request: HttpRequest) -> HttpResponse:
-    params, errors = _parse(request, attribution_params, AttributionParams())
+    params, errors = _parse(request)
     context = _form_context(request, params, errors)
     if errors:
         return render(request, "analytics/attribution.html", context, status=422)
@@ -76,18 +81,17 @@ def attribution_page(request: HttpRequest) -> HttpResponse:
     shown = report["rows"][:MAX_CHART_ROWS]
     measure = "conversions" if params.event in ("mql",) else "value"
     chart = grouped_bars([r["label"] for r in shown],
-                         [Series(m, [r["credits"][m][measure] for r in shown]) for m in models],
+                         [Series(MODEL_LABELS[m], [r["credits"][m][measure] for r in shown]) for m in models],
                          title=f"Credited {measure} by {params.dimension}, models side by side")
     context.update(report=report, models=models, chart=chart, measure=measure,
+                   model_columns=[(m, MODEL_LABELS[m]) for m in models],
                    has_markov=any(m.startswith("markov") for m in models))
     return render(request, "analytics/attribution.html", context)
 
 
 @page("campaign")
 def roi_page(request: HttpRequest) -> HttpResponse:
-    params, errors = _parse(request, attribution_params, AttributionParams(models=("linear",)))
-    if not request.GET.get("models") and not errors:
-        params = AttributionParams(**{**params.__dict__, "models": ("linear",)})
+    params, errors = _parse(request, default_models=("linear",))
     context = _form_context(request, params, errors)
     if errors:
         return render(request, "analytics/roi.html", context, status=422)
@@ -102,7 +106,7 @@ def roi_page(request: HttpRequest) -> HttpResponse:
                           Series("Pipeline", [float(r["pipeline"]) for r in ranked]),
                           Series("Revenue", [float(r["revenue"]) for r in ranked])],
                          title="Cost, credited pipeline and revenue per campaign")
-    context.update(rows=rows, chart=chart, model=params.models[0])
+    context.update(rows=rows, chart=chart, model=params.models[0], model_label=MODEL_LABELS[params.models[0]])
     return render(request, "analytics/roi.html", context)
 
 
@@ -123,8 +127,9 @@ def funnels_page(request: HttpRequest) -> HttpResponse:
     except InvalidParameters as exc:
         errors += [e.as_dict() for e in exc.errors if e.field not in ("since", "until")]
         aparams = AttributionParams()
-    context = {"errors": errors, "fparams": fparams, "groups": funnels.GROUPS, "model_names": MODEL_NAMES,
-               "model": aparams.models[0], "pipelines": Pipeline.objects.order_by("name"),
+    context = {"errors": errors, "fparams": fparams, "groups": funnels.GROUPS,
+               "model_choices": [(m, MODEL_LABELS[m]) for m in MODEL_NAMES],
+               "model": aparams.models[0], "model_label": MODEL_LABELS[aparams.models[0]], "pipelines": Pipeline.objects.order_by("name"),
                "since": request.GET.get("since", ""), "until": request.GET.get("until", ""),
                "query": request.GET.urlencode()}
     if errors:
@@ -139,7 +144,9 @@ def funnels_page(request: HttpRequest) -> HttpResponse:
     overall = [r for r in lifecycle if r["group"] == "All"] if fparams.group_by == "all" else []
     context.update(
         lifecycle=lifecycle, pipeline=pipeline, deals=deals, speed=speed, attention=attention,
-        lifecycle_chart=_stage_chart(overall, "Contacts reaching each lifecycle stage") if overall else "",
+        lifecycle_chart=_stage_chart(overall, "Contacts reaching each lifecycle stage", vocabulary="stage")
+        if overall else "",
+        group_vocab="channel" if fparams.group_by == "channel" else "",
         deal_chart=_stage_chart([r for r in deals if r["group"] == "All"], "Deals reaching each stage")
         if fparams.group_by == "all" and deals else "",
         attention_chart=_attention_chart(attention),
@@ -147,8 +154,10 @@ def funnels_page(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/funnels.html", context)
 
 
-def _stage_chart(rows: list[dict[str, Any]], title: str) -> Any:
+def _stage_chart(rows: list[dict[str, Any]], title: str, vocabulary: str = "") -> Any:
     labels = [r["from_stage"] for r in rows] + ([rows[-1]["to_stage"]] if rows else [])
+    if vocabulary:
+        labels = [label(stage, vocabulary) for stage in labels]
     values = [r["entered"] for r in rows] + ([rows[-1]["converted"]] if rows else [])
     return stacked_bars(labels, [Series("Reached", values)], title=title)
 

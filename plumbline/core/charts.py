@@ -9,7 +9,26 @@ from dataclasses import dataclass
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-PALETTE = ("#2f5bd3", "#c0392b", "#1e8e4e", "#b7791f", "#8e6bd8", "#16a2b8", "#677085")
+PALETTE = ("#2f5bd3", "#c0392b", "#1e8e4e", "#b7791f", "#8e6bd8", "#16a2b8", "#677085",
+           "#d35400", "#7a4e2d", "#c2185b", "#556b2f", "#00838f", "#37474f")
+LEGEND_ROW = 18
+
+
+def _legend_width(name: str) -> int:
+    return 30 + 7 * len(name)
+
+
+def _legend(names: Sequence[str], *, left: int, right: int) -> tuple[list[str], int]:
+    """Legend entries (swatch and name) wrapped into as many rows as the width needs; returns the SVG parts and
+    the y below the legend. One row per width, so a chart of many models shows every name."""
+    parts, x, y = [], left, 8
+    for k, name in enumerate(names):
+        if x > left and x + _legend_width(name) > right:
+            x, y = left, y + LEGEND_ROW
+        parts.append(f'<rect x="{x}" y="{y}" width="12" height="12" fill="{PALETTE[k % len(PALETTE)]}"/>'
+                     f'<text x="{x + 16}" y="{y + 10}" font-size="12">{escape(name)}</text>')
+        x += _legend_width(name)
+    return parts, y + LEGEND_ROW + 8
 
 
 @dataclass(frozen=True)
@@ -21,18 +40,13 @@ class Series:
 def stacked_bars(labels: Sequence[str], series: Sequence[Series], *, width: int = 720, bar: int = 22,
                  title: str = "") -> SafeString:
     """Horizontal stacked bars, one row per label, with a legend and the row total printed at the end."""
-    label_w, gap, top = 200, 8, 34
+    label_w, gap = 200, 8
+    legend, top = _legend([s.name for s in series], left=8, right=width - 8)
     height = top + len(labels) * (bar + gap) + 10
     totals = [sum(s.values[i] for s in series) for i in range(len(labels))]
     scale = (width - label_w - 70) / max(max(totals, default=0), 1)
     parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
-             f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">']
-    x = label_w
-    for k, s in enumerate(series):
-        colour = PALETTE[k % len(PALETTE)]
-        parts.append(f'<rect x="{x}" y="8" width="12" height="12" fill="{colour}"/>'
-                     f'<text x="{x + 16}" y="18" font-size="12">{escape(s.name)}</text>')
-        x += 30 + 7 * len(s.name)
+             f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">', *legend]
     for i, label in enumerate(labels):
         y = top + i * (bar + gap)
         short = label if len(label) <= 28 else label[:27] + "…"
@@ -55,19 +69,14 @@ def grouped_bars(labels: Sequence[str], series: Sequence[Series], *, width: int 
     """Horizontal grouped bars: per label, one bar per series side by side, each value printed after it.
 
     Values below zero are drawn as zero-width bars (their value is still printed)."""
-    label_w, top, gap = 200, 34, 10
+    label_w, gap = 200, 10
+    legend, top = _legend([s.name for s in series], left=8, right=width - 8)
     group_h = bar * max(len(series), 1) + gap
     height = top + len(labels) * group_h + 10
     peak = max((v for s in series for v in s.values), default=0)
     scale = (width - label_w - 90) / (peak if peak > 0 else 1)
     parts = [f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
-             f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">']
-    x = label_w
-    for k, s in enumerate(series):
-        colour = PALETTE[k % len(PALETTE)]
-        parts.append(f'<rect x="{x}" y="8" width="12" height="12" fill="{colour}"/>'
-                     f'<text x="{x + 16}" y="18" font-size="12">{escape(s.name)}</text>')
-        x += 30 + 7 * len(s.name)
+             f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">', *legend]
     for i, label in enumerate(labels):
         y = top + i * group_h
         short = label if len(label) <= 28 else label[:27] + "…"

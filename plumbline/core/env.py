@@ -31,6 +31,15 @@ def envlist(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def public_base_url(host: str, port: int) -> str:
+    """Where people reach the server bound to host:port; a wildcard bind is reached on this machine as 127.0.0.1."""
+    if host in {"", "0.0.0.0", "::", "[::]"}:
+        host = "127.0.0.1"
+    elif ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def email_settings(url: str) -> dict[str, object]:
     """Turn EMAIL_URL (smtp://user:pass@host:port, smtp+tls://..., console:, memory:) into Django settings."""
     if url in {"", "console:", "console://"}:

@@ -13,13 +13,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from plumbline.core.errors import NotFound, PermissionDenied
-from plumbline.core.permissions import Action, can, level
+from plumbline.core.permissions import Action, can, denial, level
 
 View = Callable[..., HttpResponse]
 
 
 def forbidden(request: HttpRequest, message: str = "Your role may not see this page.") -> HttpResponse:
     return render(request, "partials/forbidden.html", {"message": message}, status=403)
+
+
+def refuse(request: HttpRequest, action: Action, resource: str) -> HttpResponse:
+    """The 403 page for a record-level refusal, saying what the role may do and which role may do more."""
+    return forbidden(request, denial(request.user, action, resource))
 
 
 def may(user: Any, action: Action, resource: str) -> bool:
@@ -39,7 +44,7 @@ def page(resource: str, *, action: Action = "view", methods: tuple[str, ...] = (
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not may(request.user, action, resource):
-                return forbidden(request, f"Your role may not {action} {resource} records.")
+                return forbidden(request, denial(request.user, action, resource))
             try:
                 return view(request, *args, **kwargs)
             except PermissionDenied as exc:

@@ -18,6 +18,8 @@ Action = Literal["view", "add", "change", "delete"]
 Level = Literal["all", "own", "read", "none"]
 
 ROLES = ("admin", "marketing", "sales", "sales_manager", "viewer")
+ROLE_LABELS = {"admin": "Admin", "marketing": "Marketing", "sales": "Sales rep", "sales_manager": "Sales manager",
+               "viewer": "Viewer"}  # as accounts.models.Role names them
 RESOURCES = (
     "company", "contact", "deal", "pipeline", "activity", "campaign", "touchpoint", "user", "import",
     "definitions", "framework", "objection", "messaging", "model",
@@ -111,3 +113,29 @@ def default_owner(by: Any, owner: Any) -> Any:
     if owner is None and by is not None and getattr(by, "role", "") == "sales":
         return by
     return owner
+
+
+_VERBS = {"view": "see", "add": "create", "change": "edit", "delete": "delete"}
+_NOUNS = {"company": "companies", "activity": "activities", "definitions": "the plumb line's definitions",
+          "model": "predictive models", "import": "imports", "messaging": "messaging items", "user": "users"}
+
+
+def denial(user: Any, action: Action, resource: str) -> str:
+    """Why `user` may not do this, for the 403 page: an "own" role is told it may act on its own records only;
+    any other role is told which roles may."""
+    verb, noun = _VERBS[action], _NOUNS.get(resource, f"{resource}s")
+    mine = level(user, resource)
+    if mine == "own" and action in ("change", "delete"):
+        anyone = [ROLE_LABELS[r] for r in ROLES if POLICY[r][resource] == "all"]
+        roles = "role" if len(anyone) == 1 else "roles"
+        return f"You may {verb} only the {noun} you own; the {_join(anyone, 'and')} {roles} may {verb} any."
+    needed = ("all", "own", "read") if action == "view" else ("all", "own")
+    allowed = [ROLE_LABELS[r] for r in ROLES if POLICY[r][resource] in needed]
+    role = ROLE_LABELS.get(getattr(user, "role", ""), "none")
+    return f"Your role ({role}) may not {verb} {noun}; that needs the {_join(allowed, 'or')} role."
+
+
+def _join(labels: list[str], word: str) -> str:
+    if len(labels) <= 1:
+        return "".join(labels) or "Admin"
+    return ", ".join(labels[:-1]) + f" {word} " + labels[-1]

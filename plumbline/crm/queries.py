@@ -407,10 +407,19 @@ class BoardColumn:
     deals: list[Deal]
     count: int
     total: Any
+    limit: int = 0  # how many cards were asked for; `count` above it means more can be shown
+    more_url: str = ""  # set by the page: the board with this column showing more
 
 
-def deal_board(pipeline: Any, *, per_stage: int = 50) -> list[BoardColumn]:
-    """The kanban of one pipeline; counts and totals cover every deal, cards are capped per stage."""
+BOARD_OPEN_CARDS = 50
+BOARD_CLOSED_CARDS = 10  # won and lost pile up: their columns start with the most recently closed
+BOARD_MORE = 50
+BOARD_MAX_CARDS = 1000
+
+
+def deal_board(pipeline: Any, *, limits: dict[int, int] | None = None) -> list[BoardColumn]:
+    """The kanban of one pipeline; counts and totals cover every deal. Cards are capped per stage: open stages
+    show 50, won and lost the 10 most recently closed; `limits` (stage id -> cards) shows more of a column."""
     from decimal import Decimal
 
     from django.db.models import Count, Sum
@@ -423,12 +432,14 @@ def deal_board(pipeline: Any, *, per_stage: int = 50) -> list[BoardColumn]:
     columns = []
     for stage in pipeline.stages.order_by("position"):
         n, total = totals.get(stage.pk, (0, Decimal("0")))
+        closed = stage.kind != "open"
+        default = BOARD_CLOSED_CARDS if closed else BOARD_OPEN_CARDS
+        limit = min(max((limits or {}).get(stage.pk, default), 1), BOARD_MAX_CARDS)
+        order = ("-closed_at", "-updated_at", "-pk") if closed else ("-updated_at", "-pk")
         cards = list(
-            Deal.objects.filter(stage=stage).select_related("owner", "company").order_by("-updated_at", "-pk")[
-                :per_stage
-            ] if n else []
+            Deal.objects.filter(stage=stage).select_related("owner", "company").order_by(*order)[:limit] if n else []
         )
-        columns.append(BoardColumn(stage, cards, n, total))
+        columns.append(BoardColumn(stage, cards, n, total, limit))
     return columns
 
 

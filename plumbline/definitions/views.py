@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from plumbline.core.errors import DomainError, ValidationFailed
 from plumbline.core.pages import int_param, page
 from plumbline.definitions.actions import do_publish_definitions
+from plumbline.definitions.labels import label
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.queries import current_version, diff, parsed
 
@@ -20,13 +21,13 @@ class EditForm(forms.Form):
     note = forms.CharField(label="Why are you changing them?", max_length=500)
 
 
-def _rule_text(cond: object) -> str:
-    """The MQL rule as a sentence both teams can read."""
+def _rule_text(cond: object, *, top: bool = True) -> str:
+    """The MQL rule as a sentence both teams can read: labels, not codes; nested groups in parentheses."""
     c = cond
-    if c.all is not None:
-        return "(" + " and ".join(_rule_text(x) for x in c.all) + ")"
-    if c.any is not None:
-        return "(" + " or ".join(_rule_text(x) for x in c.any) + ")"
+    if c.all is not None or c.any is not None:
+        parts = c.all if c.all is not None else c.any
+        joined = (" and " if c.all is not None else " or ").join(_rule_text(x, top=False) for x in parts)
+        return joined if top or len(parts) == 1 else f"({joined})"
     if c.fit_grade_at_least is not None:
         return f"fit grade {c.fit_grade_at_least} or better"
     if c.fit_score_at_least is not None:
@@ -34,8 +35,8 @@ def _rule_text(cond: object) -> str:
     if c.engagement_at_least is not None:
         return f"engagement ≥ {c.engagement_at_least:g}"
     if c.touchpoint_kind_in is not None:
-        return "any of " + ", ".join(c.touchpoint_kind_in)
-    return "stage in " + ", ".join(c.lifecycle_in or [])
+        return "a " + " or ".join(label(k, "touchpoint") for k in c.touchpoint_kind_in) + " touchpoint"
+    return "stage is " + " or ".join(label(s, "stage") for s in c.lifecycle_in or [])
 
 
 @page("definitions")
@@ -44,7 +45,8 @@ def definitions_page(request: HttpRequest) -> HttpResponse:
     plumb = parsed(version)
     history = DefinitionVersion.objects.select_related("created_by").order_by("-number")[:50]
     return render(request, "definitions/current.html", {
-        "version": version, "plumb": plumb, "mql_text": _rule_text(plumb.mql.when).strip("()"), "history": history,
+        "version": version, "plumb": plumb, "mql_text": _rule_text(plumb.mql.when),
+        "eligible_text": " or ".join(label(s, "stage").lower() for s in plumb.mql.eligible_stages), "history": history,
     })
 
 

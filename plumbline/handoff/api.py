@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from plumbline.core.api_helpers import IdParam, In, can_view, get_or_404, text
 from plumbline.core.errors import Conflict
@@ -50,10 +50,11 @@ class QualityRow(Schema):
     mqls: int
     accepted: int
     rejected: int
+    waiting: int
     rejected_by_reason: dict[str, int]
     sql: int
     won: int
-    acceptance_rate: float
+    acceptance_rate: float | None = Field(description="accepted / (accepted + rejected); null while none is decided")
 
 
 def _out(a: Assignment) -> dict[str, Any]:

@@ -58,7 +58,8 @@ def sla_status(a: Assignment, now: dt.datetime | None = None) -> SlaStatus:
 def lead_quality(
     *, group_by: str = "campaign", since: dt.datetime | None = None, until: dt.datetime | None = None
 ) -> list[dict[str, Any]]:
-    """Per campaign/channel/source/rep: MQLs handed over, accepted, rejected (by reason), SQLs and won."""
+    """Per campaign/channel/source/rep: MQLs handed over, accepted, rejected (by reason), still waiting, SQLs and
+    won; the acceptance rate counts decided leads only."""
     key = GROUPINGS[group_by]
     qs = Assignment.objects.exclude(status=Assignment.Status.REASSIGNED)
     if since is not None:
@@ -81,7 +82,13 @@ def lead_quality(
         reasons.setdefault(row[key], {})[row["reject_reason"]] = row["n"]
     return [
         {"group": r[key] or "(none)", "mqls": r["mqls"], "accepted": r["accepted"], "rejected": r["rejected"],
+         "waiting": r["mqls"] - r["accepted"] - r["rejected"],
          "rejected_by_reason": reasons.get(r[key], {}), "sql": r["sql"], "won": r["won"],
-         "acceptance_rate": round(r["accepted"] / r["mqls"], 3) if r["mqls"] else 0.0}
+         "acceptance_rate": _rate(r["accepted"], r["accepted"] + r["rejected"])}
         for r in rows
     ]
+
+
+def _rate(accepted: int, decided: int) -> float | None:
+    """Accepted of those decided: leads still waiting for the rep are neither; None until one is decided."""
+    return round(accepted / decided, 3) if decided else None

@@ -20,15 +20,19 @@ class Choice:
     reason: str
 
 
-def available(users: list[User] | None = None, *, team: Team | None = None, exclude: set[int] = frozenset()):
-    """Active, in-office sellers under their capacity, with their open-lead counts."""
+def available(
+    users: list[User] | None = None, *, team: Team | None = None, exclude: set[int] = frozenset(),
+    include_full: bool = False,
+):
+    """Active, in-office sellers under their capacity (with `include_full`, at it too), with their open-lead
+    counts."""
     qs = User.objects.filter(is_active=True, is_out_of_office=False, role__in=SELLING_ROLES).exclude(pk__in=exclude)
     if team is not None:
         qs = qs.filter(team=team)
     if users is not None:
         qs = qs.filter(pk__in=[u.pk for u in users])
     qs = qs.annotate(open_leads=Count("assignments", filter=Q(assignments__status="open")))
-    return [u for u in qs.order_by("id") if u.open_leads < u.capacity]
+    return [u for u in qs.order_by("id") if include_full or u.open_leads < u.capacity]
 
 
 def _territory_matches(t: Territory, contact: Contact) -> bool:

@@ -57,7 +57,12 @@ def queue_rescore(contact_ids: list[int], reason: str = "event") -> None:
 
 @task()
 def check_slas() -> int:
-    return do_check_all_slas()
+    """Advance the SLA clocks, then hand waiting MQLs to reps who have freed capacity."""
+    from plumbline.handoff.backlog import do_route_waiting
+
+    checked = do_check_all_slas()
+    do_route_waiting()
+    return checked
 
 
 @task()

@@ -14,7 +14,9 @@ from django.utils.dateparse import parse_date
 from plumbline.core.charts import Series, stacked_bars
 from plumbline.core.forms import run_action
 from plumbline.core.pages import page
+from plumbline.definitions.labels import label
 from plumbline.handoff.actions import do_accept_lead, do_reject_lead
+from plumbline.handoff.backlog import backlog
 from plumbline.handoff.forms import RejectForm
 from plumbline.handoff.models import Assignment
 from plumbline.handoff.queries import GROUPINGS, can_decide, lead_quality, queue, sla_status
@@ -79,12 +81,13 @@ def lead_quality_page(request: HttpRequest) -> HttpResponse:
         for r in rows:
             reasons = "; ".join(f"{k}={v}" for k, v in sorted(r["rejected_by_reason"].items()))
             writer.writerow([r["group"], r["mqls"], r["accepted"], r["rejected"],
-                             r["mqls"] - r["accepted"] - r["rejected"], r["sql"], r["won"], r["acceptance_rate"], reasons])
+                             r["waiting"], r["sql"], r["won"],
+                             "" if r["acceptance_rate"] is None else r["acceptance_rate"], reasons])
         return response
     chart = stacked_bars(
-        [r["group"] for r in rows],
+        [label(r["group"], "channel") if group_by == "channel" else r["group"] for r in rows],
         [Series("Accepted", [r["accepted"] for r in rows]), Series("Rejected", [r["rejected"] for r in rows]),
-         Series("Waiting", [r["mqls"] - r["accepted"] - r["rejected"] for r in rows])],
+         Series("Waiting", [r["waiting"] for r in rows])],
         title=f"MQL outcomes by {group_by}",
     )
     return render(request, "handoff/lead_quality.html", {
@@ -100,3 +103,9 @@ def contact_panel(request: HttpRequest, pk: int) -> HttpResponse:
     rows = [(a, sla_status(a)) for a in assignments]
     current = next(((a, s) for a, s in rows if a.status == Assignment.Status.OPEN), None)
     return render(request, "handoff/_contact_panel.html", {"rows": rows, "current": current, "now": timezone.now()})
+
+
+@page("contact")
+def backlog_card(request: HttpRequest) -> HttpResponse:
+    """The home page's handoff card (loaded by HTMX): every MQL is in a rep's queue or waiting, with the reason."""
+    return render(request, "handoff/_backlog.html", {"backlog": backlog()})

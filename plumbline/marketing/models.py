@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from plumbline.core.models import TimeStamped
@@ -76,6 +80,17 @@ class Campaign(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """The date and cost constraints as field errors people can act on (full_clean then skips the raw
+        "Constraint ... is violated" message for these fields)."""
+        errors = {}
+        if isinstance(self.starts_on, dt.date) and isinstance(self.ends_on, dt.date) and self.ends_on < self.starts_on:
+            errors["ends_on"] = ValidationError("End date must be on or after the start date.", code="invalid")
+        if isinstance(self.cost, int | Decimal) and self.cost < 0:
+            errors["cost"] = ValidationError("Cost must not be negative.", code="invalid")
+        if errors:
+            raise ValidationError(errors)
 
 
 class Touchpoint(models.Model):

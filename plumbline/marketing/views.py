@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from plumbline.core.forms import form_status, run_action
-from plumbline.core.pages import forbidden, page
+from plumbline.core.pages import page, refuse
 from plumbline.core.permissions import can
 from plumbline.marketing import queries
 from plumbline.marketing.actions import do_create_campaign, do_update_campaign
@@ -63,7 +63,7 @@ def campaign_create(request: HttpRequest) -> HttpResponse:
 def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(queries.campaigns(), pk=pk)
     if not can(request.user, "change", "campaign", campaign):
-        return forbidden(request, "Your role may not edit this campaign.")
+        return refuse(request, "change", "campaign")
     initial = {f: getattr(campaign, f) for f in ("name", "channel", "cost", "currency", "starts_on", "ends_on",
                                                  "utm_campaign", "vanity_slug", "landing_url", "description")}
     form = CampaignForm(request.POST or None, initial={**initial, "owner": campaign.owner_id})

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.dateparse import parse_date
@@ -194,24 +195,33 @@ def _responses_by_category() -> dict[str, list[MessagingItem]]:
     return out
 
 
+OBJECTIONS_PER_PAGE = 50
+
+
 def _objections_context(request: HttpRequest, form: ObjectionForm | None = None) -> dict[str, Any]:
     g = request.GET
     deal = crm_queries.deals().filter(pk=int_param(g.get("deal"))).first() if int_param(g.get("deal")) else None
     contact = Contact.objects.filter(pk=int_param(g.get("contact"))).first() if int_param(g.get("contact")) else None
     category = g.get("category") if g.get("category") in ObjectionCategory.values else None
     outcome = g.get("outcome") if g.get("outcome") in Objection.Outcome.values else None
-    rows = list(queries.objections(category=category, outcome=outcome, deal_id=deal.pk if deal else None,
-                                   contact_id=contact.pk if contact else None)[:200])
+    listing = Paginator(queries.objections(category=category, outcome=outcome, deal_id=deal.pk if deal else None,
+                                           contact_id=contact.pk if contact else None), OBJECTIONS_PER_PAGE)
+    shown = listing.get_page(g.get("page"))
+    rows = list(shown)
     responses = _responses_by_category()
     for row in rows:
         row.suggested = responses.get(row.category, [])
+        row.can_change = can(request.user, "change", "objection", row)
+    keep = g.copy()
+    keep.pop("page", None)
     if form is None:
         form = ObjectionForm(initial={"deal": deal.pk if deal else None, "contact_email": contact.email if contact else "",
                                       "category": category or ObjectionCategory.PRICE})
     chosen = form["category"].value() or ObjectionCategory.PRICE
     stage = queries.funnel_stage_of(deal=deal, lifecycle_stage=contact.lifecycle_stage if contact else "")
     return {
-        "rows": rows, "deal": deal, "contact": contact, "category": category or "", "outcome": outcome or "",
+        "rows": rows, "shown": shown, "filters": keep.urlencode(),
+        "deal": deal, "contact": contact, "category": category or "", "outcome": outcome or "",
         "categories": ObjectionCategory.choices, "outcomes": Objection.Outcome.choices, "form": form,
         "can_log": can(request.user, "add", "objection"), "funnel_stage": stage,
         "suggestions": queries.suggested_responses(chosen, stage=stage), "chosen_category": chosen,

@@ -55,7 +55,23 @@ def test_bad_parameters_show_field_errors_and_compute_nothing(world, users):
 
     html = response.content.decode()
     assert response.status_code == 422
-    assert "<strong>order</strong>" in html and "<strong>lookback_days</strong>" in html
+    assert "<li>Markov order must be a whole number from 1 to 4.</li>" in html
+    assert "<li>Lookback (days) must be a whole number from 1 to 3650.</li>" in html
+    assert "lookback_days must" not in html and "<svg" not in html
+
+
+def test_a_bad_parameter_keeps_the_chosen_models_and_the_typed_value(world, users):
+    response = _client(users, "admin").get(
+        "/analytics/attribution/?models=shapley&models=markov-2&event=mql&lookback_days=0&since=2025-05-01&until=2025-01-01")
+
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "<li>The end date must be on or after the start date.</li>" in html
+    assert '<option value="shapley" selected>Shapley value</option>' in html
+    assert '<option value="markov-2" selected>Markov, order 2</option>' in html
+    assert '<option value="first" >First touch</option>' in html
+    assert '<option value="mql" selected>' in html
+    assert 'name="lookback_days" min="1" max="3650" value="0"' in html
 
 
 def test_roi_page_and_csv(world, users):
@@ -112,3 +128,13 @@ def test_nav_links_to_analytics(db, users):
     html = _client(users, "viewer").get("/").content.decode()
 
     assert 'href="/analytics/attribution/"' in html
+
+
+def test_funnel_tables_show_stage_and_channel_labels_not_codes(world, users):
+    html = _client(users, "viewer").get("/analytics/funnels/?group_by=channel").content.decode()
+
+    assert "<tr><td>Paid search</td><td>Marketing qualified lead</td><td>Sales accepted lead</td>" in html
+    assert "<tr><td>Webinar</td><td>Discovery</td><td>Demo</td>" in html  # deal stages keep their names
+    assert "<td>Handoff (SLA clock)</td>" in html and "<td>Logged sales touches</td>" in html
+    for code in ("<td>mql</td>", "<td>sal</td>", "<td>paid_search</td>", "<td>assignments</td>"):
+        assert code not in html, code

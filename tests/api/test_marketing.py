@@ -16,6 +16,8 @@ def test_campaign_crud_with_utm_key_and_print_vanity_slug(api, users):
     assert (patched["cost"], patched["description"]) == ("3000.10", "Full page")
     bad_dates = client.patch(f"/campaigns/{body['id']}", {"ends_on": "2026-01-01"})
     assert bad_dates.status_code == 400
+    assert bad_dates.json()["errors"] == [
+        {"field": "ends_on", "message": "End date must be on or after the start date.", "code": "invalid"}]
     assert Campaign.objects.get(pk=body["id"]).ends_on.isoformat() == "2026-09-30"
     assert client.delete(f"/campaigns/{body['id']}").status_code == 204
     assert Campaign.objects.count() == 0

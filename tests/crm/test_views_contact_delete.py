@@ -44,8 +44,8 @@ def test_roles_that_may_delete_any_contact_can(record, client_for, username):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("username, message", [
-    ("viewer", "Your role may not delete contact records."),
-    ("rep1", "You may only delete contact records you own."),
+    ("viewer", "Your role (Viewer) may not delete contacts; that needs the Admin, Marketing, Sales rep or Sales manager role."),
+    ("rep1", "You may delete only the contacts you own; the Admin, Marketing and Sales manager roles may delete any."),
 ])
 def test_a_viewer_and_a_rep_who_does_not_own_it_get_403_and_it_stays(record, client_for, username, message):
     client = client_for(username)

@@ -54,7 +54,7 @@ def test_reject_needs_a_known_reason_and_another_rep_cannot_decide(tokens, assig
 def test_lead_quality_report_and_anonymous_refused(tokens, assignment, users):
     call(tokens, "rep1", "post", f"/handoff/assignments/{assignment.pk}/reject", data={"reason": "student"})
     r = call(tokens, "marketing", "get", "/reports/lead-quality?group_by=rep")
-    assert r.json() == [{"group": "rep1", "mqls": 1, "accepted": 0, "rejected": 1,
+    assert r.json() == [{"group": "rep1", "mqls": 1, "accepted": 0, "rejected": 1, "waiting": 0,
                          "rejected_by_reason": {"student": 1}, "sql": 0, "won": 0, "acceptance_rate": 0.0}]
     assert call(tokens, None, "get", "/reports/lead-quality").status_code == 401
     assert call(tokens, "marketing", "get", "/reports/lead-quality?group_by=planet").status_code == 422

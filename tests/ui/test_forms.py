@@ -206,8 +206,10 @@ def test_campaign_with_end_before_start_is_refused_and_not_saved(db, users, clie
         "name": "Autumn", "channel": "email", "cost": "100", "currency": "USD",
         "starts_on": "2026-10-01", "ends_on": "2026-09-01",
     })
+    html = response.content.decode()
     assert response.status_code == 400
-    assert "campaign_dates_ordered" in response.content.decode()
+    assert "End date must be on or after the start date." in field_error(html, "ends_on")
+    assert "campaign_dates_ordered" not in html and "Constraint" not in html
     assert Campaign.objects.count() == 0
 
 

@@ -67,7 +67,26 @@ def test_anonymous_visitors_are_sent_to_sign_in(record, page):
 def test_forbidden_page_explains_the_refusal(record, client_for):
     response = client_for("viewer").get("/contacts/new/")
     assert response.status_code == 403
-    assert b"Your role may not add contact records." in response.content
+    assert ("Your role (Viewer) may not create contacts; that needs the Admin, Marketing, Sales rep or Sales "
+            "manager role.") in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_viewer_refused_an_edit_is_told_the_role_it_needs_not_about_ownership(record, client_for):
+    response = client_for("viewer").get(f"/contacts/{record.contact.pk}/edit/")
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert ("Your role (Viewer) may not edit contacts; that needs the Admin, Marketing, Sales rep or Sales manager "
+            "role.") in html
+    assert "own" not in html.split("<main")[1]
+
+
+@pytest.mark.django_db
+def test_a_rep_refused_another_reps_record_is_told_about_ownership(record, client_for):
+    response = client_for("rep1").get(f"/deals/{record.deal.pk}/edit/")
+    assert response.status_code == 403
+    assert ("You may edit only the deals you own; the Admin and Sales manager roles may edit any."
+            in response.content.decode())
 
 
 @pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from plumbline.core.forms import form_status, run_action
-from plumbline.core.pages import forbidden, int_param, page
+from plumbline.core.pages import int_param, page, refuse
 from plumbline.core.permissions import can
 from plumbline.crm import queries
 from plumbline.crm.actions import do_create_company, do_delete_company, do_update_company
@@ -61,7 +61,7 @@ def company_create(request: HttpRequest) -> HttpResponse:
 def company_edit(request: HttpRequest, pk: int) -> HttpResponse:
     company = get_object_or_404(queries.companies(), pk=pk)
     if not can(request.user, "change", "company", company):
-        return forbidden(request, "You may only edit companies you own.")
+        return refuse(request, "change", "company")
     initial = {f: getattr(company, f) for f in FIELDS if f != "owner"} | {"owner": company.owner_id}
     form = CompanyForm(request.POST or None, initial=initial, custom=company.custom)
     if request.method == "POST" and _save(form, by=request.user, company=company) is not None:

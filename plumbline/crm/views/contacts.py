@@ -12,7 +12,7 @@ from django.urls import reverse
 from plumbline.accounts.models import User
 from plumbline.core.errors import DomainError
 from plumbline.core.forms import attach_errors, form_status, run_action
-from plumbline.core.pages import forbidden, int_param, page
+from plumbline.core.pages import int_param, page, refuse
 from plumbline.core.permissions import can
 from plumbline.crm import queries
 from plumbline.crm.actions import do_change_lifecycle, do_create_contact, do_delete_contact, do_update_contact
@@ -92,7 +92,7 @@ def contact_create(request: HttpRequest) -> HttpResponse:
 def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(queries.contacts(), pk=pk)
     if not can(request.user, "change", "contact", contact):
-        return forbidden(request, "You may only edit contacts you own.")
+        return refuse(request, "change", "contact")
     initial = {
         **{f: getattr(contact, f) for f in ("email", "first_name", "last_name", "title", "phone", "source",
                                             "consent_status")},

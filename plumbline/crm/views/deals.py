@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from plumbline.core.forms import form_status, run_action
-from plumbline.core.pages import forbidden, int_param, page
+from plumbline.core.pages import int_param, page, refuse
 from plumbline.core.permissions import can, level
 from plumbline.crm import queries
 from plumbline.crm.actions import do_create_deal, do_delete_deal, do_move_deal, do_update_deal
@@ -27,11 +27,33 @@ def _pipeline(request: HttpRequest) -> Pipeline | None:
     return (pipelines.filter(pk=pk).first() if pk else None) or pipelines.first()
 
 
+def _board_limits(request: HttpRequest) -> dict[int, int]:
+    """`?cards=<stage id>:<n>` (repeatable): how many cards a column shows after "Show more"."""
+    limits = {}
+    for value in request.GET.getlist("cards"):
+        stage, _, n = value.partition(":")
+        if int_param(stage) and int_param(n):
+            limits[int(stage)] = int(n)
+    return limits
+
+
+def _more_url(request: HttpRequest, pipeline: Pipeline, column: queries.BoardColumn) -> str:
+    params = request.GET.copy()
+    params["pipeline"] = str(pipeline.pk)
+    params.setlist("cards", [v for v in params.getlist("cards") if v.partition(":")[0] != str(column.stage.pk)]
+                   + [f"{column.stage.pk}:{column.limit + queries.BOARD_MORE}"])
+    return f"?{params.urlencode()}"
+
+
 def board_context(request: HttpRequest, pipeline: Pipeline | None, error: str = "") -> dict[str, Any]:
+    columns = queries.deal_board(pipeline, limits=_board_limits(request)) if pipeline else []
+    for column in columns:
+        more = column.count > len(column.deals) and column.limit < queries.BOARD_MAX_CARDS
+        column.more_url = _more_url(request, pipeline, column) if more else ""
     return {
         "pipeline": pipeline,
         "pipelines": Pipeline.objects.order_by("-is_default", "name"),
-        "columns": queries.deal_board(pipeline) if pipeline else [],
+        "columns": columns,
         # Reps move their own deals only; the cards they may not move are not draggable.
         "move_all": level(request.user, "deal") == "all",
         "move_own": level(request.user, "deal") == "own",
@@ -110,7 +132,7 @@ def deal_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The deal's own fields; its stage changes only through a recorded move (the deal page's move form)."""
     deal = get_object_or_404(queries.deals(), pk=pk)
     if not can(request.user, "change", "deal", deal):
-        return forbidden(request, "You may only edit deals you own.")
+        return refuse(request, "change", "deal")
     initial = {
         **{f: getattr(deal, f) for f in EDIT_FIELDS if f not in ("owner", "company")},
         "owner": deal.owner_id,

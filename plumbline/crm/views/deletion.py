@@ -10,7 +10,7 @@ from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from plumbline.core.pages import forbidden
+from plumbline.core.pages import refuse
 from plumbline.core.permissions import can
 
 
@@ -30,7 +30,7 @@ def confirm_delete(
     The record-level check is the one the edit pages make: "own" roles may delete only what they own.
     """
     if not can(request.user, "delete", resource, obj):
-        return forbidden(request, f"You may only delete {resource} records you own.")
+        return refuse(request, "delete", resource)
     label = str(obj)
     if request.method == "POST":
         action(by=request.user, **{resource: obj})

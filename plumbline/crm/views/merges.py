@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from plumbline.core.errors import DomainError, NotFound, PermissionDenied
-from plumbline.core.pages import forbidden, int_param, may, page
+from plumbline.core.pages import int_param, may, page, refuse
 from plumbline.core.permissions import can
 from plumbline.core.validation import normalize_email
 from plumbline.crm import queries
@@ -34,7 +34,7 @@ def contact_merge(request: HttpRequest, pk: int) -> HttpResponse:
     per differing field; POST merges."""
     survivor = get_object_or_404(queries.contacts(), pk=pk)
     if not can(request.user, "change", "contact", survivor):
-        return forbidden(request, "You may only merge into contacts you own.")
+        return refuse(request, "change", "contact")
     find = (request.GET.get("find") or "").strip()
     other, error, status = _other(request, survivor, find)
     if request.method == "POST" and other is not None:

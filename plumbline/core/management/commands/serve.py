@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -33,8 +34,8 @@ def exit_reason(returncode: int) -> str:
 class Child:
     """A helper process (`plumbline worker` or `plumbline scheduler`) that is started again whenever it ends."""
 
-    def __init__(self, name: str, argv: list[str]) -> None:
-        self.name, self.argv = name, argv
+    def __init__(self, name: str, argv: list[str], env: Mapping[str, str]) -> None:
+        self.name, self.argv, self.env = name, argv, dict(env)
         self.proc: subprocess.Popen | None = None
         self.started_at = 0.0
         self.restart_at = 0.0
@@ -42,7 +43,7 @@ class Child:
 
     def start(self) -> None:
         # Its own process group: Ctrl-C reaches `serve` alone, which then stops each child once, cleanly.
-        self.proc = subprocess.Popen(self.argv, process_group=0)
+        self.proc = subprocess.Popen(self.argv, process_group=0, env=self.env)
         self.started_at = time.monotonic()
         logger.info("%s started (pid %d)", self.name.capitalize(), self.proc.pid)
 
@@ -75,6 +76,12 @@ def wait_or_kill(proc: subprocess.Popen, deadline: float) -> None:
         proc.wait()
 
 
+def child_env(environ: Mapping[str, str], *, host: str, port: int) -> dict[str, str]:
+    """The environment of the server, worker and scheduler: HOST and PORT as served, so that links, QR codes and
+    notification emails point at this port unless PUBLIC_BASE_URL says otherwise."""
+    return {**environ, "HOST": host, "PORT": str(port)}
+
+
 class Command(BaseCommand):
     help = "Serve Plumbline with gunicorn; --with-worker also runs the task worker and scheduler, restarting them if they stop."
 
@@ -93,7 +100,8 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        helpers = [Child(name, [sys.executable, "-m", "plumbline.cli", name]) for name in ("worker", "scheduler")]
+        env = child_env(os.environ, host=opts["host"], port=opts["port"])
+        helpers = [Child(name, [sys.executable, "-m", "plumbline.cli", name], env) for name in ("worker", "scheduler")]
         helpers = helpers if opts["with_worker"] else []
         cmd = [
             sys.executable, "-m", "gunicorn", "plumbline.wsgi:application",
@@ -102,7 +110,7 @@ class Command(BaseCommand):
         ]
         self.stdout.write(f"Serving Plumbline at http://{opts['host']}:{opts['port']}/ (Ctrl-C stops it)")
         self.stdout.flush()
-        server = subprocess.Popen(cmd, process_group=0)
+        server = subprocess.Popen(cmd, process_group=0, env=env)
         code = 0
         try:
             while not stopping:

@@ -11,6 +11,7 @@ from plumbline.core.progress import ProgressBar
 from plumbline.crm.models import Contact
 from plumbline.definitions.queries import current_version
 from plumbline.handoff.actions import do_score_and_route
+from plumbline.handoff.backlog import backlog
 from plumbline.scoring.actions import do_refresh_predictions, predictions_prefetched
 from plumbline.scoring.bulk import bulk_rescore
 
@@ -59,4 +60,7 @@ class Command(BaseCommand):
                     done += 1
                     bar(done, len(candidates))
         bar.close()
-        self.stdout.write(f"Scored {scored} contacts; {mqls} became MQLs and were routed.")
+        self.stdout.write(f"Scored {scored:,} contacts; {mqls:,} became MQLs and were routed.")
+        waiting = backlog()
+        if waiting.waiting:
+            self.stdout.write(f"{waiting.waiting:,} MQLs wait for a rep: {waiting.reason}.")

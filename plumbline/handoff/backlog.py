@@ -1,0 +1,71 @@
+"""MQLs waiting for a rep. Every MQL is either in a rep's queue (an open assignment) or waiting here, and the
+dashboard says why (nobody in the office, every seller at capacity); the scheduler routes the waiting ones,
+oldest first, as reps free capacity by accepting or rejecting leads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from plumbline.crm.models import Contact, LifecycleStage
+from plumbline.handoff.actions import do_route_lead
+from plumbline.handoff.models import Assignment
+from plumbline.handoff.routing import available
+
+
+def waiting_mqls() -> QuerySet[Contact]:
+    """MQLs with no rep deciding on them, the longest-waiting first."""
+    in_queue = Assignment.objects.filter(contact=OuterRef("pk"), status=Assignment.Status.OPEN)
+    return (
+        Contact.objects.filter(lifecycle_stage=LifecycleStage.MQL)
+        .exclude(Exists(in_queue))
+        .order_by("lifecycle_changed_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class Backlog:
+    mqls: int
+    in_queues: int
+    waiting: int
+    sellers: int  # active, in-office sellers
+    open_leads: int  # in their queues
+    free_slots: int  # open leads they can still take
+
+    @property
+    def reason(self) -> str:
+        if not self.waiting:
+            return ""
+        if not self.sellers:
+            return "no seller is active and in the office"
+        if not self.free_slots:
+            return f"every seller is at capacity ({self.sellers} sellers, {self.open_leads:,} leads in their queues)"
+        return "they are routed within minutes, oldest first, as capacity allows"
+
+
+def backlog() -> Backlog:
+    sellers = available(include_full=True)
+    mqls = Contact.objects.filter(lifecycle_stage=LifecycleStage.MQL).count()
+    waiting = waiting_mqls().count()
+    return Backlog(
+        mqls=mqls, in_queues=mqls - waiting, waiting=waiting, sellers=len(sellers),
+        open_leads=sum(u.open_leads for u in sellers),
+        free_slots=sum(max(u.capacity - u.open_leads, 0) for u in sellers),
+    )
+
+
+def do_route_waiting(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Route waiting MQLs, oldest first, while some seller has capacity; returns how many were routed.
+    Stops before asking when nobody can take one, so managers are not told "no rep" once per waiting lead."""
+    now = now or timezone.now()
+    routed = 0
+    for contact in waiting_mqls()[:limit]:
+        if not available():
+            break
+        if do_route_lead(contact=contact, now=now) is None:
+            break
+        routed += 1
+    return routed
