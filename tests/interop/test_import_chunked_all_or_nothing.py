@@ -176,3 +176,17 @@ def test_companies_deals_and_touchpoints_are_undone_too(users, pipeline):
     assert DealTransition.objects.count() == 1
     assert Touchpoint.objects.count() == 0
     assert set(ImportRun.objects.values_list("status", flat=True)) == {"undone"}
+
+
+@pytest.mark.django_db
+def test_undo_gives_back_the_company_and_owner_an_import_changed(users):
+    from plumbline.crm.actions import do_create_company
+
+    first = do_create_company(name="A", domain="a.com")
+    do_create_company(name="B", domain="b.com")
+    contact = do_create_contact(email="x@a.com", owner=users["rep1"])
+    data = b"email,company_domain,owner\nx@a.com,b.com,rep2\ny@c.com,,\nz@c.com,,\nbad,,\n"
+    assert do_import(kind="contacts", stream=io.BytesIO(data), filename="x.csv").rejected
+    contact.refresh_from_db()
+    assert (contact.company_id, contact.owner_id) == (first.pk, users["rep1"].pk)
+    assert Contact.objects.count() == 1
