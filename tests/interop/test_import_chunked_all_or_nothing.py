@@ -190,3 +190,15 @@ def test_undo_gives_back_the_company_and_owner_an_import_changed(users):
     contact.refresh_from_db()
     assert (contact.company_id, contact.owner_id) == (first.pk, users["rep1"].pk)
     assert Contact.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_run_silent_for_fifteen_minutes_counts_as_gone_even_with_a_live_pid(known):
+    import datetime as dt
+
+    from plumbline.interop.undo import STALE_AFTER
+
+    old = known.created_at - STALE_AFTER - dt.timedelta(seconds=1)
+    run = ImportRun.objects.create(kind="contacts", host="elsewhere", pid=1, started_at=old, heartbeat_at=old)
+    assert recover_interrupted_imports() == [run.pk]
+    assert ImportRun.objects.get(pk=run.pk).status == "undone"
