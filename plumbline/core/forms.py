@@ -24,11 +24,17 @@ def attach_errors(form: forms.Form, exc: DomainError) -> None:
 def run_action(form: forms.Form, action: Callable[..., T], /, **kwargs: Any) -> T | None:
     """Call `action`; on a domain refusal attach the errors to `form` and return None.
 
-    Permission and not-found errors are not form errors: they propagate so the page answers 403/404.
+    Permission and not-found errors are not form errors: they propagate so the page answers 403/404, unless the
+    refusal is about one of the form's fields (a rep naming another owner), which then shows next to it as a 403.
     """
     try:
         return action(**kwargs)
-    except (PermissionDenied, NotFound):
+    except PermissionDenied as exc:
+        if exc.field and exc.field in form.fields:
+            attach_errors(form, exc)
+            return None
+        raise
+    except NotFound:
         raise
     except DomainError as exc:
         attach_errors(form, exc)

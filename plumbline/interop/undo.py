@@ -21,7 +21,8 @@ from django.utils import timezone
 
 from plumbline.interop.models import ImportRun, ImportUndo
 
-# A run whose process we cannot see (another host) counts as gone once its last chunk is this old.
+# A run counts as gone once its last chunk is this old (a chunk takes a second or so), or at once when it ran on
+# this host and its process no longer exists. The age also catches a pid reused after a restart (containers).
 STALE_AFTER = dt.timedelta(minutes=15)
 HOST = socket.gethostname()[:255]
 
@@ -114,15 +115,17 @@ def _delete_created(model: type[models.Model], ids: list[int]) -> None:
 
 
 def _gone(run: ImportRun, now: dt.datetime) -> bool:
-    if run.host == HOST and run.pid != os.getpid():
-        try:
-            os.kill(run.pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:  # alive, another user's
-            return False
+    if run.heartbeat_at < now - STALE_AFTER:
+        return True
+    if run.host != HOST or run.pid == os.getpid():  # another host, or another thread of this process
         return False
-    return run.heartbeat_at < now - STALE_AFTER
+    try:
+        os.kill(run.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 def recover_interrupted_imports() -> list[int]:

@@ -176,3 +176,29 @@ def test_companies_deals_and_touchpoints_are_undone_too(users, pipeline):
     assert DealTransition.objects.count() == 1
     assert Touchpoint.objects.count() == 0
     assert set(ImportRun.objects.values_list("status", flat=True)) == {"undone"}
+
+
+@pytest.mark.django_db
+def test_undo_gives_back_the_company_and_owner_an_import_changed(users):
+    from plumbline.crm.actions import do_create_company
+
+    first = do_create_company(name="A", domain="a.com")
+    do_create_company(name="B", domain="b.com")
+    contact = do_create_contact(email="x@a.com", owner=users["rep1"])
+    data = b"email,company_domain,owner\nx@a.com,b.com,rep2\ny@c.com,,\nz@c.com,,\nbad,,\n"
+    assert do_import(kind="contacts", stream=io.BytesIO(data), filename="x.csv").rejected
+    contact.refresh_from_db()
+    assert (contact.company_id, contact.owner_id) == (first.pk, users["rep1"].pk)
+    assert Contact.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_run_silent_for_fifteen_minutes_counts_as_gone_even_with_a_live_pid(known):
+    import datetime as dt
+
+    from plumbline.interop.undo import STALE_AFTER
+
+    old = known.created_at - STALE_AFTER - dt.timedelta(seconds=1)
+    run = ImportRun.objects.create(kind="contacts", host="elsewhere", pid=1, started_at=old, heartbeat_at=old)
+    assert recover_interrupted_imports() == [run.pk]
+    assert ImportRun.objects.get(pk=run.pk).status == "undone"
