@@ -66,8 +66,11 @@ def _load_sql(vendor: str, lock: bool = True) -> str:
         [f"c.{x}" for x in _CONTACT_COLUMNS] + [f"co.{x}" for x in _COMPANY_COLUMNS]
         + ["s.contact_id"] + [f"s.{x}" for x in _SCORE_COLUMNS]
         + ["d.id", "d.number", "d.created_at", "m.id", "m.number", "m.created_at"])
-    # SQLite locks the whole database on write; a read (lock=False) waits for no one
-    lock_sql = " FOR UPDATE OF c" if vendor == "postgresql" and lock else ""
+    # NO KEY UPDATE: enough to keep two scorers of one contact apart, and it lets through the KEY SHARE locks that
+    # foreign-key checks take (a touchpoint batch committing rows for this contact), which FOR UPDATE would block:
+    # a batch and the worker then deadlocked. SQLite locks the whole database on write; a read (lock=False) waits
+    # for no one.
+    lock_sql = " FOR NO KEY UPDATE OF c" if vendor == "postgresql" and lock else ""
     return (
         f"SELECT {columns} FROM {c} c LEFT JOIN {co} co ON co.id = c.company_id "
         f"LEFT JOIN {s} s ON s.contact_id = c.id "
