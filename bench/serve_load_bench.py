@@ -127,7 +127,7 @@ def client(base: str, token: str, contacts: list[int], marker: str, stop: thread
         try:
             response = session.request(method, url, json=body, timeout=60)
         except requests.RequestException as exc:
-            stats.record(kind, time.perf_counter() - started, error=type(exc).__name__)
+            stats.record(kind, time.perf_counter() - started, error=f"{type(exc).__name__} {str(exc)[-90:]}")
             continue
         took = time.perf_counter() - started
         if response.status_code >= 400:
