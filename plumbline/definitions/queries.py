@@ -11,7 +11,8 @@ from plumbline.definitions.schema import DEFAULT, PlumbLine
 
 
 def current_version() -> DefinitionVersion:
-    """The version in force. A fresh install starts from the documented defaults as version 1."""
+    """The version in force. Version 1 (the documented defaults) is written by the migrations, so reads find it;
+    creating it here is left for a database emptied since (a test flush)."""
     latest = DefinitionVersion.objects.order_by("-number").first()
     if latest is not None:
         return latest

@@ -97,7 +97,8 @@ def _first_touch(assignment: Assignment) -> dt.datetime | None:
 def do_check_sla(*, assignment: Assignment, now: dt.datetime | None = None) -> Assignment:
     """Advance one assignment's SLA clock: stop it at the rep's first touch, or breach, escalate, reassign."""
     now = now or timezone.now()
-    a = Assignment.objects.select_for_update().select_related("contact", "rep").get(pk=assignment.pk)
+    # no_key: the contact and rep rows are locked too (joined), yet foreign-key checks of concurrent inserts pass
+    a = Assignment.objects.select_for_update(no_key=True).select_related("contact", "rep").get(pk=assignment.pk)
     if a.first_touch_at is not None or a.status not in (Assignment.Status.OPEN, Assignment.Status.ACCEPTED):
         return a
     touched = _first_touch(a)

@@ -24,6 +24,7 @@ from plumbline.crm.actions import do_change_lifecycle
 from plumbline.crm.models import Contact, LifecycleTransition
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.queries import current_version, definitions_for, parsed
+from plumbline.definitions.schema import PlumbLine
 from plumbline.scoring import hot
 from plumbline.scoring.engine import (
     Profile,
@@ -68,6 +69,32 @@ def do_score_contact(
     explicit_now = now is not None
     now = now or timezone.now()
     state = hot.load(contact.pk)  # one statement: the contact (locked), company, score, definitions and model keys
+    version, plumb, fit_result, eng, fields = _compute(state, now=now, explicit_now=explicit_now, version=version)
+    row = state.contact
+    # The contact row is locked, so nobody else writes its score meanwhile: one UPDATE or one INSERT.
+    hot.save_score(row.id, fields, exists=state.score is not None)
+    # History grows when the score moves from the one stored (the bulk rescore follows the same rule).
+    now_key = (fit_result.score, fit_result.grade, round(eng.score), version.number)
+    if state.score is None or now_key != (state.score[0], state.score[1], round(state.score[2]), state.score[3]):
+        hot.append_history(row.id, {
+            "fit_score": fit_result.score, "fit_grade": fit_result.grade, "engagement_score": eng.score,
+            "definition_version": version.number, "computed_at": now, "reason": reason[:100]})
+    ctx = RuleContext(fit_result.score, fit_result.grade, eng.score, frozenset(eng.kinds), row.lifecycle_stage)
+    held, why = explain_rule(plumb.mql.when, ctx)
+    transition = None
+    if promote and held and row.lifecycle_stage in plumb.mql.eligible_stages:
+        transition = do_change_lifecycle(
+            contact=Contact.objects.get(pk=row.id), to_stage="mql", source="automation",
+            definition_version=version.number, reason=f"{plumb.mql.name} (definitions v{version.number}): {why}"[:500],
+            occurred_at=now,
+        )
+    return ScoreOutcome(hot.score_instance(row.id, fields), transition, why)
+
+
+def _compute(
+    state: hot.Loaded, *, now: dt.datetime, explicit_now: bool, version: DefinitionVersion | None,
+) -> tuple[DefinitionVersion, PlumbLine, Any, Any, dict[str, Any]]:
+    """Fit, engagement and prediction of a loaded contact, and the score fields they make; writes nothing."""
     if version is None:
         version, plumb = definitions_for(state.definitions_key)
     else:
@@ -90,24 +117,16 @@ def do_score_contact(
         "predictive_probability": prediction.probability if prediction else None,
         "model_version": prediction.model_version if prediction else None,
     }
-    # The contact row is locked, so nobody else writes its score meanwhile: one UPDATE or one INSERT.
-    hot.save_score(row.id, fields, exists=state.score is not None)
-    # History grows when the score moves from the one stored (the bulk rescore follows the same rule).
-    now_key = (fit_result.score, fit_result.grade, round(eng.score), version.number)
-    if state.score is None or now_key != (state.score[0], state.score[1], round(state.score[2]), state.score[3]):
-        hot.append_history(row.id, {
-            "fit_score": fit_result.score, "fit_grade": fit_result.grade, "engagement_score": eng.score,
-            "definition_version": version.number, "computed_at": now, "reason": reason[:100]})
-    ctx = RuleContext(fit_result.score, fit_result.grade, eng.score, frozenset(eng.kinds), row.lifecycle_stage)
-    held, why = explain_rule(plumb.mql.when, ctx)
-    transition = None
-    if promote and held and row.lifecycle_stage in plumb.mql.eligible_stages:
-        transition = do_change_lifecycle(
-            contact=Contact.objects.get(pk=row.id), to_stage="mql", source="automation",
-            definition_version=version.number, reason=f"{plumb.mql.name} (definitions v{version.number}): {why}"[:500],
-            occurred_at=now,
-        )
-    return ScoreOutcome(hot.score_instance(row.id, fields), transition, why)
+    return version, plumb, fit_result, eng, fields
+
+
+def explain_score(*, contact: Contact, now: dt.datetime | None = None) -> ContactScore:
+    """The contact's score computed now with every rule explained, without storing it: what a page or a GET shows
+    for a contact never scored, or rescored in bulk without the detail. Reads never write; the worker stores."""
+    explicit_now = now is not None
+    state = hot.load(contact.pk, lock=False)
+    *_, fields = _compute(state, now=now or timezone.now(), explicit_now=explicit_now, version=None)
+    return hot.score_instance(contact.pk, fields)
 
 
 @transaction.atomic

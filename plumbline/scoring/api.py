@@ -16,7 +16,7 @@ from plumbline.core.errors import NotFound
 from plumbline.core.idempotency import idempotent
 from plumbline.core.permissions import require
 from plumbline.crm.models import Contact
-from plumbline.scoring.actions import do_activate_model, do_request_training, do_score_contact
+from plumbline.scoring.actions import do_activate_model, do_request_training, explain_score
 from plumbline.scoring.models import ContactScore, PredictiveModel, ScoreHistory, TrainingRun
 
 router = Router(tags=["scoring"])
@@ -56,7 +56,7 @@ def get_score(request: HttpRequest, contact_id: IdParam) -> dict[str, Any]:
     contact = get_or_404(Contact.objects.all(), contact_id, "contact")
     score = ContactScore.objects.filter(contact=contact).first()
     if score is None or score.explanation.get("bulk"):  # never scored, or rescored in bulk without detail
-        score = do_score_contact(contact=contact, promote=False, reason="first read" if score is None else "explained").score
+        score = explain_score(contact=contact)  # computed for the answer, not stored: a GET never writes
     return _out(score)
 
 

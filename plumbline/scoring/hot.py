@@ -59,28 +59,32 @@ def _json(value: Any) -> Any:
 
 
 @cache
-def _load_sql(vendor: str) -> str:
+def _load_sql(vendor: str, lock: bool = True) -> str:
     c, co, s = Contact._meta.db_table, Company._meta.db_table, ContactScore._meta.db_table
     d, m = DefinitionVersion._meta.db_table, PredictiveModel._meta.db_table
     columns = ", ".join(
         [f"c.{x}" for x in _CONTACT_COLUMNS] + [f"co.{x}" for x in _COMPANY_COLUMNS]
         + ["s.contact_id"] + [f"s.{x}" for x in _SCORE_COLUMNS]
         + ["d.id", "d.number", "d.created_at", "m.id", "m.number", "m.created_at"])
-    lock = " FOR UPDATE OF c" if vendor == "postgresql" else ""  # SQLite locks the whole database on write
+    # NO KEY UPDATE: enough to keep two scorers of one contact apart, and it lets through the KEY SHARE locks that
+    # foreign-key checks take (a touchpoint batch committing rows for this contact), which FOR UPDATE would block:
+    # a batch and the worker then deadlocked. SQLite locks the whole database on write; a read (lock=False) waits
+    # for no one.
+    lock_sql = " FOR NO KEY UPDATE OF c" if vendor == "postgresql" and lock else ""
     return (
         f"SELECT {columns} FROM {c} c LEFT JOIN {co} co ON co.id = c.company_id "
         f"LEFT JOIN {s} s ON s.contact_id = c.id "
         f"LEFT JOIN (SELECT id, number, created_at FROM {d} ORDER BY number DESC LIMIT 1) d ON 1 = 1 "
         f"LEFT JOIN (SELECT id, number, created_at FROM {m} WHERE is_active ORDER BY number DESC LIMIT 1) m "
-        f"ON 1 = 1 WHERE c.id = %s{lock}"
+        f"ON 1 = 1 WHERE c.id = %s{lock_sql}"
     )
 
 
-def load(contact_id: int) -> Loaded:
-    """One statement: the contact (locked until the transaction ends), company, score, definitions and model keys.
-    Raises Contact.DoesNotExist for a contact that is gone (deleted or merged away since the event)."""
+def load(contact_id: int, *, lock: bool = True) -> Loaded:
+    """One statement: the contact (locked until the transaction ends, unless `lock` is False), company, score,
+    definitions and model keys. Raises Contact.DoesNotExist for a contact that is gone (deleted or merged away)."""
     with connection.cursor() as cur:
-        cur.execute(_load_sql(connection.vendor), [contact_id])
+        cur.execute(_load_sql(connection.vendor, lock), [contact_id])
         row = cur.fetchone()
     if row is None:
         raise Contact.DoesNotExist(f"Contact {contact_id} does not exist.")

@@ -125,11 +125,11 @@ def contact_score_panel(request: HttpRequest, pk: int) -> HttpResponse:
     from django.shortcuts import get_object_or_404
 
     from plumbline.crm.models import Contact
-    from plumbline.scoring.actions import do_score_contact
+    from plumbline.scoring.actions import explain_score
     from plumbline.scoring.models import ContactScore
 
     contact = get_object_or_404(Contact, pk=pk)
     score = ContactScore.objects.filter(contact=contact).first()
     if score is None or score.explanation.get("bulk"):  # never scored, or rescored in bulk without the detail
-        score = do_score_contact(contact=contact, promote=False, reason="viewed").score
+        score = explain_score(contact=contact)  # computed for the page, not stored: a read never writes
     return render(request, "scoring/_contact_panel.html", {"score": score, "x": score.explanation})

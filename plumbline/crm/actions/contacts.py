@@ -119,8 +119,9 @@ def do_change_lifecycle(
 ) -> LifecycleTransition:
     """Move a contact to another lifecycle stage, refusing moves that make no sense."""
     check(by, "change", "contact", contact)
-    # Lock the row so two concurrent moves cannot both start from the same stage.
-    locked = Contact.objects.select_for_update().get(pk=contact.pk)
+    # Lock the row so two concurrent moves cannot both start from the same stage (no_key: inserts that refer to
+    # the contact, such as touchpoints, need not wait for it).
+    locked = Contact.objects.select_for_update(no_key=True).get(pk=contact.pk)
     contact.lifecycle_stage = locked.lifecycle_stage
     why_not = refusal(contact.lifecycle_stage, to_stage)
     if why_not:

@@ -90,6 +90,10 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
         parser.add_argument("--threads", type=int, default=4)
+        parser.add_argument(
+            "--keep-alive", type=int, default=5,
+            help="Seconds an idle keep-alive connection stays open (gunicorn's default of 2 races busy API clients).",
+        )
         parser.add_argument("--with-worker", action="store_true", help="Also run and supervise `plumbline worker` and `plumbline scheduler`.")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -106,7 +110,8 @@ class Command(BaseCommand):
         cmd = [
             sys.executable, "-m", "gunicorn", "plumbline.wsgi:application",
             "--bind", f"{opts['host']}:{opts['port']}", "--workers", str(opts["workers"]),
-            "--threads", str(opts["threads"]), "--access-logfile", "-", "--graceful-timeout", "10",
+            "--threads", str(opts["threads"]), "--keep-alive", str(opts["keep_alive"]), "--access-logfile", "-",
+            "--graceful-timeout", "10",
         ]
         self.stdout.write(f"Serving Plumbline at http://{opts['host']}:{opts['port']}/ (Ctrl-C stops it)")
         self.stdout.flush()
