@@ -35,6 +35,23 @@ def merges(*, contact_id: int | None = None) -> QuerySet[ContactMerge]:
     return qs
 
 
+def merged_into(contact_id: int, *, hops: int = 20) -> tuple[ContactMerge, Contact] | None:
+    """Where a merged-away contact went: its (not undone) merge and the contact that holds its history now,
+    following merges of the survivor in turn; None when the id was never merged away or the trail ends."""
+    first = None
+    current = contact_id
+    for _ in range(hops):
+        merge = ContactMerge.objects.filter(merged_id=current, undone_at=None).order_by("-merged_at", "-id").first()
+        if merge is None:
+            return None
+        first = first or merge
+        survivor = contacts().filter(pk=merge.survivor_id).first()
+        if survivor is not None:
+            return first, survivor
+        current = merge.survivor_id
+    return None
+
+
 def possible_duplicates(contact: Contact, limit: int = 10) -> list[Contact]:
     """Other contacts that may be the same person: those the last duplicates scan paired with it (most likely
     first), then those with the same full name, the same phone, or the same last name at the same company
