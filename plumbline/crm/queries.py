@@ -18,6 +18,7 @@ from plumbline.crm.models import (
     Deal,
     DealTransition,
     DuplicatePair,
+    LifecycleStage,
     LifecycleTransition,
 )
 
@@ -235,10 +236,14 @@ def _touchpoint_entry(t: Any) -> TimelineEntry:
     return TimelineEntry("touchpoint", t.occurred_at, f"{t.get_kind_display()} via {where}", detail, t)
 
 
+STAGE_LABELS = dict(LifecycleStage.choices)
+
+
 def _lifecycle_entry(t: LifecycleTransition) -> TimelineEntry:
-    frm = t.from_stage or "new"
+    frm = STAGE_LABELS.get(t.from_stage, t.from_stage) if t.from_stage else "New"
+    to = STAGE_LABELS.get(t.to_stage, t.to_stage)
     who = f" by {t.by.display_name}" if t.by_id else ""
-    return TimelineEntry("lifecycle", t.occurred_at, f"Lifecycle {frm} → {t.to_stage}{who}", t.reason, t)
+    return TimelineEntry("lifecycle", t.occurred_at, f"Lifecycle {frm} → {to}{who}", t.reason, t)
 
 
 def _deal_entry(t: DealTransition) -> TimelineEntry:
