@@ -48,6 +48,10 @@ def _choices(vocabulary: str) -> dict[str, str]:
         from plumbline.playbook.models import AnswerStatus
 
         return dict(AnswerStatus.choices)
+    if vocabulary == "objection_category":
+        from plumbline.playbook.models import ObjectionCategory
+
+        return dict(ObjectionCategory.choices)
     if vocabulary == "fit_field":
         return FIT_FIELD_LABELS
     if vocabulary == "op":
