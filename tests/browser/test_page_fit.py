@@ -42,3 +42,23 @@ def test_qualification_status_dropdowns_show_their_longest_choice(live_server, t
     for i in range(selects.count()):
         fit = selects.nth(i).evaluate(WIDEST_OPTION_FITS)
         assert fit["room"] >= fit["widest"], fit
+
+
+def test_pipeline_switch_submits_on_change_without_inline_script(live_server, transactional_db, users, pipeline,
+                                                                 browser_page):
+    # given a second pipeline and a manager on the board
+    from plumbline.crm.actions import do_create_pipeline
+
+    other = do_create_pipeline(name="Renewals", stages=[{"name": "Due", "probability": 50},
+                                                        {"name": "Renewed", "probability": 100, "kind": "won"}])
+    page, base = browser_page, live_server.url
+    sign_in(page, base, "manager")
+    page.goto(f"{base}/deals/")
+    assert "onchange" not in page.content()
+
+    # when they pick the other pipeline
+    page.select_option("#pipeline", str(other.pk))
+
+    # then the board of that pipeline loads
+    page.wait_for_url(f"{base}/deals/?pipeline={other.pk}")
+    assert page.locator("section.stage-col h2").first.inner_text().startswith("Due")
