@@ -78,6 +78,9 @@ def attribution_page(request: HttpRequest) -> HttpResponse:
         rows = [[r["label"]] + [r["credits"][m][k] for m in models for k in ("conversions", "value")]
                 for r in report["rows"]]
         return _csv(f"attribution-{params.event}-by-{params.dimension}", header, rows)
+    if params.dimension == "channel":  # the CSV above keeps the codes; people read the labels
+        for r in report["rows"]:
+            r["label"] = label(r["label"], "channel")
     shown = report["rows"][:MAX_CHART_ROWS]
     measure = "conversions" if params.event in ("mql",) else "value"
     chart = grouped_bars([r["label"] for r in shown],

@@ -18,6 +18,7 @@ from plumbline.crm.models import (
     Deal,
     DealTransition,
     DuplicatePair,
+    LifecycleStage,
     LifecycleTransition,
 )
 
@@ -33,6 +34,23 @@ def merges(*, contact_id: int | None = None) -> QuerySet[ContactMerge]:
     if contact_id is not None:
         qs = qs.filter(Q(survivor_id=contact_id) | Q(merged_id=contact_id))
     return qs
+
+
+def merged_into(contact_id: int, *, hops: int = 20) -> tuple[ContactMerge, Contact] | None:
+    """Where a merged-away contact went: its (not undone) merge and the contact that holds its history now,
+    following merges of the survivor in turn; None when the id was never merged away or the trail ends."""
+    first = None
+    current = contact_id
+    for _ in range(hops):
+        merge = ContactMerge.objects.filter(merged_id=current, undone_at=None).order_by("-merged_at", "-id").first()
+        if merge is None:
+            return None
+        first = first or merge
+        survivor = contacts().filter(pk=merge.survivor_id).first()
+        if survivor is not None:
+            return first, survivor
+        current = merge.survivor_id
+    return None
 
 
 def possible_duplicates(contact: Contact, limit: int = 10) -> list[Contact]:
@@ -94,29 +112,79 @@ def clean_search(q: str | None) -> str:
     return " ".join(text.lower().split())[:100]
 
 
+def case_variants(text: str, limit: int = 8) -> list[str]:
+    """`text` (lowercase) spelt as a database's LOWER() may have left a stored name: SQLite's folds ASCII only,
+    so "Ångström" stays "Ångström" in its index. Each non-ASCII letter lower or upper case, at most `limit`
+    spellings (beyond that, all lower and all upper); under a Unicode-aware LOWER() the first one matches."""
+    positions = [i for i, ch in enumerate(text) if not ch.isascii() and len(ch.upper()) == 1 and ch.upper() != ch]
+    if not positions:
+        return [text]
+    if 2 ** len(positions) > limit:
+        masks = [0, 2 ** len(positions) - 1]
+    else:
+        masks = list(range(2 ** len(positions)))
+    spellings = []
+    for mask in masks:
+        chars = list(text)
+        for bit, i in enumerate(positions):
+            if mask >> bit & 1:
+                chars[i] = chars[i].upper()
+        spellings.append("".join(chars))
+    return spellings
+
+
+def _any_prefix(column: str, text: str) -> Q:
+    cond = Q(pk__in=[])
+    for spelling in case_variants(text):
+        cond |= _prefix_range(column, spelling)
+    return cond
+
+
+DOMAIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
+
+
+def _domain_term(q: str) -> str | None:
+    """The domain part a query asks for: "@newco-test", "newco-test" or "newco-test.com" (a single word of
+    domain characters with a dot or a hyphen, or after an @)."""
+    text = q[1:] if q.startswith("@") else q
+    if not text or not set(text) <= DOMAIN_CHARS:
+        return None
+    return text if q.startswith("@") or "." in text or "-" in text else None
+
+
 def search_contacts(qs: QuerySet[Contact], q: str) -> QuerySet[Contact]:
-    """Prefix search over email, first name, last name and company name, case-insensitive.
+    """Prefix search over email, first name, last name and company name, case-insensitive (non-ASCII letters
+    included, see `case_variants`).
 
     "jane" matches Jane Doe, jane@x.com and contacts of "Janeway Inc"; "jane do" matches first "jane*" and last
-    "do*"; anything with "@" is an email prefix. Every branch is an indexed range, so it stays fast at 1M rows.
+    "do*"; "x@y" is an email prefix. A domain ("@newco-test", "newco-test", "newco-test.com") also matches the
+    domain of emails and companies. Every branch is an indexed range, so it stays fast at 1M rows, except the
+    email-domain match, a scan that only domain-like queries pay.
     """
     q = clean_search(q)
     if not q:
         return qs
-    if "@" in q:
+    domain = _domain_term(q)
+    if "@" in q and not q.startswith("@"):
         return qs.filter(_prefix_range("email", q))
+    domain_cond = Q(pk__in=[])
+    if domain:
+        domain_cond = Q(email__contains=f"@{domain}") | Q(
+            company_id__in=Company.objects.filter(_prefix_range("domain", domain)).values("pk")[:200])
+    if q.startswith("@"):
+        return qs.filter(domain_cond)
     qs = qs.alias(first_lower=Lower("first_name"), last_lower=Lower("last_name"))
     company_ids = (
-        Company.objects.alias(name_lower=Lower("name")).filter(_prefix_range("name_lower", q)).values("pk")[:200]
+        Company.objects.alias(name_lower=Lower("name")).filter(_any_prefix("name_lower", q)).values("pk")[:200]
     )
     words = q.split(" ")
-    cond = _prefix_range("email", q) | Q(company_id__in=company_ids)
+    cond = _prefix_range("email", q) | Q(company_id__in=company_ids) | domain_cond
     if len(words) == 1:
-        cond |= _prefix_range("first_lower", q) | _prefix_range("last_lower", q)
+        cond |= _any_prefix("first_lower", q) | _any_prefix("last_lower", q)
     else:
         first, last = words[0], " ".join(words[1:])
-        cond |= (_prefix_range("first_lower", first) & _prefix_range("last_lower", last)) | (
-            _prefix_range("first_lower", last) & _prefix_range("last_lower", first)
+        cond |= (_any_prefix("first_lower", first) & _any_prefix("last_lower", last)) | (
+            _any_prefix("first_lower", last) & _any_prefix("last_lower", first)
         )
     return qs.filter(cond)
 
@@ -168,10 +236,14 @@ def _touchpoint_entry(t: Any) -> TimelineEntry:
     return TimelineEntry("touchpoint", t.occurred_at, f"{t.get_kind_display()} via {where}", detail, t)
 
 
+STAGE_LABELS = dict(LifecycleStage.choices)
+
+
 def _lifecycle_entry(t: LifecycleTransition) -> TimelineEntry:
-    frm = t.from_stage or "new"
+    frm = STAGE_LABELS.get(t.from_stage, t.from_stage) if t.from_stage else "New"
+    to = STAGE_LABELS.get(t.to_stage, t.to_stage)
     who = f" by {t.by.display_name}" if t.by_id else ""
-    return TimelineEntry("lifecycle", t.occurred_at, f"Lifecycle {frm} → {t.to_stage}{who}", t.reason, t)
+    return TimelineEntry("lifecycle", t.occurred_at, f"Lifecycle {frm} → {to}{who}", t.reason, t)
 
 
 def _deal_entry(t: DealTransition) -> TimelineEntry:

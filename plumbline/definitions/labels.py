@@ -44,6 +44,14 @@ def _choices(vocabulary: str) -> dict[str, str]:
         from plumbline.definitions.queries import current_version, parsed
 
         return {r.code: r.label for r in parsed(current_version()).reject_reasons}
+    if vocabulary == "answer_status":
+        from plumbline.playbook.models import AnswerStatus
+
+        return dict(AnswerStatus.choices)
+    if vocabulary == "objection_category":
+        from plumbline.playbook.models import ObjectionCategory
+
+        return dict(ObjectionCategory.choices)
     if vocabulary == "fit_field":
         return FIT_FIELD_LABELS
     if vocabulary == "op":

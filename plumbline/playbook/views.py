@@ -19,6 +19,7 @@ from plumbline.core.pages import int_param, page
 from plumbline.core.permissions import can, require
 from plumbline.crm import queries as crm_queries
 from plumbline.crm.models import Contact, Pipeline
+from plumbline.definitions.labels import label
 from plumbline.playbook import queries
 from plumbline.playbook.actions import (
     do_create_framework,
@@ -269,6 +270,11 @@ def suggestions_fragment(request: HttpRequest) -> HttpResponse:
     })
 
 
+REPORT_GROUP_LABELS = {"campaign": "Campaign", "channel": "Channel", "deal_stage": "Deal stage",
+                       "lifecycle_stage": "Lifecycle stage", "segment": "Segment", "category": "Category"}
+REPORT_GROUP_VOCABULARY = {"channel": "channel", "lifecycle_stage": "stage", "category": "objection_category"}
+
+
 @page("objection")
 def objection_report_page(request: HttpRequest) -> HttpResponse:
     group_by = request.GET.get("group_by", "campaign")
@@ -286,11 +292,15 @@ def objection_report_page(request: HttpRequest) -> HttpResponse:
                              *r["by_category"].values()])
         return response
     used = [c for c in ObjectionCategory if any(r["by_category"][c.value] for r in rows)]
-    chart = stacked_bars([r["group"] for r in rows],
+    vocabulary = REPORT_GROUP_VOCABULARY.get(group_by)
+    for r in rows:
+        r["group_label"] = label(r["group"], vocabulary) or r["group"] if vocabulary else r["group"]
+    chart = stacked_bars([r["group_label"] for r in rows],
                          [Series(c.label, [r["by_category"][c.value] for r in rows]) for c in used],
-                         title=f"Objections by {group_by.replace('_', ' ')} and category")
+                         title=f"Objections by {REPORT_GROUP_LABELS[group_by].lower()} and category")
     return render(request, "playbook/objection_report.html", {
-        "rows": rows, "chart": chart, "group_by": group_by, "groupings": list(queries.REPORT_GROUPS),
+        "rows": rows, "chart": chart, "group_by": group_by, "group_label": REPORT_GROUP_LABELS[group_by],
+        "groupings": [(g, REPORT_GROUP_LABELS[g]) for g in queries.REPORT_GROUPS],
         "categories": used, "since": request.GET.get("since", ""), "until": request.GET.get("until", ""),
     })
 

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plumbline.definitions.schema import GRADES, ICP, Condition, Engagement, FitRule
+from plumbline.marketing.models import TouchpointKind
+
+_KIND_LABELS = dict(TouchpointKind.choices)  # reasons people read name kinds by their label
 
 # Sales activities that count toward engagement (logged by anyone; notes and tasks do not count).
 SALES_TOUCH_KINDS = ("call", "meeting", "email")
@@ -210,7 +213,8 @@ def explain_rule(cond: Condition, ctx: RuleContext) -> tuple[bool, str]:
         return ok, f"engagement {ctx.engagement:.1f} {'≥' if ok else '<'} {cond.engagement_at_least:g}"
     if cond.touchpoint_kind_in is not None:
         hit = sorted(ctx.kinds & set(cond.touchpoint_kind_in))
-        return bool(hit), f"hand-raiser {', '.join(hit)}" if hit else "no " + "/".join(cond.touchpoint_kind_in)
+        named = [_KIND_LABELS.get(k, k) for k in hit] or [_KIND_LABELS.get(k, k) for k in cond.touchpoint_kind_in]
+        return bool(hit), f"hand-raiser {', '.join(named)}" if hit else "no " + "/".join(named)
     assert cond.lifecycle_in is not None
     ok = ctx.lifecycle_stage in cond.lifecycle_in
     return ok, f"stage {ctx.lifecycle_stage}"

@@ -138,3 +138,11 @@ def test_funnel_tables_show_stage_and_channel_labels_not_codes(world, users):
     assert "<td>Handoff (SLA clock)</td>" in html and "<td>Logged sales touches</td>" in html
     for code in ("<td>mql</td>", "<td>sal</td>", "<td>paid_search</td>", "<td>assignments</td>"):
         assert code not in html, code
+
+
+def test_attribution_by_channel_shows_channel_labels_and_the_csv_keeps_codes(world, users):
+    client = _client(users, "viewer")
+    html = client.get(f"/analytics/attribution/?dimension=channel&{RANGE}").content.decode()
+    export = client.get(f"/analytics/attribution/?dimension=channel&format=csv&{RANGE}").content.decode()
+    assert "<td>Paid search</td>" in html and "<td>paid_search</td>" not in html
+    assert "\npaid_search," in export

@@ -109,7 +109,7 @@ def test_timeline_lists_the_contacts_history_newest_first(api, world):
     items = response.json()["items"]
     kinds = [i["kind"] for i in items]
     assert sorted(kinds) == ["activity", "deal_stage", "lifecycle", "lifecycle", "touchpoint"]
-    assert items[0]["kind"] == "lifecycle" and items[0]["title"].startswith("Lifecycle subscriber → lead")
+    assert items[0]["kind"] == "lifecycle" and items[0]["title"].startswith("Lifecycle Subscriber → Lead")
     assert [i["occurred_at"] for i in items] == sorted((i["occurred_at"] for i in items), reverse=True)
     assert response.json()["next_before"] is None and response.json()["next_cursor"] is None
 

@@ -42,7 +42,7 @@ def test_user_creates_contact_logs_note_and_drags_deal(live_server, transactiona
     assert page.url == f"{base}/contacts/{contact.pk}/"
     assert page.locator("h1").inner_text().startswith("Ada Lovelace")
     assert page.locator("ol.timeline li").count() == 1
-    assert page.locator("ol.timeline li").first.inner_text().count("Lifecycle new → subscriber") == 1
+    assert page.locator("ol.timeline li").first.inner_text().count("Lifecycle New → Subscriber") == 1
 
     # when: they log a note
     page.select_option("#id_kind", "note")

@@ -51,8 +51,17 @@ def test_user_merges_a_suggested_duplicate_and_undoes_it(live_server, transactio
     assert not Contact.objects.filter(pk=home.pk).exists()
     assert Touchpoint.objects.get(pk=webinar.pk).contact_id == work.pk
 
-    # when: they undo the merge from the contact page
-    page.click("section:has(h2:text('Merges')) button:has-text('Undo')")
+    # when: they open the merged-away contact's old address, they land on the survivor with a note
+    page.goto(f"{base}/contacts/{home.pk}/")
+    page.wait_for_url(f"{base}/contacts/{work.pk}/")
+    assert "was merged into" in page.locator(".messages").inner_text()
+
+    # when: they undo the merge from the contact page, they are asked first; then they confirm
+    page.click("section:has(h2:text('Merges')) a:has-text('Undo')")
+    page.wait_for_url(re.compile(r"/merges/\d+/undo/$"))
+    assert "Undo the merge of gracehopper@gmail.com" in page.locator("h1").inner_text()
+    assert ContactMerge.objects.get().undone_at is None
+    page.click("button:has-text('Undo the merge')")
     page.wait_for_url(f"{base}/contacts/{home.pk}/")
 
     # then: both contacts are back as they were, each with its own history

@@ -55,7 +55,12 @@ def test_merging_and_undoing_from_the_contact_page(twins, client_for):
     html = response.content.decode()
     assert "Merged jdoe@gmail.com into this contact." in html
     merge = ContactMerge.objects.get()
-    assert f'action="/merges/{merge.pk}/undo/"' in html
+    assert f'href="/merges/{merge.pk}/undo/">Undo…</a>' in html
+    confirm = client.get(f"/merges/{merge.pk}/undo/").content.decode()
+    assert "Undo the merge of jdoe@gmail.com into Jane Doe?" in confirm
+    assert "2 rows (activities, touchpoints, deal roles and the like) move back to it from Jane Doe." in confirm
+    assert "Jane Doe gets back its own title where nobody has changed it since." in confirm
+    assert Touchpoint.objects.get(pk=touch.pk).contact_id == jane.pk  # asking undid nothing
     kept = Contact.objects.get(pk=jane.pk)
     assert (kept.first_name, kept.title, kept.company.name) == ("Jane", "CFO", "Acme")
     assert Touchpoint.objects.get(pk=touch.pk).contact_id == jane.pk and not Contact.objects.filter(pk=dup.pk).exists()
@@ -81,3 +86,42 @@ def test_merge_refusals_and_permissions(twins, client_for, users):
     assert Contact.objects.filter(pk=dup.pk).exists() and not ContactMerge.objects.exists()
     anonymous = Client().get(f"/contacts/{jane.pk}/merge/")
     assert anonymous.status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_merged_away_contacts_address_leads_to_the_survivor_with_a_note(twins, client_for, users):
+    # given jdoe@gmail.com merged into Jane
+    jane, dup, _ = twins
+    client = client_for("rep2")
+    client.post(f"/contacts/{jane.pk}/merge/", {"other": dup.pk})
+
+    # when someone opens the merged-away contact's page
+    response = client.get(f"/contacts/{dup.pk}/", follow=True)
+
+    # then they land on Jane's page, told where the contact went
+    assert response.redirect_chain == [(f"/contacts/{jane.pk}/", 302)]
+    assert "jdoe@gmail.com was merged into Jane Doe on " in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_chain_of_merges_leads_to_the_last_survivor_and_an_unknown_id_is_a_404_page(twins, client_for, users):
+    jane, dup, _ = twins
+    third = do_create_contact(email="jane.doe@home.example", first_name="Jane", last_name="Doe", owner=users["rep2"])
+    client = client_for("rep2")
+    client.post(f"/contacts/{jane.pk}/merge/", {"other": dup.pk})  # dup -> jane
+    client.post(f"/contacts/{third.pk}/merge/", {"other": jane.pk})  # jane -> third
+
+    response = client.get(f"/contacts/{dup.pk}/")
+    missing = client.get("/contacts/987654/")
+
+    assert response.status_code == 302 and response["Location"] == f"/contacts/{third.pk}/"
+    assert missing.status_code == 404 and "There is nothing at this address" in missing.content.decode()
+
+
+@pytest.mark.django_db
+def test_undo_confirmation_is_refused_to_who_may_not_undo(twins, client_for):
+    jane, dup, _ = twins
+    client_for("rep2").post(f"/contacts/{jane.pk}/merge/", {"other": dup.pk})
+    merge = ContactMerge.objects.get()
+    assert client_for("viewer").get(f"/merges/{merge.pk}/undo/").status_code == 403
+    assert client_for("rep1").get(f"/merges/{merge.pk}/undo/").status_code == 403

@@ -87,7 +87,7 @@ def test_home_handoff_card_adds_up_to_every_mql_and_says_why_some_wait(users):
     assert 'hx-get="/queue/backlog/"' in home
     assert "<strong>5</strong> marketing qualified leads" in card
     assert "3 in reps' queues" in card
-    assert "2 waiting for a rep</span> every seller is at capacity (3 sellers, 3 leads in their queues)." in card
+    assert "2 waiting for a rep</span> — every seller is at capacity (3 sellers, 3 leads in their queues)." in card
 
 
 @pytest.mark.django_db

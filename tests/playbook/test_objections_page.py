@@ -54,3 +54,12 @@ def test_only_those_who_may_change_an_objection_see_its_save_button(world, users
         "viewer": False, "rep1": False, "rep2": True, "manager": True}
     # and the contact's lifecycle stage is shown by its label
     assert "<td>Sales qualified lead</td>" in pages["viewer"] and "<td>sql</td>" not in pages["viewer"]
+
+
+@pytest.mark.django_db
+def test_objection_report_names_groups_by_their_labels(world, users, client_for):
+    do_log_objection(by=users["rep2"], category="price", verbatim="Too much", contact=world.contact)
+    html = client_for("marketing").get("/reports/objections/?group_by=lifecycle_stage").content.decode()
+    assert "<h1>Objections by lifecycle stage</h1>" in html
+    assert '<option value="lifecycle_stage" selected>Lifecycle stage</option>' in html
+    assert "<tr><td>Sales qualified lead</td>" in html and "<td>sql</td>" not in html

@@ -29,7 +29,7 @@ def test_hand_raiser_with_fit_becomes_mql_naming_rule_and_version(lead):
     outcome = do_score_contact(contact=lead, now=now)
     lead.refresh_from_db()
     assert lead.lifecycle_stage == "mql"
-    assert outcome.mql.reason == "Fit and engagement, or a hand-raiser (definitions v1): hand-raiser demo_request " \
+    assert outcome.mql.reason == "Fit and engagement, or a hand-raiser (definitions v1): hand-raiser Demo request " \
                                  "and fit grade A ≥ C"
     assert (outcome.mql.source, outcome.mql.definition_version) == ("automation", 1)
     assert (outcome.score.fit_score, outcome.score.fit_grade, outcome.score.engagement_score) == (75, "A", 40.0)

@@ -18,6 +18,6 @@ def test_contact_page_panel_explains_fit_and_engagement_even_after_a_bulk_rescor
     assert f'hx-get="/contacts/{contact.pk}/score-panel/"' in c.get(f"/contacts/{contact.pk}/").content.decode()
     panel = c.get(f"/contacts/{contact.pk}/score-panel/").content.decode()
     assert "Fit A" in panel and "<strong>75</strong> fit points" in panel
-    assert "Decision maker" in panel and "webinar_attended" in panel
+    assert "Decision maker" in panel and "<td>Webinar attended" in panel and "webinar_attended" not in panel
     assert Client().get(f"/contacts/{contact.pk}/score-panel/").status_code == 302
     assert c.get("/contacts/999999/score-panel/").status_code == 404

@@ -49,6 +49,6 @@ def test_floor_ignores_earlier_events_and_competitors_are_negative():
 def test_mql_rule_explains_the_branch_that_held():
     ctx = RuleContext(fit_score=45, fit_grade="B", engagement=12.0, kinds=frozenset({"demo_request"}),
                       lifecycle_stage="lead")
-    assert explain_rule(RULES.mql.when, ctx) == (True, "hand-raiser demo_request and fit grade B ≥ C")
+    assert explain_rule(RULES.mql.when, ctx) == (True, "hand-raiser Demo request and fit grade B ≥ C")
     cold = RuleContext(fit_score=45, fit_grade="B", engagement=12.0, kinds=frozenset(), lifecycle_stage="lead")
     assert explain_rule(RULES.mql.when, cold)[0] is False

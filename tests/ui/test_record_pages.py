@@ -50,7 +50,7 @@ def test_contact_timeline_lists_every_kind_of_event_newest_first(record, client_
     assert titles[:4] == [
         "Call: Follow-up",
         "Deal Acme expansion: Discovery → Demo",
-        "Lifecycle subscriber → mql",
+        "Lifecycle Subscriber → Marketing qualified lead",
         "QR code scan via Spring flyer",
     ]
     assert len(titles) == 7  # plus the note, the deal's creation and the contact's creation

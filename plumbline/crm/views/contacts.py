@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -149,7 +149,16 @@ def contact_context(request: HttpRequest, contact: Contact, **forms: Any) -> dic
 
 @page("contact")
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    contact = get_object_or_404(queries.contacts(), pk=pk)
+    """A contact's page; the address of one merged into another leads to the one that has its history now."""
+    contact = queries.contacts().filter(pk=pk).first()
+    if contact is None:
+        trail = queries.merged_into(pk)
+        if trail is None:
+            raise Http404("No contact with this id.")
+        merge, survivor = trail
+        messages.info(request, f"{merge.merged_email} was merged into {survivor} on {merge.merged_at:%b %-d, %Y}; "
+                               "this is the contact that holds its history now.")
+        return redirect("contact_detail", pk=survivor.pk)
     return render(request, "crm/contact_detail.html", contact_context(request, contact))
 
 

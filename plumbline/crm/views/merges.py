@@ -90,9 +90,18 @@ def _text(contact: Contact, field: str) -> str:
     return "" if value is None else str(getattr(value, "display_name", value))
 
 
-@page("contact", action="change", methods=("POST",))
+@page("contact", action="change", methods=("GET", "POST"))
 def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation and says what comes back; POST undoes the merge."""
     merge = get_object_or_404(queries.merges(), pk=pk)
+    if request.method == "GET":
+        survivor = Contact.objects.filter(pk=merge.survivor_id).first()
+        if merge.undone_at is None and survivor is not None and not can(request.user, "change", "contact", survivor):
+            return refuse(request, "change", "contact")
+        return render(request, "crm/merge_undo.html", {
+            "merge": merge, "survivor": survivor, "moved": sum(len(ids) for ids in merge.moved.values()),
+            "changed": sorted(merge.changes),
+        })
     try:
         restored = do_undo_merge(by=request.user, merge=merge)
     except (PermissionDenied, NotFound):
