@@ -67,7 +67,19 @@ def _fingerprint(request: HttpRequest) -> str:
     digest = hashlib.sha256()
     for part in (request.method or "", request.get_full_path()):
         digest.update(part.encode() + b"\0")
-    digest.update(request.body)
+    if request.content_type == "multipart/form-data":
+        # An upload may be far larger than what Django lets `request.body` hold: hash the parsed form and files,
+        # reading each file in chunks and rewinding it for the view.
+        for name, value in sorted(request.POST.lists()):
+            digest.update(repr((name, value)).encode() + b"\0")
+        for name, files in sorted(request.FILES.lists()):
+            for upload in files:
+                digest.update(repr((name, upload.name, upload.size)).encode() + b"\0")
+                for chunk in upload.chunks():
+                    digest.update(chunk)
+                upload.seek(0)
+    else:
+        digest.update(request.body)
     return digest.hexdigest()
 
 
