@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from ninja import Schema
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, StringConstraints
 
 from plumbline.accounts.models import User
 from plumbline.core.errors import DomainError, NotFound, ValidationFailed
@@ -51,6 +52,21 @@ def text(max_length: int) -> Any:
     """A string (never a number or bool coerced to one) of at most `max_length` characters."""
     return Annotated[str, StringConstraints(strict=True, max_length=max_length), AfterValidator(_no_nul)]
 
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    """Aware instants go on in UTC: PostgreSQL refuses offsets beyond +-15:59 that ISO 8601 allows (a 500, and
+    a broken transaction, instead of a result), and an instant such as year 1 east of UTC has no UTC value."""
+    if value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("is outside the supported range of dates") from None
+
+
+# A date and time in a query string or body (every datetime input uses one of these, never dt.datetime).
+Instant = Annotated[dt.datetime, AfterValidator(_utc)]
+AwareInstant = Annotated[AwareDatetime, AfterValidator(_utc)]
 
 QueryText = Annotated[str, StringConstraints(max_length=200), AfterValidator(_searchable)]
 Custom = Annotated[dict[str, Any], AfterValidator(_json_without_nul)]

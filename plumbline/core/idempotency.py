@@ -67,32 +67,53 @@ def _fingerprint(request: HttpRequest) -> str:
     digest = hashlib.sha256()
     for part in (request.method or "", request.get_full_path()):
         digest.update(part.encode() + b"\0")
-    digest.update(request.body)
+    if request.content_type == "multipart/form-data":
+        # An upload may be far larger than what Django lets `request.body` hold: hash the parsed form and files,
+        # reading each file in chunks and rewinding it for the view.
+        for name, value in sorted(request.POST.lists()):
+            digest.update(repr((name, value)).encode() + b"\0")
+        for name, files in sorted(request.FILES.lists()):
+            for upload in files:
+                digest.update(repr((name, upload.name, upload.size)).encode() + b"\0")
+                for chunk in upload.chunks():
+                    digest.update(chunk)
+                upload.seek(0)
+    else:
+        digest.update(request.body)
     return digest.hexdigest()
 
 
 def _claim(request: HttpRequest, user: Any, key: str) -> HttpResponse | None:
     """Take the key (None), or the answer this request gets instead: the stored response, a 409 or a 422."""
     fingerprint, now = _fingerprint(request), timezone.now()
-    with transaction.atomic():
-        IdempotencyKey.objects.filter(created_at__lt=now - KEPT_FOR).delete()
-        try:
-            with transaction.atomic():
-                IdempotencyKey.objects.create(user=user, key=key, fingerprint=fingerprint, created_at=now)
-                return None
-        except IntegrityError:
-            pass
-        row = IdempotencyKey.objects.get(user=user, key=key)
-        if row.fingerprint != fingerprint:
-            return _error(request, 422, f"This {HEADER} was used for a different request; use a new key.", "idempotency_mismatch")
-        if row.status is not None:
-            return _replay(row)
-        # In flight, unless it was claimed so long ago that its request must have died: then take it over.
-        taken = IdempotencyKey.objects.filter(
-            pk=row.pk, status=None, created_at__lt=now - IN_FLIGHT_EXPIRES).update(created_at=now)
-        if taken:
-            return None
-        return _error(request, 409, f"A request with this {HEADER} is still being processed; retry later.", "idempotency_in_flight")
+    for _ in range(3):  # the row we collided with may be released before we read it: then claim again
+        with transaction.atomic():
+            IdempotencyKey.objects.filter(created_at__lt=now - KEPT_FOR).delete()
+            try:
+                with transaction.atomic():
+                    IdempotencyKey.objects.create(user=user, key=key, fingerprint=fingerprint, created_at=now)
+                    return None
+            except IntegrityError:
+                pass
+            row = IdempotencyKey.objects.filter(user=user, key=key).first()
+            if row is not None:
+                return _answer_for(request, row, fingerprint, now)
+    return _in_flight(request)
+
+
+def _answer_for(request: HttpRequest, row: IdempotencyKey, fingerprint: str, now: dt.datetime) -> HttpResponse | None:
+    if row.fingerprint != fingerprint:
+        return _error(request, 422, f"This {HEADER} was used for a different request; use a new key.", "idempotency_mismatch")
+    if row.status is not None:
+        return _replay(row)
+    # In flight, unless it was claimed so long ago that its request must have died: then take it over.
+    taken = IdempotencyKey.objects.filter(
+        pk=row.pk, status=None, created_at__lt=now - IN_FLIGHT_EXPIRES).update(created_at=now)
+    return None if taken else _in_flight(request)
+
+
+def _in_flight(request: HttpRequest) -> HttpResponse:
+    return _error(request, 409, f"A request with this {HEADER} is still being processed; retry later.", "idempotency_in_flight")
 
 
 def _replay(row: IdempotencyKey) -> HttpResponse:

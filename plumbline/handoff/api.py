@@ -8,7 +8,7 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from plumbline.core.api_helpers import IdParam, In, can_view, get_or_404, text
+from plumbline.core.api_helpers import IdParam, In, Instant, can_view, get_or_404, text
 from plumbline.core.errors import Conflict
 from plumbline.core.idempotency import idempotent
 from plumbline.core.permissions import require
@@ -121,7 +121,7 @@ def reject(request: HttpRequest, assignment_id: IdParam, payload: RejectIn) -> d
 @router.get("/reports/lead-quality", response=list[QualityRow], summary="MQLs, accepted, rejected by reason, SQL, won")
 def report_lead_quality(
     request: HttpRequest, group_by: Literal[tuple(GROUPINGS)] = "campaign",  # type: ignore[valid-type]
-    since: dt.datetime | None = None, until: dt.datetime | None = None,
+    since: Instant | None = None, until: Instant | None = None,
 ) -> list[dict[str, Any]]:
     can_view(request, "contact")
     return lead_quality(group_by=group_by, since=since, until=until)

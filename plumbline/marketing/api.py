@@ -10,15 +10,17 @@ from typing import Annotated, Any, Literal
 from django.db.models.functions import Lower
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 
 from plumbline.accounts.models import User
 from plumbline.core.api_helpers import (
     REF_RENAMES,
+    AwareInstant,
     Id,
     IdParam,
     In,
+    Instant,
     Limit,
     QueryText,
     api_fields,
@@ -118,7 +120,7 @@ def list_campaigns(
     channel: ChannelName | None = None,
     owner: IdParam | None = None,
     active_on: dt.date | None = None,
-    updated_since: dt.datetime | None = None,
+    updated_since: Instant | None = None,
     sort: QueryText = "-updated_at",
     cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -187,7 +189,7 @@ class TouchpointIn(In):
     utm_content: text(200) = ""
     utm_term: text(200) = ""
     content: text(300) = ""
-    occurred_at: AwareDatetime | None = None
+    occurred_at: AwareInstant | None = None
     value: Value = Decimal(0)
 
 
@@ -201,7 +203,7 @@ class TouchpointPatch(In):
     utm_content: text(200) = None
     utm_term: text(200) = None
     content: text(300) = None
-    occurred_at: AwareDatetime = None
+    occurred_at: AwareInstant = None
     value: Value = None
 
 
@@ -243,9 +245,9 @@ def list_touchpoints(
     campaign: IdParam | None = None,
     kind: KindName | None = None,
     channel: ChannelName | None = None,
-    occurred_after: dt.datetime | None = None,
-    occurred_before: dt.datetime | None = None,
-    created_since: dt.datetime | None = None,
+    occurred_after: Instant | None = None,
+    occurred_before: Instant | None = None,
+    created_since: Instant | None = None,
     sort: QueryText = "-occurred_at",
     cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -314,9 +316,9 @@ def _fast_item(raw: dict[str, Any], times: dict[str, dt.datetime]) -> dict[str, 
             if when is None:
                 if not _FAST_TIME.fullmatch(value):
                     return None
-                try:
-                    when = times[value] = dt.datetime.fromisoformat(value)
-                except ValueError:
+                try:  # in UTC, as the schema's AwareInstant gives it
+                    when = times[value] = dt.datetime.fromisoformat(value).astimezone(dt.UTC)
+                except (ValueError, OverflowError):
                     return None
             out[key] = when
         elif key == "value":

@@ -14,6 +14,7 @@ from plumbline.core.api_helpers import (
     Id,
     IdParam,
     In,
+    Instant,
     Limit,
     QueryText,
     api_fields,
@@ -257,7 +258,7 @@ class ObjectionIn(In):
     verbatim: text(2000)
     deal_id: Id | None = None
     contact_id: Id | None = None
-    occurred_at: dt.datetime | None = None
+    occurred_at: Instant | None = None
 
 
 class ObjectionPatch(In):
@@ -310,7 +311,7 @@ class ReportRow(Schema):
 def list_objections(
     request: HttpRequest, category: Category | None = None, outcome: Outcome | None = None,
     deal_id: IdParam | None = None, contact_id: IdParam | None = None, campaign_id: IdParam | None = None,
-    since: dt.datetime | None = None, until: dt.datetime | None = None, cursor: str | None = None,
+    since: Instant | None = None, until: Instant | None = None, cursor: str | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
     can_view(request, "objection")
@@ -346,8 +347,8 @@ def update_objection(request: HttpRequest, objection_id: IdParam, payload: Objec
 
 @router.get("/reports/objections", response=list[ReportRow], summary="Objections by category and group")
 def report_objections(
-    request: HttpRequest, group_by: Group = "campaign", since: dt.datetime | None = None,
-    until: dt.datetime | None = None,
+    request: HttpRequest, group_by: Group = "campaign", since: Instant | None = None,
+    until: Instant | None = None,
 ) -> list[dict[str, Any]]:
     can_view(request, "objection")
     return queries.objection_report(group_by=group_by, since=since, until=until)

@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import OperationalError, connection
 from django.test import Client
 from django.utils import timezone
@@ -20,7 +21,7 @@ from django_tasks_db.models import DBTaskResult
 
 from plumbline.core.models import IdempotencyKey
 from plumbline.crm.actions import do_create_contact
-from plumbline.crm.models import Company
+from plumbline.crm.models import Company, Contact
 from plumbline.marketing.models import Touchpoint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -158,6 +159,28 @@ def test_a_request_that_fails_after_writing_keeps_neither_rows_nor_key(tokens, a
     # then the batch is recorded once
     assert response.status_code == 201
     assert Touchpoint.objects.count() == 1
+
+
+def _upload(token: str, data: bytes, key: str):
+    body = {"kind": "contacts", "file": SimpleUploadedFile("people.csv", data, "text/csv")}
+    return Client().post("/api/v1/imports", body, headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key})
+
+
+@pytest.mark.django_db
+def test_a_retried_upload_larger_than_the_in_memory_limit_is_imported_once(tokens, settings):
+    # given an upload larger than the body Django holds in memory
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    rows = "".join(f"person{i}@example.com,Person{i}\n" for i in range(100))
+    data = ("email,first_name\n" + rows).encode()
+    assert len(data) > 2000
+    # when it is posted twice with one key
+    first = _upload(tokens["marketing"], data, "upload-1")
+    retry = _upload(tokens["marketing"], data, "upload-1")
+    # then it is imported once and the retry gets the same report; another file with the key is refused
+    assert (first.status_code, first.json()["created"]) == (200, 100)
+    assert (retry.status_code, retry.json(), retry["Idempotent-Replayed"]) == (200, first.json(), "true")
+    assert Contact.objects.count() == 100
+    assert _upload(tokens["marketing"], data.replace(b"Person1\n", b"Persona\n"), "upload-1").status_code == 422
 
 
 def _check_race(answers: list, touchpoints: int) -> None:

@@ -8,6 +8,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
@@ -41,8 +43,19 @@ def _failures_of(operation, headers: dict[str, str]) -> set[str]:
     return found
 
 
+@pytest.fixture
+def keep_connection():
+    """The WSGI handler closes the database connection after each request (Django's test client does not):
+    on PostgreSQL that would end the test's transaction, so keep it open as the test client does."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.mark.django_db
-def test_every_operation_answers_as_documented(world, tokens):
+def test_every_operation_answers_as_documented(world, tokens, keep_connection):
     # given the app's own OpenAPI document and a world of records, as admin
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
     headers = {"Authorization": f"Bearer {tokens['admin']}"}

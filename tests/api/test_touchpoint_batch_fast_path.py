@@ -73,3 +73,17 @@ def test_batch_errors_are_the_same_for_items_the_fast_path_steps_aside_from(api,
     assert response.status_code == 422
     assert [(e["index"], e["field"], e["code"]) for e in response.json()["errors"]] == [
         (1, "occurred_at", "timezone_aware")]
+
+
+def test_an_offset_postgresql_refuses_is_stored_in_utc():
+    # ISO 8601 allows offsets up to 23:59; PostgreSQL only up to 15:59, so both paths hand on UTC
+    raw = {"contact_id": 5, "kind": "email_open", "occurred_at": "2026-11-01T10:00:00-20:10"}
+    for item in (_fast_item(raw, {}), _schema(raw)):
+        assert item["occurred_at"] == dt.datetime(2026, 11, 2, 6, 10, tzinfo=dt.UTC)
+        assert item["occurred_at"].utcoffset() == dt.timedelta(0)
+
+
+def test_an_instant_without_a_utc_value_is_refused():
+    raw = {"contact_id": 5, "kind": "email_open", "occurred_at": "0001-01-01T00:00:00+05:00"}
+    assert _fast_item(raw, {}) is None
+    assert _schema(raw) == "invalid"

@@ -7,14 +7,16 @@ from typing import Annotated, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from plumbline.accounts.models import User
 from plumbline.core.api_helpers import (
     REF_RENAMES,
+    AwareInstant,
     Id,
     IdParam,
     In,
+    Instant,
     Limit,
     QueryText,
     api_fields,
@@ -49,11 +51,11 @@ class ActivityIn(In):
     company_id: Id | None = None
     deal_id: Id | None = None
     owner_id: Id | None = None
-    occurred_at: AwareDatetime | None = None
+    occurred_at: AwareInstant | None = None
     outcome: Outcome = ""
     duration_minutes: Minutes | None = None
-    due_at: AwareDatetime | None = None
-    completed_at: AwareDatetime | None = None
+    due_at: AwareInstant | None = None
+    completed_at: AwareInstant | None = None
 
 
 class ActivityPatch(In):
@@ -64,11 +66,11 @@ class ActivityPatch(In):
     company_id: Id | None = None
     deal_id: Id | None = None
     owner_id: Id | None = None
-    occurred_at: AwareDatetime = None
+    occurred_at: AwareInstant = None
     outcome: Outcome = None
     duration_minutes: Minutes | None = None
-    due_at: AwareDatetime | None = None
-    completed_at: AwareDatetime | None = None
+    due_at: AwareInstant | None = None
+    completed_at: AwareInstant | None = None
 
 
 class ActivityOut(Schema):
@@ -103,9 +105,9 @@ def list_activities(
     deal: IdParam | None = None,
     owner: IdParam | None = None,
     open_tasks: bool = False,
-    occurred_after: dt.datetime | None = None,
-    occurred_before: dt.datetime | None = None,
-    updated_since: dt.datetime | None = None,
+    occurred_after: Instant | None = None,
+    occurred_before: Instant | None = None,
+    updated_since: Instant | None = None,
     sort: QueryText = "-occurred_at",
     cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,

@@ -15,6 +15,7 @@ from plumbline.core.api_helpers import (
     Id,
     IdParam,
     In,
+    Instant,
     Limit,
     QueryText,
     api_fields,
@@ -136,7 +137,7 @@ def list_contacts(
     company: IdParam | None = None,
     campaign: IdParam | None = None,
     consent_status: Consent | None = None,
-    updated_since: dt.datetime | None = None,
+    updated_since: Instant | None = None,
     sort: QueryText | None = None,
     cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -211,7 +212,7 @@ def change_lifecycle(request: HttpRequest, contact_id: IdParam, payload: Lifecyc
 
 @router.get("/contacts/{contact_id}/timeline", response=TimelineOut, summary="A contact's timeline, newest first")
 def contact_timeline(
-    request: HttpRequest, contact_id: IdParam, before: dt.datetime | None = None, cursor: str | None = None,
+    request: HttpRequest, contact_id: IdParam, before: Instant | None = None, cursor: str | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:
     """Activities, touchpoints, lifecycle and deal stage changes, newest first (entries at one instant by source,

@@ -10,7 +10,17 @@ from django.http import HttpRequest
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from plumbline.core.api_helpers import IdParam, In, Limit, QueryText, api_fields, can_view, get_or_404, text
+from plumbline.core.api_helpers import (
+    IdParam,
+    In,
+    Instant,
+    Limit,
+    QueryText,
+    api_fields,
+    can_view,
+    get_or_404,
+    text,
+)
 from plumbline.core.errors import DomainError
 from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
@@ -95,7 +105,7 @@ def _pipelines():
 @router.get("/pipelines", response=PipelinePage, summary="List pipelines with their stages")
 def list_pipelines(
     request: HttpRequest,
-    updated_since: dt.datetime | None = None,
+    updated_since: Instant | None = None,
     sort: QueryText = "name",
     cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
