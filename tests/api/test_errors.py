@@ -5,7 +5,7 @@ import json
 import pytest
 
 from plumbline.crm.models import Company, Contact
-from tests.api.test_permission_matrix import CASES
+from tests.api.test_permission_matrix import CASES, merge_world  # noqa: F401 - a fixture
 
 
 @pytest.mark.django_db
@@ -95,15 +95,16 @@ def test_required_fields_and_nulls_are_refused(api, users):
 JUNK = [[], "text", 42, None, {"name": {"nested": True}}, {"email": ["a"]}, {"items": "x"}, {"stage_id": -1}]
 
 
-# Verbs that read no body (undo a merge, queue a scan, dismiss a pair): there is nothing for junk to break.
-NO_BODY = {("post", "/merges/{merge}/undo"), ("post", "/duplicates/scan"), ("post", "/duplicates/{pair}/dismiss")}
+# Verbs that read no body (undo a merge, queue a scan, dismiss a pair, complete a task): there is nothing for junk to break.
+NO_BODY = {("post", "/merges/{merge}/undo"), ("post", "/duplicates/scan"), ("post", "/duplicates/{pair}/dismiss"),
+           ("post", "/tasks/{task}/complete"), ("post", "/tasks/{own_task}/complete")}
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("method", "path"), sorted({(m, p) for m, p, _, _ in CASES
                                                      if m in ("post", "patch", "put") and (m, p) not in NO_BODY}))
-def test_junk_bodies_never_cause_a_500(api, world, method, path):
-    url = path.format(**{name: obj.pk for name, obj in world.items()})
+def test_junk_bodies_never_cause_a_500(api, merge_world, method, path):
+    url = path.format(**{name: obj.pk for name, obj in merge_world.items()})
     client = api("admin")
     for raw in [*(json.dumps(body) for body in JUNK), "{not json", ""]:
         response = client.client.generic(method.upper(), "/api/v1" + url, raw, content_type="application/json",
