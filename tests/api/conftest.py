@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from plumbline.crm.actions import (
     do_create_company,
@@ -14,7 +15,9 @@ from plumbline.crm.actions import (
     do_create_deal,
     do_create_pipeline,
     do_log_activity,
+    do_merge_contacts,
 )
+from plumbline.crm.models import DuplicatePair
 from plumbline.marketing.actions import do_create_campaign, do_record_touchpoint
 
 
@@ -86,3 +89,20 @@ def world(users, pipeline) -> dict[str, Any]:
 def fast_passwords(settings):
     """Creating six users per test with the production hasher would dominate the run time."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def merge_world(world, users):
+    """The world, plus a spare contact for each rep to merge, a past merge into rep2's contact to undo, a
+    suggested duplicate pair of rep2's contacts, and an open task for each rep."""
+    survivor = do_create_contact(email="kept@acme.com", owner=users["rep2"])
+    merge = do_merge_contacts(survivor=survivor, other=do_create_contact(email="gone@acme.com", owner=users["rep2"]))
+    spare = do_create_contact(email="spare@acme.com", owner=users["rep2"])
+    pair = DuplicatePair.objects.create(left=world["contact"], right=spare, probability=0.9, weight=4.2, why=[],
+                                        found_at=timezone.now())
+    task = do_log_activity(kind="task", subject="Call back", contact=world["contact"], owner=users["rep2"],
+                           due_at=timezone.now())
+    own_task = do_log_activity(kind="task", subject="Mine", contact=world["own_contact"], owner=users["rep1"],
+                               due_at=timezone.now())
+    return {**world, "merge": merge, "spare": spare, "pair": pair, "task": task, "own_task": own_task,
+            "own_spare": do_create_contact(email="spare@repone.com", owner=users["rep1"])}

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from plumbline.crm.models import Company, Contact
-from tests.api.test_permission_matrix import CASES, merge_world  # noqa: F401 - a fixture
+from tests.api.test_permission_matrix import CASES
 
 
 @pytest.mark.django_db
