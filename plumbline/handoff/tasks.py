@@ -5,21 +5,44 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
-from django_tasks import task
+from django_tasks import TaskContext, task
 
 from plumbline.crm.models import Contact
 from plumbline.definitions.queries import current_version
 from plumbline.handoff.actions import do_check_all_slas, do_score_and_route
+from plumbline.worker.coalesce import do_absorb_queued, do_finish_absorbed
 
 logger = logging.getLogger(__name__)
 
 
 RESCORE_BATCH = 20  # contacts per transaction: a few hundred milliseconds of SQLite's write lock at most
+ABSORB_UP_TO = 500  # contacts one rescore task gathers from the rescores still queued behind it
 
 
-@task()
-def process_contacts(contact_ids: list[int], reason: str = "event") -> int:
+@task(takes_context=True)
+def process_contacts(context: TaskContext, contact_ids: list[int], reason: str = "event") -> int:
     """Rescore contacts after new touchpoints or activities, and route those that became MQLs.
+
+    The task first takes over the rescores (same reason) still queued behind it, up to ABSORB_UP_TO contacts,
+    and rescores the union once: under a stream of small touchpoint batches the queue holds many tasks for the
+    same contacts, and running them one by one rescored each contact many times (worker.coalesce says why this is
+    safe and what happens to the taken-over tasks if the worker dies)."""
+    result = context.task_result
+    absorbed = do_absorb_queued(
+        task_path=f"{__name__}.process_contacts", rest_args=[reason], own_task_id=str(result.id),
+        worker_id=result.worker_ids[-1] if result.worker_ids else "", max_items=ABSORB_UP_TO,
+    )
+    try:
+        done = rescore_contacts(sorted({*contact_ids, *absorbed.item_ids}), reason)
+    except BaseException:
+        do_finish_absorbed(absorbed=absorbed, by_task_id=str(result.id), succeeded=False)
+        raise
+    do_finish_absorbed(absorbed=absorbed, by_task_id=str(result.id), succeeded=True)
+    return done
+
+
+def rescore_contacts(contact_ids: list[int], reason: str = "event") -> int:
+    """Rescore contacts and route those that became MQLs (what the queued task runs).
 
     Contacts are rescored RESCORE_BATCH at a time, each batch its own short transaction: one commit (one WAL
     flush) per batch rather than per contact, yet never holding SQLite's write lock long enough to make web
@@ -46,8 +69,8 @@ def process_contacts(contact_ids: list[int], reason: str = "event") -> int:
 
 
 def queue_rescore(contact_ids: list[int], reason: str = "event") -> None:
-    """Scores follow events and field changes: rescore these contacts in batches of 200 (one worker transaction
-    each). The task rows are written inside the caller's transaction (the database task backend stores them in
+    """Scores follow events and field changes: rescore these contacts, 200 to a task (the task commits every
+    RESCORE_BATCH contacts, and takes over rescores queued behind it). The task rows are written inside the caller's transaction (the database task backend stores them in
     the same database), so they commit with the change or not at all: nothing queued after the commit can fail
     a request whose data is already stored, and no committed change is left without its rescore."""
     with transaction.atomic():

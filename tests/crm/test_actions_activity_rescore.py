@@ -5,7 +5,7 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 
 from plumbline.crm.actions import do_create_contact, do_delete_activity, do_log_activity, do_update_activity
-from plumbline.handoff.tasks import process_contacts
+from plumbline.handoff.tasks import rescore_contacts
 from plumbline.scoring.actions import do_score_contact
 from plumbline.scoring.models import ContactScore
 
@@ -38,5 +38,5 @@ def test_a_deleted_meetings_points_leave_the_score_when_the_worker_runs(users):
     do_score_contact(contact=ann, promote=False)
     assert ContactScore.objects.get(contact=ann).engagement_score == 10  # the default points for a meeting
     do_delete_activity(by=users["admin"], activity=meeting)
-    process_contacts.call([ann.pk], "activity")  # what the queued task runs
+    rescore_contacts([ann.pk], "activity")  # what the queued task runs
     assert ContactScore.objects.get(contact=ann).engagement_score == 0

@@ -5,7 +5,6 @@ from django_tasks_db.models import DBTaskResult
 
 from plumbline.crm.actions import do_create_company, do_create_contact, do_update_company, do_update_contact
 from plumbline.handoff import tasks
-from plumbline.handoff.tasks import process_contacts
 from plumbline.marketing.actions import do_record_touchpoints
 from plumbline.scoring.models import ContactScore
 
@@ -23,7 +22,7 @@ def test_a_contact_that_fails_is_rolled_back_alone_and_named(monkeypatch):
 
     monkeypatch.setattr(tasks, "do_score_and_route", flaky)
     with pytest.raises(RuntimeError, match=rf"Rescoring failed for contacts \[{bad.pk}\]; the other 1 were"):
-        process_contacts.call([good.pk, bad.pk])
+        tasks.rescore_contacts([good.pk, bad.pk])
     assert list(ContactScore.objects.values_list("contact_id", flat=True)) == [good.pk]
 
 
@@ -32,7 +31,7 @@ def test_the_batch_rescores_every_contact():
     a = do_create_contact(email="a@example.com")
     b = do_create_contact(email="b@example.com")
     do_record_touchpoints(items=[{"contact_id": c.pk, "kind": "form_submit", "channel": "seo"} for c in (a, b)])
-    assert process_contacts.call([a.pk, b.pk]) == 2
+    assert tasks.rescore_contacts([a.pk, b.pk]) == 2
     assert ContactScore.objects.filter(engagement_score__gt=0).count() == 2
 
 
@@ -54,7 +53,7 @@ def test_a_change_to_a_field_the_fit_rules_read_queues_a_rescore(users):
     DBTaskResult.objects.all().delete()
     do_update_company(by=users["admin"], company=acme, changes={"employee_count": 900})
     assert _queued() == [([ann.pk, bob.pk], "field change")]
-    process_contacts.call(*_queued()[0])
+    tasks.rescore_contacts(*_queued()[0])
     assert ContactScore.objects.get(pk=ann.pk).fit_score > 0
 
 
@@ -78,7 +77,7 @@ def test_rescoring_commits_small_batches_so_a_killed_worker_keeps_the_finished_o
 
     # When the task runs
     with pytest.raises(WorkerKilled):
-        process_contacts.call([c.pk for c in contacts])
+        tasks.rescore_contacts([c.pk for c in contacts])
 
     # Then the first batch of RESCORE_BATCH contacts was committed on its own; the batch in progress was not
     assert tasks.RESCORE_BATCH == 20

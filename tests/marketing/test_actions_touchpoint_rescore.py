@@ -5,7 +5,7 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 
 from plumbline.crm.actions import do_create_contact
-from plumbline.handoff.tasks import process_contacts
+from plumbline.handoff.tasks import rescore_contacts
 from plumbline.marketing.actions import do_delete_touchpoint, do_record_touchpoint, do_update_touchpoint
 from plumbline.scoring.actions import do_score_contact
 from plumbline.scoring.models import ContactScore
@@ -35,5 +35,5 @@ def test_a_deleted_touchpoints_points_leave_the_score_when_the_worker_runs():
     do_score_contact(contact=ann, promote=False)
     assert ContactScore.objects.get(contact=ann).engagement_score > 0
     do_delete_touchpoint(touchpoint=tp)
-    process_contacts.call([ann.pk])  # what the queued task runs
+    rescore_contacts([ann.pk])  # what the queued task runs
     assert ContactScore.objects.get(contact=ann).engagement_score == 0
