@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -60,7 +61,7 @@ def to_arrow(expr: ibis.Table, *, engine: str = "duckdb") -> pa.Table:
 
 
 def backend(engine: str = "duckdb") -> Any:
-    """The (cached) Ibis backend for `engine`."""
+    """The Ibis backend for `engine`: DuckDB's is one per thread, Spark's one per process (its session is shared)."""
     if engine == "duckdb":
         return _duckdb()
     if engine == "spark":
@@ -68,10 +69,17 @@ def backend(engine: str = "duckdb") -> Any:
     raise EngineError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
 
 
-@functools.cache
+_local = threading.local()
+
+
 def _duckdb() -> Any:
-    backend = ibis.duckdb.connect()
-    backend.raw_sql("SET enable_progress_bar = false")
+    # A DuckDB connection serves one call at a time and refuses a second ("connection is busy"), so each
+    # thread (a request in a threaded server, a pool worker) gets its own, kept for the thread's life.
+    backend = getattr(_local, "duckdb", None)
+    if backend is None:
+        backend = ibis.duckdb.connect()
+        backend.raw_sql("SET enable_progress_bar = false")
+        _local.duckdb = backend
     return backend
 
 
