@@ -10,10 +10,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -34,15 +32,16 @@ from plumbline.scoring.engine import (
     rule_kinds_text,
 )
 from plumbline.scoring.models import ContactScore, PredictiveModel, TrainingRun
-from plumbline.scoring.predictive import FittedModel, UnusableTrainingData, evaluate_table, fit_model
-from plumbline.scoring.predictive.training import KINDS
-from plumbline.scoring.training_data import (
-    TARGET,
-    WAS_CUSTOMER_STAGES,
-    feature_label,
-    features_at,
-    training_rows,
-)
+from plumbline.scoring.predictive import KINDS, UnusableTrainingData
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from plumbline.scoring.predictive import FittedModel
+
+# Training and prediction need pandas, scikit-learn and LightGBM (~1 s to import): they are loaded by the
+# functions that train or predict (numpy, pandas, the predictive facade's models, training_data), not by
+# everything that imports these actions at start-up (handoff, the API, every command's system checks).
 
 logger = logging.getLogger(__name__)
 
@@ -204,6 +203,9 @@ def do_train_model(
     _check_options(folds=folds, kind=kind, seed=seed)
     now = now or timezone.now()
     cut_at = resolve_cut(cut=cut, horizon_days=horizon_days, now=now)
+    from plumbline.scoring.predictive import evaluate_table, fit_model
+    from plumbline.scoring.training_data import TARGET, training_rows
+
     rows = training_rows(cut_at=cut_at, until=now)
     _check_rows(rows.frame, cut_at)
     report = evaluate_table(rows.frame, target=TARGET, positive="1", folds=folds, seed=seed, kind=kind)
@@ -225,6 +227,8 @@ def _check_options(*, folds: int, kind: str, seed: int) -> None:
 
 
 def _check_rows(frame: pd.DataFrame, cut_at: dt.datetime) -> None:
+    from plumbline.scoring.training_data import TARGET
+
     when = f"{cut_at:%Y-%m-%d}"
     if len(frame) < MIN_ROWS:
         raise UnusableTrainingData(
@@ -370,6 +374,8 @@ def model_for(key: tuple[Any, ...] | None) -> tuple[int, FittedModel] | None:
         return None
     cached = _LOADED.get("active")
     if cached is None or cached[0] != key:
+        from plumbline.scoring.predictive import FittedModel
+
         blob = PredictiveModel.objects.values_list("artifact", flat=True).get(pk=key[0])
         cached = (key, FittedModel.from_bytes(bytes(blob)))
         _LOADED["active"] = cached
@@ -386,6 +392,10 @@ def predict_many(contact_ids: Sequence[int], *, now: dt.datetime | None = None, 
         loaded = active_model()
     if not loaded or not contact_ids:
         return {}
+    import numpy as np
+
+    from plumbline.scoring.training_data import WAS_CUSTOMER_STAGES, features_at
+
     number, fitted = loaded
     frame = features_at(contact_ids, at=now or timezone.now())
     frame = frame[~frame["lifecycle_stage"].isin(WAS_CUSTOMER_STAGES)]  # the model learnt on non-customers only
@@ -407,6 +417,8 @@ def predict_many(contact_ids: Sequence[int], *, now: dt.datetime | None = None, 
 
 
 def _factor(fitted: FittedModel, feature: str, contribution: float, row: pd.Series) -> dict[str, Any]:
+    from plumbline.scoring.training_data import feature_label
+
     value = row[fitted.pipeline.source_of(feature)]
     value = _plain(value)
     if isinstance(value, float):
@@ -475,6 +487,9 @@ def prediction_for(contact_id: int, *, now: dt.datetime, explicit_now: bool = Tr
 
 def _plain(value: Any) -> Any:
     """A value as JSON: numpy numbers as int/float, NaN and missing as None."""
+    import numpy as np
+    import pandas as pd
+
     if value is None or value is pd.NA or (isinstance(value, float | np.floating) and math.isnan(value)):
         return None
     if isinstance(value, bool | np.bool_):
