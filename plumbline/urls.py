@@ -21,3 +21,5 @@ urlpatterns = [
     path("", include("plumbline.scoring.urls")),
     path("", include("plumbline.analytics.urls")),
 ]
+
+handler400 = "plumbline.core.security.bad_request"  # a body over the limit is a 413 that says so

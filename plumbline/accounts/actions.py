@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,6 +18,14 @@ TOKEN_PREFIX = "pl_"
 
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def check_password_strength(password: str, user: User | None = None) -> None:
+    """Django's password validators (AUTH_PASSWORD_VALIDATORS); their reasons as one DomainError on `password`."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages), field="password", code="weak_password") from None
 
 
 @transaction.atomic
@@ -39,6 +49,7 @@ def do_create_user(
         is_superuser=is_superuser, is_staff=is_superuser,
     )
     if password:
+        check_password_strength(password, user)
         user.set_password(password)
     else:
         user.set_unusable_password()
