@@ -22,7 +22,7 @@ from plumbline.crm.actions import do_change_lifecycle
 from plumbline.crm.models import Contact, LifecycleTransition
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.queries import current_version, definitions_for, parsed
-from plumbline.scoring import hot
+from plumbline.scoring import hot, predictive
 from plumbline.scoring.engine import (
     Profile,
     RuleContext,
@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from plumbline.scoring.predictive import FittedModel
 
 # Training and prediction need pandas, scikit-learn and LightGBM (~1 s to import): they are loaded by the
-# functions that train or predict (numpy, pandas, the predictive facade's models, training_data), not by
-# everything that imports these actions at start-up (handoff, the API, every command's system checks).
+# functions that train or predict (numpy, pandas, training_data; the predictive facade loads its models on first
+# use), not by everything that imports these actions at start-up (handoff, the API, every command's system checks).
 
 logger = logging.getLogger(__name__)
 
@@ -203,13 +203,12 @@ def do_train_model(
     _check_options(folds=folds, kind=kind, seed=seed)
     now = now or timezone.now()
     cut_at = resolve_cut(cut=cut, horizon_days=horizon_days, now=now)
-    from plumbline.scoring.predictive import evaluate_table, fit_model
     from plumbline.scoring.training_data import TARGET, training_rows
 
     rows = training_rows(cut_at=cut_at, until=now)
     _check_rows(rows.frame, cut_at)
-    report = evaluate_table(rows.frame, target=TARGET, positive="1", folds=folds, seed=seed, kind=kind)
-    fitted = fit_model(rows.frame, target=TARGET, positive="1", kind=kind, seed=seed)
+    report = predictive.evaluate_table(rows.frame, target=TARGET, positive="1", folds=folds, seed=seed, kind=kind)
+    fitted = predictive.fit_model(rows.frame, target=TARGET, positive="1", kind=kind, seed=seed)
     metrics = {key: report[key] for key in ("model", "naive_bayes", "folds", "seed", "warnings", "dropped_rows")}
     metrics.update(excluded_customers=rows.excluded_customers, left_out=rows.left_out)
     fitted.cv_metrics = {name: {k: report[name][k] for k in ("auc", "auc_note", "log_loss", "brier", "ece")}
@@ -374,10 +373,8 @@ def model_for(key: tuple[Any, ...] | None) -> tuple[int, FittedModel] | None:
         return None
     cached = _LOADED.get("active")
     if cached is None or cached[0] != key:
-        from plumbline.scoring.predictive import FittedModel
-
         blob = PredictiveModel.objects.values_list("artifact", flat=True).get(pk=key[0])
-        cached = (key, FittedModel.from_bytes(bytes(blob)))
+        cached = (key, predictive.FittedModel.from_bytes(bytes(blob)))
         _LOADED["active"] = cached
     return key[1], cached[1]
 

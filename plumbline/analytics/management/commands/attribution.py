@@ -38,12 +38,24 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not 1 <= options["order"] <= attribution.MAX_ORDER:
             raise CommandError(f"--order must be from 1 to {attribution.MAX_ORDER}, not {options['order']}")
+        _prefer_jemalloc()
         try:
             paths = attribution.load(options["file"], sep=options["sep"], engine=options["engine"])
             result = _run(paths, options["model"], options["order"])
         except (attribution.InputError, EngineError, ValueError, ArithmeticError) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(render(result, options["output"]))
+
+
+def _prefer_jemalloc() -> None:
+    """Arrow's jemalloc pool where the build has it: with the default (mimalloc) a 1M-path file cost about twice
+    the CPU time in the kernel, returning and faulting in pages (docs/benchmarks.md, issue 10 item 20)."""
+    import pyarrow as pa
+
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:
+        pass
 
 
 def _run(paths: attribution.Paths, model: str, order: int) -> pd.DataFrame:
