@@ -166,7 +166,8 @@ SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31_536_000) if PRODUCTION el
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 # Preloading binds the whole domain to HTTPS in browsers for months: its owner decides (SECURE_HSTS_PRELOAD=true).
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
-if envbool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = envbool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REFERRER_POLICY = "same-origin"
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
@@ -180,7 +181,7 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "plumbline.core.security.locked_out"
-AXES_IPWARE_PROXY_COUNT = 1 if envbool("BEHIND_TLS_PROXY", False) else 0
+AXES_CLIENT_IP_CALLABLE = "plumbline.core.security.client_address"
 AXES_VERBOSE = False  # its log lines name the username and address: personal data
 
 # Request bodies: 2.5 MB of form or JSON fields (Django's default), batch endpoints included (1,000 touchpoints

@@ -82,3 +82,14 @@ def locked_out(request: HttpRequest, original_response: HttpResponse | None = No
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "username": username, "minutes": minutes}
     return render(request, "auth/locked_out.html", context, status=429)
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The address sign-in throttling counts by: the connection's, or behind a TLS proxy (BEHIND_TLS_PROXY)
+    the last X-Forwarded-For entry, the one that proxy added. Earlier entries come from the client and are
+    never trusted, or rotating them would lift the lockout."""
+    if settings.BEHIND_TLS_PROXY:
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").rsplit(",", 1)[-1].strip()
+        if forwarded:
+            return forwarded
+    return request.META.get("REMOTE_ADDR")

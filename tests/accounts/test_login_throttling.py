@@ -61,3 +61,29 @@ def test_the_api_token_check_is_not_a_password_sign_in_and_stays_open(tokens):
     response = Client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {tokens['rep1']}", REMOTE_ADDR="203.0.113.7")
 
     assert response.status_code == 200
+
+
+def test_a_forged_forwarded_for_header_does_not_lift_the_lockout():
+    for n in range(5):
+        Client().post("/login/", {"username": "rep1", "password": "wrong-password"}, REMOTE_ADDR="203.0.113.7",
+                      HTTP_X_FORWARDED_FOR=f"192.0.2.{n}")
+
+    response = Client().post("/login/", {"username": "rep1", "password": PASSWORD}, REMOTE_ADDR="203.0.113.7",
+                             HTTP_X_FORWARDED_FOR="192.0.2.99")
+
+    assert response.status_code == 429
+
+
+def test_behind_a_tls_proxy_the_address_it_adds_is_counted(settings):
+    settings.BEHIND_TLS_PROXY = True
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for _ in range(5):
+        Client().post("/login/", {"username": "rep1", "password": "wrong-password"},
+                      HTTP_X_FORWARDED_FOR="192.0.2.50, 203.0.113.7", **proxy)
+
+    locked = Client().post("/login/", {"username": "rep1", "password": PASSWORD},
+                           HTTP_X_FORWARDED_FOR="198.51.100.1, 203.0.113.7", **proxy)
+    other = Client().post("/login/", {"username": "rep1", "password": PASSWORD},
+                          HTTP_X_FORWARDED_FOR="203.0.113.8", **proxy)
+
+    assert (locked.status_code, other.status_code) == (429, 302)
