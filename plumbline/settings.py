@@ -191,6 +191,6 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads spool to a temporary f
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_MB", 200) * 1024 * 1024
 
 # Production without EMAIL_URL: the console backend would write every notification (names, addresses,
-# lead details) to the log. Mail is dropped instead, and the web server says so when it starts.
+# lead details) to the log. Mail is dropped instead, and each process says so when it starts (core/apps.py).
 if PRODUCTION and not envstr("EMAIL_URL", ""):
     EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
