@@ -11,7 +11,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 
 from plumbline.accounts.actions import user_for_token
-from plumbline.core.api_helpers import MAX_ID
+from plumbline.core.api_helpers import MAX_ID, unreadable_body
 from plumbline.core.errors import DomainError, ValidationFailed
 
 
@@ -132,6 +132,9 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    unreadable = unreadable_body(exc.__cause__)
+    if unreadable is not None:  # ninja's "Cannot parse request body": say where and why
+        return api.create_response(request, error_body(unreadable["message"], [unreadable]), status=400)
     body = error_body(str(exc), [{"field": None, "message": str(exc), "code": f"http_{exc.status_code}"}])
     return api.create_response(request, body, status=exc.status_code)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -20,6 +21,11 @@ if PRODUCTION and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured(
         "PLUMBLINE_ENV=production refuses the development SECRET_KEY: set SECRET_KEY in the environment."
     )
+if PRODUCTION and (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure")):
+    raise ImproperlyConfigured(
+        "PLUMBLINE_ENV=production refuses a weak SECRET_KEY: use at least 50 random characters, e.g. "
+        "python -c \"import secrets; print(secrets.token_urlsafe(50))\"."
+    )
 DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
@@ -29,6 +35,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
+    "plumbline.accounts",  # before django.contrib.auth: its createsuperuser (password validators) takes precedence
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -38,8 +45,8 @@ INSTALLED_APPS = [
     "ninja",  # serves Swagger UI's assets from our static files instead of a CDN (/api/v1/docs works offline)
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "plumbline.core",
-    "plumbline.accounts",
     "plumbline.crm",
     "plumbline.marketing",
     "plumbline.interop",
@@ -61,6 +68,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "plumbline.core.security.ContentSecurityPolicyMiddleware",
+    "plumbline.core.security.RequestTooBigMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it turns a locked-out login into the lockout page
 ]
 
 ROOT_URLCONF = "plumbline.urls"
@@ -112,8 +122,10 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
 
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -152,3 +164,41 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "WARNING")},
     "loggers": {"plumbline": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO"), "propagate": False}},
 }
+
+# --- Security hardening (issue 10) ---------------------------------------------------------------------------
+# Production speaks HTTPS only. Behind a proxy that terminates TLS, set BEHIND_TLS_PROXY=true so Django trusts
+# its X-Forwarded-Proto header (only then: a client could send that header itself).
+SECURE_SSL_REDIRECT = PRODUCTION and envbool("SECURE_SSL_REDIRECT", True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load-balancer probes may speak plain HTTP
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31_536_000) if PRODUCTION else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# Preloading binds the whole domain to HTTPS in browsers for months: its owner decides (SECURE_HSTS_PRELOAD=true).
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+BEHIND_TLS_PROXY = envbool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Sign-in throttling (django-axes): five failures for one username from one address lock that pair out for
+# 15 minutes; a success resets the count. The API has no password sign-in (bearer tokens of 256 random
+# bits, which cannot be guessed), so only the sign-in page is throttled.
+AUTHENTICATION_BACKENDS = ["plumbline.accounts.backends.ThrottledSignIn", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=envint("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "plumbline.core.security.locked_out"
+AXES_CLIENT_IP_CALLABLE = "plumbline.core.security.client_address"
+AXES_VERBOSE = False  # its log lines name the username and address: personal data
+
+# Request bodies: 2.5 MB of form or JSON fields (Django's default), batch endpoints included (1,000 touchpoints
+# are ~0.3 MB); uploads (CSV import) up to IMPORT_MAX_MB, as the import checks. Bigger bodies get a 413 that says so.
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_BYTES", 2_621_440)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads spool to a temporary file
+IMPORT_MAX_BYTES = envint("IMPORT_MAX_MB", 200) * 1024 * 1024
+
+# Production without EMAIL_URL: the console backend would write every notification (names, addresses,
+# lead details) to the log. Mail is dropped instead, and each process says so when it starts (core/apps.py).
+if PRODUCTION and not envstr("EMAIL_URL", ""):
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"

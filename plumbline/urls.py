@@ -25,3 +25,5 @@ urlpatterns = [
     path("", include("plumbline.analytics.urls")),
     path("", include("plumbline.accounts.urls")),
 ]
+
+handler400 = "plumbline.core.security.bad_request"  # a body over the limit is a 413 that says so

@@ -11,11 +11,13 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
-from plumbline.analytics import crm_source, funnels, roi
 from plumbline.analytics.params import attribution_params
 from plumbline.core.api_helpers import can_view
 
 router = Router(tags=["analytics"])
+
+# The report modules (crm_source, funnels, roi) compute with Ibis, pandas and pyarrow: each endpoint imports
+# the one it runs, so loading the URLconf (every command's system checks, a worker's start) does not.
 
 
 class AttributionQuery(Schema):
@@ -134,6 +136,8 @@ class AttentionRow(Schema):
             summary="Credit conversions and value per channel, campaign or content, models side by side")
 def attribution(request: HttpRequest, query: Query[AttributionQuery]) -> dict[str, Any]:
     can_view(request, "campaign")
+    from plumbline.analytics import crm_source
+
     params = attribution_params(query.dict())
     return {"event": params.event, "models": list(params.models), "order": params.order, "level": params.level,
             "dimension": params.dimension, "lookback_days": params.lookback_days, "since": params.since,
@@ -143,18 +147,24 @@ def attribution(request: HttpRequest, query: Query[AttributionQuery]) -> dict[st
 @router.get("/analytics/roi", response=list[RoiRow], summary="Campaign ROI: credited revenue and pipeline vs cost")
 def campaign_roi(request: HttpRequest, query: Query[AttributionQuery]) -> list[dict[str, Any]]:
     can_view(request, "campaign")
+    from plumbline.analytics import roi
+
     return roi.campaign_roi(attribution_params(query.dict()))
 
 
 @router.get("/analytics/funnels/lifecycle", response=list[FunnelRow], summary="Lifecycle stage-to-stage funnel")
 def lifecycle_funnel(request: HttpRequest, query: Query[FunnelQuery]) -> list[dict[str, Any]]:
     can_view(request, "campaign")
+    from plumbline.analytics import funnels
+
     return funnels.lifecycle_funnel(funnels.funnel_params(query.dict()))
 
 
 @router.get("/analytics/funnels/deals", response=DealFunnelOut, summary="Deal stage-to-stage funnel of a pipeline")
 def deal_funnel(request: HttpRequest, query: Query[FunnelQuery]) -> dict[str, Any]:
     can_view(request, "campaign")
+    from plumbline.analytics import funnels
+
     pipeline, rows = funnels.deal_funnel(funnels.funnel_params(query.dict()))
     return {"pipeline_id": pipeline.pk if pipeline else None, "pipeline": pipeline.name if pipeline else None,
             "rows": rows}
@@ -163,6 +173,8 @@ def deal_funnel(request: HttpRequest, query: Query[FunnelQuery]) -> dict[str, An
 @router.get("/analytics/speed-to-lead", response=SpeedOut, summary="Hours from MQL to the first sales touch")
 def speed_to_lead(request: HttpRequest, query: Query[FunnelQuery]) -> dict[str, Any]:
     can_view(request, "campaign")
+    from plumbline.analytics import funnels
+
     return funnels.speed_to_lead(funnels.funnel_params(query.dict()))
 
 
@@ -170,4 +182,6 @@ def speed_to_lead(request: HttpRequest, query: Query[FunnelQuery]) -> dict[str, 
             summary="Per campaign: opens, clicks, page views against credited pipeline and revenue")
 def attention(request: HttpRequest, query: Query[AttributionQuery]) -> list[dict[str, Any]]:
     can_view(request, "campaign")
+    from plumbline.analytics import funnels
+
     return funnels.attention_vs_conversion(attribution_params(query.dict()))

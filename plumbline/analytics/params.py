@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from plumbline.analytics.attribution import MODELS
-from plumbline.analytics.attribution.markov import MAX_ORDER
+from plumbline.analytics.attribution import MAX_ORDER
+from plumbline.analytics.attribution import MODEL_NAMES as ATTRIBUTION_MODELS
 from plumbline.analytics.engines import ENGINES
 from plumbline.core.errors import DomainError, ValidationFailed
 
@@ -21,7 +21,7 @@ EVENTS = {
 LEVELS = {"contact": "Contact", "company": "Company (account-based)"}
 DIMENSIONS = {"channel": "Channel", "campaign": "Campaign", "content": "Content"}
 MARKOV_ORDERS = tuple(f"markov-{k}" for k in range(1, MAX_ORDER + 1))
-MODEL_NAMES = (*[m for m in MODELS if m != "markov"], "markov", *MARKOV_ORDERS)
+MODEL_NAMES = (*[m for m in ATTRIBUTION_MODELS if m != "markov"], "markov", *MARKOV_ORDERS)
 DEFAULT_MODELS = ("first", "last", "linear")
 MODEL_LABELS = {
     "first": "First touch", "last": "Last touch", "last-non-direct": "Last non-direct touch", "linear": "Linear",

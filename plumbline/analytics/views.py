@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from plumbline.analytics import crm_source, funnels, roi
 from plumbline.analytics.params import (
     DIMENSIONS,
     EVENTS,
@@ -28,6 +27,11 @@ from plumbline.core.pages import page
 from plumbline.crm.models import Pipeline
 from plumbline.definitions.labels import label
 
+if TYPE_CHECKING:
+    from plumbline.analytics.funnels import FunnelParams
+
+# The report modules (crm_source, funnels, roi) compute with Ibis, pandas and pyarrow: each page imports the
+# one it runs, so loading the URLconf (every command's system checks, a worker's start) does not.
 MAX_CHART_ROWS = 15
 
 
@@ -71,6 +75,8 @@ def attribution_page(request: HttpRequest) -> HttpResponse:
     context = _form_context(request, params, errors)
     if errors:
         return render(request, "analytics/attribution.html", context, status=422)
+    from plumbline.analytics import crm_source
+
     report = crm_source.report(params)
     models = list(params.models)
     if request.GET.get("format") == "csv":
@@ -98,6 +104,8 @@ def roi_page(request: HttpRequest) -> HttpResponse:
     context = _form_context(request, params, errors)
     if errors:
         return render(request, "analytics/roi.html", context, status=422)
+    from plumbline.analytics import roi
+
     rows = roi.campaign_roi(params)
     if request.GET.get("format") == "csv":
         keys = ["campaign", "channel", "currency", "cost", "mqls", "cost_per_mql", "won_deals", "pipeline",
@@ -118,6 +126,8 @@ FUNNEL_TABLES = ("lifecycle", "deals", "speed", "attention")
 
 @page("campaign")
 def funnels_page(request: HttpRequest) -> HttpResponse:
+    from plumbline.analytics import funnels
+
     raw = _raw(request)
     errors: list = []
     try:
@@ -176,7 +186,9 @@ def _attention_chart(rows: list[dict[str, Any]]) -> Any:
                         title="Attention vs revenue per campaign", fmt="{:.1f}")
 
 
-def _funnel_csv(table: str, fparams: funnels.FunnelParams, aparams: AttributionParams) -> HttpResponse:
+def _funnel_csv(table: str, fparams: FunnelParams, aparams: AttributionParams) -> HttpResponse:
+    from plumbline.analytics import funnels
+
     if table in ("lifecycle", "deals"):
         rows = funnels.lifecycle_funnel(fparams) if table == "lifecycle" else funnels.deal_funnel(fparams)[1]
         keys = ["group", "from_stage", "to_stage", "entered", "converted", "rate", "timed", "median_days", "p75_days"]

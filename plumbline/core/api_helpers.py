@@ -146,3 +146,19 @@ def fresh(obj: M) -> M:
     """The row as stored, so the response shows what the database holds (Decimal scale, defaults)."""
     obj.refresh_from_db()
     return obj
+
+
+def unreadable_body(exc: BaseException | None) -> dict[str, Any] | None:
+    """The error item for a JSON body that cannot be read, naming the line and column, or None if `exc` is
+    not about the body's encoding or syntax. JSON is UTF-8 (RFC 8259): other bytes are refused where they are."""
+    if isinstance(exc, UnicodeDecodeError) and isinstance(exc.object, bytes):
+        body = exc.object
+        line = body.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (body.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = body[exc.start:exc.start + 1].hex()
+        return {"field": None, "code": "invalid_encoding",
+                "message": f"Line {line}, column {column}: byte 0x{byte} is not valid UTF-8; send the body as UTF-8."}
+    if isinstance(exc, json.JSONDecodeError):
+        return {"field": None, "code": "invalid_json",
+                "message": f"Line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})."}
+    return None

@@ -128,7 +128,7 @@ def calibration_chart(curves: Sequence[Curve], *, size: int = 360, title: str = 
     def y(v: float) -> float:
         return top + plot - v / high * plot
 
-    parts = [f'<svg class="chart" role="img" viewBox="0 0 {size} {height}" width="100%" style="max-width:{size}px" '
+    parts = [f'<svg class="chart" role="img" viewBox="0 0 {size} {height}" width="{size}" '
              f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
              f'<rect x="{pad}" y="{top}" width="{plot}" height="{plot}" fill="none" stroke="#ccd"/>',
              f'<line x1="{x(0):.1f}" y1="{y(0):.1f}" x2="{x(high):.1f}" y2="{y(high):.1f}" stroke="#999" '

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-import segno
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -84,6 +83,8 @@ def campaign_qr(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = get_object_or_404(Campaign, pk=pk)
     if not campaign.vanity_slug:
         raise Http404("This campaign has no vanity URL.")
+    import segno  # only this page draws QR codes
+
     out = io.BytesIO()
     segno.make(vanity_url(campaign), error="m").save(out, kind="svg", scale=6, border=2, xmldecl=False,
                                                        title=campaign.name)

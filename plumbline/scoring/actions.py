@@ -10,10 +10,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -25,7 +23,7 @@ from plumbline.crm.models import Contact, LifecycleTransition
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.queries import current_version, definitions_for, parsed
 from plumbline.definitions.schema import PlumbLine
-from plumbline.scoring import hot
+from plumbline.scoring import hot, predictive
 from plumbline.scoring.engine import (
     Profile,
     RuleContext,
@@ -35,15 +33,16 @@ from plumbline.scoring.engine import (
     rule_kinds_text,
 )
 from plumbline.scoring.models import ContactScore, PredictiveModel, TrainingRun
-from plumbline.scoring.predictive import FittedModel, UnusableTrainingData, evaluate_table, fit_model
-from plumbline.scoring.predictive.training import KINDS
-from plumbline.scoring.training_data import (
-    TARGET,
-    WAS_CUSTOMER_STAGES,
-    feature_label,
-    features_at,
-    training_rows,
-)
+from plumbline.scoring.predictive import KINDS, UnusableTrainingData
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from plumbline.scoring.predictive import FittedModel
+
+# Training and prediction need pandas, scikit-learn and LightGBM (~1 s to import): they are loaded by the
+# functions that train or predict (numpy, pandas, training_data; the predictive facade loads its models on first
+# use), not by everything that imports these actions at start-up (handoff, the API, every command's system checks).
 
 logger = logging.getLogger(__name__)
 
@@ -223,10 +222,12 @@ def do_train_model(
     _check_options(folds=folds, kind=kind, seed=seed)
     now = now or timezone.now()
     cut_at = resolve_cut(cut=cut, horizon_days=horizon_days, now=now)
+    from plumbline.scoring.training_data import TARGET, training_rows
+
     rows = training_rows(cut_at=cut_at, until=now)
     _check_rows(rows.frame, cut_at)
-    report = evaluate_table(rows.frame, target=TARGET, positive="1", folds=folds, seed=seed, kind=kind)
-    fitted = fit_model(rows.frame, target=TARGET, positive="1", kind=kind, seed=seed)
+    report = predictive.evaluate_table(rows.frame, target=TARGET, positive="1", folds=folds, seed=seed, kind=kind)
+    fitted = predictive.fit_model(rows.frame, target=TARGET, positive="1", kind=kind, seed=seed)
     metrics = {key: report[key] for key in ("model", "naive_bayes", "folds", "seed", "warnings", "dropped_rows")}
     metrics.update(excluded_customers=rows.excluded_customers, left_out=rows.left_out)
     fitted.cv_metrics = {name: {k: report[name][k] for k in ("auc", "auc_note", "log_loss", "brier", "ece")}
@@ -244,6 +245,8 @@ def _check_options(*, folds: int, kind: str, seed: int) -> None:
 
 
 def _check_rows(frame: pd.DataFrame, cut_at: dt.datetime) -> None:
+    from plumbline.scoring.training_data import TARGET
+
     when = f"{cut_at:%Y-%m-%d}"
     if len(frame) < MIN_ROWS:
         raise UnusableTrainingData(
@@ -390,7 +393,7 @@ def model_for(key: tuple[Any, ...] | None) -> tuple[int, FittedModel] | None:
     cached = _LOADED.get("active")
     if cached is None or cached[0] != key:
         blob = PredictiveModel.objects.values_list("artifact", flat=True).get(pk=key[0])
-        cached = (key, FittedModel.from_bytes(bytes(blob)))
+        cached = (key, predictive.FittedModel.from_bytes(bytes(blob)))
         _LOADED["active"] = cached
     return key[1], cached[1]
 
@@ -405,6 +408,10 @@ def predict_many(contact_ids: Sequence[int], *, now: dt.datetime | None = None, 
         loaded = active_model()
     if not loaded or not contact_ids:
         return {}
+    import numpy as np
+
+    from plumbline.scoring.training_data import WAS_CUSTOMER_STAGES, features_at
+
     number, fitted = loaded
     frame = features_at(contact_ids, at=now or timezone.now())
     frame = frame[~frame["lifecycle_stage"].isin(WAS_CUSTOMER_STAGES)]  # the model learnt on non-customers only
@@ -426,6 +433,8 @@ def predict_many(contact_ids: Sequence[int], *, now: dt.datetime | None = None, 
 
 
 def _factor(fitted: FittedModel, feature: str, contribution: float, row: pd.Series) -> dict[str, Any]:
+    from plumbline.scoring.training_data import feature_label
+
     value = row[fitted.pipeline.source_of(feature)]
     value = _plain(value)
     if isinstance(value, float):
@@ -494,6 +503,9 @@ def prediction_for(contact_id: int, *, now: dt.datetime, explicit_now: bool = Tr
 
 def _plain(value: Any) -> Any:
     """A value as JSON: numpy numbers as int/float, NaN and missing as None."""
+    import numpy as np
+    import pandas as pd
+
     if value is None or value is pd.NA or (isinstance(value, float | np.floating) and math.isnan(value)):
         return None
     if isinstance(value, bool | np.bool_):

@@ -16,7 +16,6 @@ from plumbline.core.pages import page
 from plumbline.core.permissions import can
 from plumbline.scoring.actions import DEFAULT_HORIZON_DAYS, MAX_FOLDS, do_activate_model, do_request_training
 from plumbline.scoring.models import PredictiveModel, TrainingRun
-from plumbline.scoring.training_data import feature_label
 
 
 class TrainForm(forms.Form):
@@ -63,6 +62,8 @@ def _page(request: HttpRequest, form: TrainForm, status: int = 200) -> HttpRespo
         "can_activate": can(request.user, "change", "model", PredictiveModel()),
     }
     if active is not None:
+        from plumbline.scoring.training_data import feature_label  # its module loads pandas: not at start-up
+
         dropped = active.metadata.get("columns", {}).get("dropped", {})
         context.update(
             calibration=_calibration_rows(active.metrics), chart=_chart(active.metrics),

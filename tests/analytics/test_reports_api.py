@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from django.db import connection
 from django.test import Client
 
 from tests.analytics import crm_world
@@ -97,3 +100,28 @@ def test_a_user_without_a_role_is_refused(db, users, tokens):
     response = _get(tokens, "viewer", "/api/v1/analytics/attribution")
 
     assert response.status_code == 403
+
+
+@pytest.fixture
+def committed_world(transactional_db, pipeline):
+    return crm_world.build(pipeline)
+
+
+def test_concurrent_report_requests_all_answer_200(committed_world, tokens):
+    # Given the four DuckDB-backed reports, each asked for 6 times by 8 concurrent clients
+    urls = [f"/api/v1/analytics/attribution?event=won&models=first,linear&{RANGE}",
+            f"/api/v1/analytics/roi?models=linear&{RANGE}", f"/api/v1/analytics/attention?models=last&{RANGE}",
+            "/api/v1/analytics/funnels/lifecycle"] * 6
+
+    def get(url):
+        try:
+            return _get(tokens, "manager", url).status_code
+        finally:
+            connection.close()
+
+    # When they run
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = list(pool.map(get, urls))
+
+    # Then every one of them is answered
+    assert statuses == [200] * 24

@@ -35,6 +35,9 @@ def browser_page() -> Iterator:
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         page = context.new_page()
         page.set_default_timeout(10_000)
+        # Anything the Content-Security-Policy blocks (an inline script, style or handler) fails the test.
+        blocked: list[str] = []
+        page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
         try:
             yield page
         finally:
@@ -44,6 +47,7 @@ def browser_page() -> Iterator:
             # ORM calls made while Playwright's loop runs use their own connection (asgiref keeps connections in
             # context variables); close it here, or PostgreSQL refuses to drop the test database.
             connections.close_all()
+    assert blocked == []
 
 
 def _wait_for_request_threads(timeout: float = 5.0) -> None:

@@ -11,7 +11,7 @@ from django_tasks_db.models import DBTaskResult
 
 from plumbline.accounts.models import User
 from plumbline.core.errors import Conflict, DomainError, PermissionDenied
-from plumbline.scoring import actions
+from plumbline.scoring import actions, predictive
 from plumbline.scoring.actions import do_request_training, do_run_training
 from plumbline.scoring.models import PredictiveModel, TrainingRun
 from plumbline.scoring.tasks import train_model
@@ -75,7 +75,7 @@ def test_a_failing_training_records_its_reason(users, history):
 def test_an_unexpected_error_fails_the_run_with_it_and_the_task_too(users, history):
     run = do_request_training(by=users["admin"], folds=3, kind="logistic")
 
-    with mock.patch.object(actions, "fit_model", side_effect=MemoryError("no room for the trees")):
+    with mock.patch.object(predictive, "fit_model", side_effect=MemoryError("no room for the trees")):
         run_worker()
 
     run.refresh_from_db()

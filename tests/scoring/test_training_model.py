@@ -9,7 +9,6 @@ from django.core.management import CommandError, call_command
 from plumbline.accounts.models import User
 from plumbline.core.errors import DomainError, PermissionDenied
 from plumbline.crm.models import Contact, LifecycleTransition
-from plumbline.scoring import actions
 from plumbline.scoring.actions import do_activate_model, do_score_contact, do_train_model, predict_many
 from plumbline.scoring.models import ContactScore, PredictiveModel
 from plumbline.scoring.predictive import FittedModel, UnusableTrainingData, top_factors
@@ -127,7 +126,7 @@ def test_bulk_scoring_builds_features_once_per_chunk(demo):
     _train(demo["admin"], kind="lightgbm")
     ids = list(Contact.objects.filter(lifecycle_stage__in=["subscriber", "lead"]).order_by("pk").values_list(
         "pk", flat=True)[:40])
-    with mock.patch.object(actions, "features_at", wraps=features_at) as built, \
+    with mock.patch("plumbline.scoring.training_data.features_at", wraps=features_at) as built, \
             mock.patch("django.utils.timezone.now", return_value=NOW):
         call_command("score", *map(str, ids), no_progress=True, stdout=mock.MagicMock())
     assert built.call_count == 1

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from plumbline.analytics.attribution import MAX_ORDER
 from plumbline.analytics.attribution.paths import Paths
 from plumbline.analytics.attribution.results import channel_frame, proportional
 
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 # scipy.sparse is imported where a chain is built or solved: it takes about 0.2 s to import, and the
 # rule-based models, which share this package's import, never need it.
 
-MAX_ORDER = 4
 DENSE_LIMIT = 1000  # up to this many states, one dense LU per channel is fastest
 DENSE_PAIRS = 1 << 22  # up to this many state pairs, transitions are counted in a dense array
 CONVERGENCE = 1e-15

@@ -20,17 +20,21 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-import ibis
-import pandas as pd
-import pyarrow as pa
+if TYPE_CHECKING:
+    import ibis
+    import pandas as pd
+    import pyarrow as pa
 
+# Ibis, pandas and pyarrow are imported by the functions that use them: importing this module (for ENGINES
+# or EngineError, as the path-file command and the parameter parsers do) must not cost their ~0.5 s.
 ENGINES = ("duckdb", "spark")
-Source = pd.DataFrame | pa.Table | str | os.PathLike[str]
-Query = Callable[[ibis.Table], ibis.Table]
+Source: TypeAlias = "pd.DataFrame | pa.Table | str | os.PathLike[str]"
+Query: TypeAlias = Callable[["ibis.Table"], "ibis.Table"]
 
 
 class EngineError(ValueError):
@@ -44,6 +48,10 @@ def run(query: Query, source: Source, *, engine: str = "duckdb") -> pa.Table:
 
 def table(source: Source, *, engine: str = "duckdb") -> ibis.Table:
     """An Ibis table for a DataFrame, an Arrow table or a Parquet file, bound to nothing or to `engine`."""
+    import ibis
+    import pandas as pd
+    import pyarrow as pa
+
     if isinstance(source, pd.DataFrame | pa.Table):
         return ibis.memtable(source)
     path = Path(source)
@@ -60,7 +68,7 @@ def to_arrow(expr: ibis.Table, *, engine: str = "duckdb") -> pa.Table:
 
 
 def backend(engine: str = "duckdb") -> Any:
-    """The (cached) Ibis backend for `engine`."""
+    """The Ibis backend for `engine`: DuckDB's is one per thread, Spark's one per process (its session is shared)."""
     if engine == "duckdb":
         return _duckdb()
     if engine == "spark":
@@ -68,15 +76,26 @@ def backend(engine: str = "duckdb") -> Any:
     raise EngineError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
 
 
-@functools.cache
+_local = threading.local()
+
+
 def _duckdb() -> Any:
-    backend = ibis.duckdb.connect()
-    backend.raw_sql("SET enable_progress_bar = false")
+    # A DuckDB connection serves one call at a time and refuses a second ("connection is busy"), so each
+    # thread (a request in a threaded server, a pool worker) gets its own, kept for the thread's life.
+    backend = getattr(_local, "duckdb", None)
+    if backend is None:
+        import ibis
+
+        backend = ibis.duckdb.connect()
+        backend.raw_sql("SET enable_progress_bar = false")
+        _local.duckdb = backend
     return backend
 
 
 @functools.cache
 def _spark() -> Any:
+    import ibis
+
     return ibis.pyspark.connect(spark_session())
 
 

@@ -15,14 +15,13 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 
-from plumbline.scoring.predictive import metrics
+from plumbline.scoring.predictive import KINDS, metrics
 from plumbline.scoring.predictive.artifact import FittedModel
 from plumbline.scoring.predictive.errors import UnusableTrainingData
 from plumbline.scoring.predictive.estimators import PlattCalibrator, make_estimator
 from plumbline.scoring.predictive.features import FeaturePipeline
 from plumbline.scoring.predictive.target import resolve_target
 
-KINDS = ("auto", "lightgbm", "logistic")
 INNER_FOLDS = 3
 
 

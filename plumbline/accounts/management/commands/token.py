@@ -12,6 +12,9 @@ from plumbline.accounts.models import User
 
 class Command(BaseCommand):
     help = "Manage API tokens."
+    # Like Django's createsuperuser and changepassword: no system checks, which would build the whole API
+    # (every router's schemas, ~1 s) to print one token.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)

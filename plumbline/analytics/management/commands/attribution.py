@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from django.core.management.base import BaseCommand, CommandError
 
 from plumbline.analytics import attribution
-from plumbline.analytics.attribution.markov import MAX_ORDER
 from plumbline.analytics.engines import ENGINES, EngineError
 
-MODEL_CHOICES = [*attribution.MODELS, "all"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+MODEL_CHOICES = [*attribution.MODEL_NAMES, "all"]
 
 
 class Command(BaseCommand):
@@ -27,7 +28,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("file", help="path file or journey table (.csv or .parquet)")
         parser.add_argument("--model", choices=MODEL_CHOICES, default="all")
-        parser.add_argument("--order", type=int, default=1, help=f"Markov order, 1 to {MAX_ORDER}")
+        parser.add_argument("--order", type=int, default=1, help=f"Markov order, 1 to {attribution.MAX_ORDER}")
         parser.add_argument("--sep", default=">", help="separator between path steps (default '>')")
         parser.add_argument(
             "--engine", choices=ENGINES, default="duckdb", help="engine that sessionises journey tables"
@@ -35,14 +36,26 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["table", "csv", "json"], default="table", dest="output")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if not 1 <= options["order"] <= MAX_ORDER:
-            raise CommandError(f"--order must be from 1 to {MAX_ORDER}, not {options['order']}")
+        if not 1 <= options["order"] <= attribution.MAX_ORDER:
+            raise CommandError(f"--order must be from 1 to {attribution.MAX_ORDER}, not {options['order']}")
+        _prefer_jemalloc()
         try:
             paths = attribution.load(options["file"], sep=options["sep"], engine=options["engine"])
             result = _run(paths, options["model"], options["order"])
         except (attribution.InputError, EngineError, ValueError, ArithmeticError) as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(render(result, options["output"]))
+
+
+def _prefer_jemalloc() -> None:
+    """Arrow's jemalloc pool where the build has it: with the default (mimalloc) a 1M-path file cost about twice
+    the CPU time in the kernel, returning and faulting in pages (docs/benchmarks.md, issue 10 item 20)."""
+    import pyarrow as pa
+
+    try:
+        pa.set_memory_pool(pa.jemalloc_memory_pool())
+    except NotImplementedError:
+        pass
 
 
 def _run(paths: attribution.Paths, model: str, order: int) -> pd.DataFrame:

@@ -26,8 +26,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from plumbline.core.errors import DomainError
 from plumbline.scoring.actions import do_train_model
-from plumbline.scoring.predictive import UnusableTrainingData, evaluate_table, read_table
-from plumbline.scoring.predictive.training import KINDS
+from plumbline.scoring.predictive import KINDS, UnusableTrainingData, evaluate_table, read_table
 
 
 @dataclass(frozen=True)
