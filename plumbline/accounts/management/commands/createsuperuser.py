@@ -26,5 +26,6 @@ class Command(createsuperuser.Command):
             try:
                 check_password_rules(password, user=User(username=username, email=email))
             except DomainError as exc:
-                raise CommandError(f"DJANGO_SUPERUSER_PASSWORD: {exc.message}") from None
+                reasons = " ".join(e.message for e in getattr(exc, "errors", [exc]))
+                raise CommandError(f"DJANGO_SUPERUSER_PASSWORD: {reasons}") from None
         super().handle(*args, **options)
