@@ -22,12 +22,22 @@ from plumbline.accounts.actions import (
     do_update_user,
 )
 from plumbline.accounts.models import ApiToken, Notification, Role, Team, User
-from plumbline.core.api_helpers import In, Limit, QueryText, api_fields, can_view, get_or_404, ref, text
+from plumbline.core.api_helpers import (
+    Id,
+    IdParam,
+    In,
+    Limit,
+    QueryText,
+    api_fields,
+    can_view,
+    get_or_404,
+    ref,
+    text,
+)
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 
 router = Router(tags=["accounts"])
 
-PathId = Annotated[int, Field(ge=1, le=9_223_372_036_854_775_807)]
 RoleName = Literal[tuple(Role.values)]  # type: ignore[valid-type]
 Capacity = Annotated[int, Field(strict=True, ge=0, le=10_000)]
 USER_SORTS = ("username", "date_joined")
@@ -88,14 +98,14 @@ class UserIn(In):
     first_name: text(150) = ""
     last_name: text(150) = ""
     role: RoleName
-    team_id: PathId | None = None
+    team_id: Id | None = None
     password: text(128) | None = Field(None, description="Signs in with this password (validated).")
     invite: bool = Field(False, description="Email a one-time link to set a password (needs `email`).")
 
 
 class UserPatch(In):
     role: RoleName = None
-    team_id: PathId | None = None
+    team_id: Id | None = None
     email: text(254) = None
     first_name: text(150) = None
     last_name: text(150) = None
@@ -127,7 +137,7 @@ def list_users(
     request: HttpRequest,
     q: QueryText = "",
     role: RoleName | None = None,
-    team: PathId | None = None,
+    team: IdParam | None = None,
     active: bool | None = None,
     sort: QueryText = "username",
     cursor: QueryText | None = None,
@@ -151,13 +161,13 @@ def create_user(request: HttpRequest, payload: UserIn) -> Status:
 
 
 @router.get("/users/{user_id}", response=UserOut, tags=["users"], summary="Read a user (admins)")
-def get_user(request: HttpRequest, user_id: PathId) -> User:
+def get_user(request: HttpRequest, user_id: IdParam) -> User:
     can_view(request, "user")
     return _user(user_id)
 
 
 @router.patch("/users/{user_id}", response=UserOut, tags=["users"], summary="Change a user (admins)")
-def update_user(request: HttpRequest, user_id: PathId, payload: UserPatch) -> User:
+def update_user(request: HttpRequest, user_id: IdParam, payload: UserPatch) -> User:
     """Role, team, name, email, availability, capacity, a new password, deactivate or reactivate, all or nothing."""
     can_view(request, "user")
     user = _user(user_id)
@@ -179,7 +189,7 @@ def update_user(request: HttpRequest, user_id: PathId, payload: UserPatch) -> Us
 
 @router.post("/users/{user_id}/password-link", response={202: None}, tags=["users"],
              summary="Email a user a one-time set-password link (admins)")
-def send_password_link(request: HttpRequest, user_id: PathId, payload: PasswordLinkIn) -> Status:
+def send_password_link(request: HttpRequest, user_id: IdParam, payload: PasswordLinkIn) -> Status:
     can_view(request, "user")
     do_send_password_link(by=request.user, user=_user(user_id), purpose=payload.purpose)
     return Status(202, None)
@@ -187,14 +197,14 @@ def send_password_link(request: HttpRequest, user_id: PathId, payload: PasswordL
 
 @router.get("/users/{user_id}/tokens", response=list[TokenOut], tags=["users"],
             summary="A user's API tokens, active first (admins)")
-def list_tokens(request: HttpRequest, user_id: PathId) -> list[ApiToken]:
+def list_tokens(request: HttpRequest, user_id: IdParam) -> list[ApiToken]:
     can_view(request, "user")
     return list(queries.tokens_of(_user(user_id)))
 
 
 @router.delete("/users/{user_id}/tokens/{token_id}", response={204: None}, tags=["users"],
                summary="Revoke one of a user's API tokens (admins)")
-def revoke_token(request: HttpRequest, user_id: PathId, token_id: PathId) -> Status:
+def revoke_token(request: HttpRequest, user_id: IdParam, token_id: IdParam) -> Status:
     can_view(request, "user")
     do_revoke_api_token(by=request.user, user=_user(user_id), token_id=token_id)
     return Status(204, None)
@@ -218,7 +228,7 @@ class NotificationPage(Schema):
 
 
 class MarkReadIn(In):
-    ids: list[PathId] | None = Field(None, max_length=500, description="Omit to mark every notification read.")
+    ids: list[Id] | None = Field(None, max_length=500, description="Omit to mark every notification read.")
 
 
 class MarkedOut(Schema):
@@ -245,7 +255,7 @@ def mark_read(request: HttpRequest, payload: MarkReadIn) -> dict:
 
 @router.post("/notifications/{notification_id}/read", response=NotificationOut, tags=["notifications"],
              summary="Mark one of your notifications read")
-def mark_one_read(request: HttpRequest, notification_id: PathId) -> Notification:
+def mark_one_read(request: HttpRequest, notification_id: IdParam) -> Notification:
     note = get_or_404(queries.notifications_of(request.user), notification_id, "notification")
     do_mark_notifications_read(user=request.user, ids=[note.pk])
     note.refresh_from_db()

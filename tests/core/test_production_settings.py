@@ -16,7 +16,10 @@ GOOD_KEY = "k3y-" + "a1B2c3D4e5F6g7H8i9J0" * 3  # 64 characters, not the develop
 
 
 def _run(args: list[str], tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
-    base = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "EMAIL_URL", "DEBUG", "BEHIND_TLS_PROXY")}
+    # the browser tests' DJANGO_ALLOW_ASYNC_UNSAFE (set for Playwright) is no production setting: check --deploy
+    # rightly refuses it, so it must not leak into these processes from the test run's environment
+    unset = ("SECRET_KEY", "EMAIL_URL", "DEBUG", "BEHIND_TLS_PROXY", "DJANGO_ALLOW_ASYNC_UNSAFE")
+    base = {k: v for k, v in os.environ.items() if k not in unset}
     base.update(PLUMBLINE_ENV="production", SECRET_KEY=GOOD_KEY, ALLOWED_HOSTS="crm.example.com,testserver",
                 PLUMBLINE_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="plumbline.settings")
     base.update(env)

@@ -6,14 +6,13 @@ import base64
 import binascii
 import datetime as dt
 import json
-from typing import Annotated, Literal
+from typing import Literal
 
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
 from ninja import Router, Schema
-from pydantic import AwareDatetime, Field
 
-from plumbline.core.api_helpers import In, Limit, QueryText, can_view, get_or_404
+from plumbline.core.api_helpers import AwareInstant, IdParam, In, Limit, QueryText, can_view, get_or_404
 from plumbline.core.pagination import DEFAULT_LIMIT, InvalidQuery
 from plumbline.crm.actions import do_complete_task
 from plumbline.crm.actions.activities import do_reschedule_task
@@ -21,7 +20,6 @@ from plumbline.crm.models import Activity
 
 router = Router(tags=["tasks"])
 
-PathId = Annotated[int, Field(ge=1, le=9_223_372_036_854_775_807)]
 
 
 class TaskOut(Schema):
@@ -44,7 +42,7 @@ class TaskPage(Schema):
 
 
 class RescheduleIn(In):
-    due_at: AwareDatetime
+    due_at: AwareInstant
 
 
 def _encode(task: Activity) -> str:
@@ -71,13 +69,13 @@ def _after(qs: QuerySet[Activity], cursor: str) -> QuerySet[Activity]:
 @router.get("/tasks", response=TaskPage, summary="List tasks, soonest due first")
 def list_tasks(
     request: HttpRequest,
-    owner: PathId | None = None,
+    owner: IdParam | None = None,
     status: Literal["open", "done", "all"] = "open",
-    due_before: AwareDatetime | None = None,
-    due_after: AwareDatetime | None = None,
-    contact: PathId | None = None,
-    company: PathId | None = None,
-    deal: PathId | None = None,
+    due_before: AwareInstant | None = None,
+    due_after: AwareInstant | None = None,
+    contact: IdParam | None = None,
+    company: IdParam | None = None,
+    deal: IdParam | None = None,
     cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:
@@ -104,10 +102,10 @@ def _task(task_id: int) -> Activity:
 
 
 @router.post("/tasks/{task_id}/complete", response=TaskOut, summary="Mark a task done")
-def complete_task(request: HttpRequest, task_id: PathId) -> Activity:
+def complete_task(request: HttpRequest, task_id: IdParam) -> Activity:
     return do_complete_task(by=request.user, activity=_task(task_id))
 
 
 @router.post("/tasks/{task_id}/reschedule", response=TaskOut, summary="Move an open task's due date")
-def reschedule_task(request: HttpRequest, task_id: PathId, payload: RescheduleIn) -> Activity:
+def reschedule_task(request: HttpRequest, task_id: IdParam, payload: RescheduleIn) -> Activity:
     return do_reschedule_task(by=request.user, activity=_task(task_id), due_at=payload.due_at)
