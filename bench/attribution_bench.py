@@ -8,6 +8,13 @@ is that subprocess's maximum resident set (VmHWM from /proc/self/status). Run by
 
 MAM 2.x has no Markov order above 1, so that cell is n/a; without the `bench` extra installed
 (marketing-attribution-models) its cells read "error: No module named 'mam'".
+
+Whole processes (the `plumbline attribution` command against a ChannelAttribution script, start-up and
+imports included) on the same journeys grouped by path, timed from outside, e.g. with /usr/bin/time -v:
+
+    .venv/bin/python bench/attribution_bench.py --write-grouped 1000000 /tmp/attr   # grouped_1000000.csv
+    .venv/bin/python -m plumbline.cli attribution /tmp/attr/grouped_1000000.csv --model markov
+    .venv/bin/python bench/attribution_bench.py --channelattribution /tmp/attr/grouped_1000000.csv markov
 """
 
 from __future__ import annotations
@@ -61,6 +68,31 @@ def generate(n: int, directory: Path, seed: int = 2026) -> tuple[Path, Path]:
         {"journey_id": np.arange(n), "path": paths, "time": times, "converted": converted, "value": value}
     ).to_csv(mam_file, index=False)
     return path_file, mam_file
+
+
+def write_grouped(n: int, directory: Path) -> Path:
+    """`generate(n)`'s journeys grouped by path (counts, values and nulls summed), as `grouped_<n>.csv`."""
+    path_file, mam_file = generate(n, directory)
+    mam_file.unlink()
+    frame = pd.read_csv(path_file, sep=";")
+    path_file.unlink()
+    grouped = frame.groupby("path", sort=False, as_index=False).sum()
+    grouped_file = directory / f"grouped_{n}.csv"
+    grouped.to_csv(grouped_file, sep=";", index=False)
+    return grouped_file
+
+
+def channelattribution_process(path_file: Path, model: str) -> None:
+    """The whole-process counterpart of `plumbline attribution FILE --model markov|all`: pandas.read_csv,
+    then ChannelAttribution's Markov order 1 (and for "all" its heuristics too), the results printed."""
+    import ChannelAttribution as ca
+
+    data = pd.read_csv(path_file, sep=";")
+    columns = {"var_path": "path", "var_conv": "total_conversions", "var_value": "total_conversion_value"}
+    if model == "all":
+        print(ca.heuristic_models(data, **columns, flg_pro=False).to_string(index=False))
+    result = ca.markov_model(data, **columns, var_null="total_null", order=1, verbose=False, flg_pro=False)
+    print(result.to_string(index=False))
 
 
 def run_plumbline(task: str, path_file: Path, mam_file: Path) -> None:
@@ -186,5 +218,9 @@ def main() -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         measure(sys.argv[2], sys.argv[3], Path(sys.argv[4]), Path(sys.argv[5]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--write-grouped":
+        print(write_grouped(int(sys.argv[2]), Path(sys.argv[3])))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--channelattribution":
+        channelattribution_process(Path(sys.argv[2]), sys.argv[3])
     else:
         main()

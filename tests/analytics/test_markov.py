@@ -139,3 +139,18 @@ def test_sparse_and_dense_transition_counts_agree(monkeypatch):
         dense.indptr.tolist(),
         dense.indices.tolist(),
     )
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_dense_chains_solve_to_the_same_bits_as_sparse_ones(monkeypatch, order):
+    """Small chains are scaled and solved as numpy arrays (no scipy); the numbers are those of the
+    sparse route, bit for bit."""
+    paths = read_path_file(random_path_frame(400, 6, seed=11))
+    dense = markov_chain(paths, order=order)
+    assert isinstance(dense.counts, np.ndarray)
+    monkeypatch.setattr(markov, "DENSE_PAIRS", 0)
+    sparse = markov_chain(paths, order=order)
+    assert sp.issparse(sparse.counts)
+    assert dense.out_weight.tolist() == sparse.out_weight.tolist()
+    for got, expected in zip(dense.removal_outcomes(), sparse.removal_outcomes(), strict=True):
+        assert got.tolist() == expected.tolist()

@@ -43,20 +43,36 @@ MAX_ITERATIONS = 100_000
 
 @dataclass(frozen=True, eq=False)
 class MarkovChain:
-    """Transition counts of an order-k chain; states are integer keys of channel windows."""
+    """Transition counts of an order-k chain; states are integer keys of channel windows.
+
+    `counts` holds the summed weights of the moves between states: a dense n x n array for small chains
+    (no scipy needed to build or solve them), a sparse matrix otherwise; `transitions` is it as CSR."""
 
     order: int
     channels: np.ndarray
     keys: np.ndarray
-    transitions: sp.csr_matrix
+    counts: np.ndarray | sp.csr_matrix
     start: np.ndarray
     to_conversion: np.ndarray
     to_null: np.ndarray
     conversion_value: np.ndarray
 
     @cached_property
+    def transitions(self) -> sp.csr_matrix:
+        import scipy.sparse as sp
+
+        return sp.csr_matrix(self.counts) if isinstance(self.counts, np.ndarray) else self.counts
+
+    @cached_property
     def out_weight(self) -> np.ndarray:
-        return np.asarray(self.transitions.sum(axis=1)).ravel() + self.to_conversion + self.to_null
+        if isinstance(self.counts, np.ndarray):
+            # a CSR row sum adds the row's entries from 0 in column order; zero entries change no sum
+            moved = np.zeros(len(self.keys))
+            for column in self.counts.T:
+                moved += column
+        else:
+            moved = np.asarray(self.counts.sum(axis=1)).ravel()
+        return moved + self.to_conversion + self.to_null
 
     @cached_property
     def contains(self) -> np.ndarray:
@@ -109,15 +125,20 @@ class MarkovChain:
     def removal_outcomes(self) -> tuple[np.ndarray, np.ndarray]:
         """P(conversion) and E(converted value): entry 0 for the full chain, entry c + 1 with channel c
         removed."""
-        import scipy.sparse as sp
-
         if self.start.sum() == 0:
             return np.zeros(len(self.channels) + 1), np.zeros(len(self.channels) + 1)
         out = self.out_weight
         keep = np.column_stack([np.ones(len(self.keys), dtype=bool), ~self.contains])
-        visits = _expected_visits(
-            (sp.diags(1 / out) @ self.transitions).T.tocsr(), self.start / self.start.sum(), keep
-        )
+        if isinstance(self.counts, np.ndarray) and len(self.keys) <= DENSE_LIMIT:
+            # the products diags(1 / out) @ transitions forms, on the stored (non-zero) entries only
+            probabilities = np.zeros(self.counts.shape)
+            np.multiply(self.counts, (1 / out)[:, None], out=probabilities, where=self.counts != 0)
+            transposed = probabilities.T
+        else:
+            import scipy.sparse as sp
+
+            transposed = (sp.diags(1 / out) @ self.transitions).T.tocsr()
+        visits = _expected_visits(transposed, self.start / self.start.sum(), keep)
         return (self.to_conversion / out) @ visits, (self.conversion_value / out) @ visits
 
 
@@ -220,7 +241,7 @@ def _count(
         order=order,
         channels=channels,
         keys=unique,
-        transitions=_transition_counts(states, moves, n),
+        counts=_transition_counts(states, moves, n),
         start=np.bincount(states[first], weights=weight, minlength=n),
         to_conversion=np.bincount(states[last], weights=conversions, minlength=n),
         to_null=np.bincount(states[last], weights=nulls, minlength=n),
@@ -228,17 +249,16 @@ def _count(
     )
 
 
-def _transition_counts(states: np.ndarray, moves: np.ndarray, n: int) -> sp.csr_matrix:
+def _transition_counts(states: np.ndarray, moves: np.ndarray, n: int) -> np.ndarray | sp.csr_matrix:
     """Summed weights of the moves states[i] -> states[i + 1] (weight moves[i], positive or 0 for no
-    move) as an n x n sparse matrix: one dense bincount when n x n is small (orders 1 and 2, as a rule),
-    scipy's COO otherwise. Adding the zero-weight moves changes no sum."""
-    import scipy.sparse as sp
-
+    move) as an n x n matrix: a dense array from one bincount when n x n is small (orders 1 and 2, as a
+    rule), scipy's COO summed into CSR otherwise. Adding the zero-weight moves changes no sum."""
     if n * n <= DENSE_PAIRS:
         pairs = np.multiply(states[:-1], n, dtype=np.int64)
         pairs += states[1:]
-        counts = np.bincount(pairs, weights=moves[:-1], minlength=n * n)
-        return sp.csr_matrix(counts.reshape(n, n))
+        return np.bincount(pairs, weights=moves[:-1], minlength=n * n).reshape(n, n)
+    import scipy.sparse as sp
+
     inner = np.flatnonzero(moves[:-1])
     transitions = sp.csr_matrix((moves[inner], (states[inner], states[inner + 1])), shape=(n, n))
     transitions.sum_duplicates()
@@ -251,11 +271,14 @@ def _removal_effect(base: float, removed: np.ndarray) -> np.ndarray:
     return np.clip(1.0 - removed / base, 0.0, 1.0)
 
 
-def _expected_visits(transposed: sp.csr_matrix, start: np.ndarray, keep: np.ndarray) -> np.ndarray:
+def _expected_visits(
+    transposed: np.ndarray | sp.csr_matrix, start: np.ndarray, keep: np.ndarray
+) -> np.ndarray:
     """Expected visits to each transient state, one column per chain variant; variant j keeps the
     states where keep[:, j] is true and sends the others to (null). Solves (I - Q_j)^T x = p_j."""
     if transposed.shape[0] <= DENSE_LIMIT:
-        system = np.identity(transposed.shape[0]) - transposed.toarray()
+        dense = transposed if isinstance(transposed, np.ndarray) else transposed.toarray()
+        system = np.identity(transposed.shape[0]) - dense
         visits = np.zeros(keep.shape)
         for j in range(keep.shape[1]):
             kept = keep[:, j]

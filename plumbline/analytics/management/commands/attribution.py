@@ -39,6 +39,7 @@ class Command(BaseCommand):
         if not 1 <= options["order"] <= attribution.MAX_ORDER:
             raise CommandError(f"--order must be from 1 to {attribution.MAX_ORDER}, not {options['order']}")
         _prefer_jemalloc()
+        _reuse_freed_memory()
         try:
             paths = attribution.load(options["file"], sep=options["sep"], engine=options["engine"])
             result = _run(paths, options["model"], options["order"])
@@ -56,6 +57,35 @@ def _prefer_jemalloc() -> None:
         pa.set_memory_pool(pa.jemalloc_memory_pool())
     except NotImplementedError:
         pass
+
+
+# glibc's mallopt parameters and Linux's prctl option (sys/prctl.h, malloc.h)
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+PR_SET_THP_DISABLE = 41
+KEEP_FREED = 1 << 30  # bytes
+
+
+def _reuse_freed_memory() -> None:
+    """Keep freed memory in the process and off transparent huge pages, where the C library allows it.
+
+    numpy's temporaries over a million paths are tens of MB each; glibc maps each one afresh and unmaps it
+    when freed, so the kernel zeroes new pages for every temporary, and numpy asks for huge pages for them.
+    On a shared 2-core virtual machine that zeroing took 0.2-7 s of system time from run to run (huge pages
+    the host first had to find) against 1-2 s of user time. Served from the heap and never trimmed, the
+    temporaries reuse pages already faulted in; with 4 KiB pages the remaining faults cost the same every
+    run (docs/benchmarks.md, issue 10 item 20). The command is a short process, so keeping up to 1 GiB of
+    freed memory until it exits costs nothing; outside Linux/glibc this does nothing."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt, prctl = libc.mallopt, libc.prctl
+    except (OSError, AttributeError):
+        return
+    mallopt(M_MMAP_THRESHOLD, KEEP_FREED)
+    mallopt(M_TRIM_THRESHOLD, KEEP_FREED)
+    prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0)
 
 
 def _run(paths: attribution.Paths, model: str, order: int) -> pd.DataFrame:
