@@ -30,16 +30,22 @@ from plumbline.core.api_helpers import (
     QueryText,
     api_fields,
     can_view,
+    email_text,
     get_or_404,
     ref,
+    sort_param,
     text,
+    whole,
 )
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 
 router = Router(tags=["accounts"])
 
 RoleName = Literal[tuple(Role.values)]  # type: ignore[valid-type]
-Capacity = Annotated[int, Field(strict=True, ge=0, le=10_000)]
+Capacity = whole(ge=0, le=10_000)
+# Django's validators decide (length, not all digits, not common, not like the username); the schema states the
+# first two.
+Password = Annotated[text(128), Field(json_schema_extra={"pattern": r"^(?!\d+$)[^\u0000]{8,}$"})]
 USER_SORTS = ("username", "date_joined")
 
 
@@ -93,26 +99,26 @@ class UserPage(Schema):
 
 
 class UserIn(In):
-    username: text(150)
-    email: text(254) = ""
+    username: Annotated[text(150), Field(json_schema_extra={"pattern": r"^[\w.@+-]+$"})]
+    email: email_text(254) = ""
     first_name: text(150) = ""
     last_name: text(150) = ""
     role: RoleName
     team_id: Id | None = None
-    password: text(128) | None = Field(None, description="Signs in with this password (validated).")
+    password: Password | None = Field(None, description="Signs in with this password (validated).")
     invite: bool = Field(False, description="Email a one-time link to set a password (needs `email`).")
 
 
 class UserPatch(In):
     role: RoleName = None
     team_id: Id | None = None
-    email: text(254) = None
+    email: email_text(254) = None
     first_name: text(150) = None
     last_name: text(150) = None
     is_out_of_office: bool = None
     capacity: Capacity = None
     is_active: bool = Field(None, description="false deactivates (their open leads are rerouted); true reactivates.")
-    password: text(128) = Field(None, description="A new password (validated).")
+    password: Password = Field(None, description="A new password (validated).")
 
 
 class PasswordLinkIn(In):
@@ -139,7 +145,7 @@ def list_users(
     role: RoleName | None = None,
     team: IdParam | None = None,
     active: bool | None = None,
-    sort: QueryText = "username",
+    sort: sort_param(USER_SORTS) = "username",
     cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:

@@ -5,14 +5,25 @@ as the pages: a bad value is a 422 naming the field."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
-from plumbline.analytics.params import attribution_params
-from plumbline.core.api_helpers import can_view
+from plumbline.analytics.attribution import MAX_ORDER
+from plumbline.analytics.engines import ENGINES
+from plumbline.analytics.params import (
+    DIMENSIONS,
+    EVENTS,
+    GROUPS,
+    LEVELS,
+    MAX_LOOKBACK_DAYS,
+    MODEL_NAMES,
+    attribution_params,
+)
+from plumbline.core.api_helpers import MAX_ID, can_view
 
 router = Router(tags=["analytics"])
 
@@ -20,25 +31,36 @@ router = Router(tags=["analytics"])
 # the one it runs, so loading the URLconf (every command's system checks, a worker's start) does not.
 
 
+# The parsers take text (as the pages send it); the schema states what they accept.
+def _documented(**schema: Any) -> Any:
+    return Field(None, json_schema_extra=schema)
+
+
+_MODEL_NAME = "|".join(re.escape(m) for m in MODEL_NAMES)
+_DAY = _documented(format="date", description="A day (UTC), YYYY-MM-DD; `until` is included and not before `since`.")
+_ENGINE = _documented(enum=list(ENGINES))
+
+
 class AttributionQuery(Schema):
-    event: str | None = None
-    models: str | None = None
-    order: str | None = None
-    lookback_days: str | None = None
-    half_life_days: str | None = None
-    since: str | None = None
-    until: str | None = None
-    level: str | None = None
-    dimension: str | None = None
-    engine: str | None = None
+    event: str | None = _documented(enum=list(EVENTS))
+    models: str | None = _documented(pattern=rf"^({_MODEL_NAME})(,({_MODEL_NAME}))*$",
+                                     description="Comma-separated model names.")
+    order: str | None = _documented(type="integer", minimum=1, maximum=MAX_ORDER)
+    lookback_days: str | None = _documented(type="integer", minimum=1, maximum=MAX_LOOKBACK_DAYS)
+    half_life_days: str | None = _documented(type="number", exclusiveMinimum=0, maximum=3650)
+    since: str | None = _DAY
+    until: str | None = _DAY
+    level: str | None = _documented(enum=list(LEVELS))
+    dimension: str | None = _documented(enum=list(DIMENSIONS))
+    engine: str | None = _ENGINE
 
 
 class FunnelQuery(Schema):
-    since: str | None = None
-    until: str | None = None
-    group_by: str | None = None
-    pipeline: str | None = None
-    engine: str | None = None
+    since: str | None = _DAY
+    until: str | None = _DAY
+    group_by: str | None = _documented(enum=list(GROUPS))
+    pipeline: str | None = _documented(type="integer", minimum=1, maximum=MAX_ID, description="A pipeline's id.")
+    engine: str | None = _ENGINE
 
 
 class ModelCredit(Schema):

@@ -31,14 +31,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from plumbline.analytics import crm_source, engines, queries
-from plumbline.analytics.params import AttributionParams, Errors, InvalidParameters, choice, date_range
+from plumbline.analytics.params import (
+    GROUPS,
+    AttributionParams,
+    Errors,
+    InvalidParameters,
+    choice,
+    date_range,
+)
 from plumbline.crm.lifecycle import FUNNEL
 from plumbline.crm.models import Pipeline, PipelineStage
 
 DAY = 86_400
 EPOCH = ibis.literal(dt.datetime(1970, 1, 1), type="timestamp")
-GROUPS = {"all": "All", "cohort": "Cohort month", "source": "Source", "channel": "First-touch channel",
-          "campaign": "First-touch campaign"}
 SPEED_GROUPS = ("all", "channel", "campaign", "source")
 CONTACT_GROUPS = ("source", "channel", "campaign")  # the groupings read from the contacts table
 OPENS = ("email_open",)
@@ -69,7 +74,7 @@ def funnel_params(raw: Mapping[str, Any]) -> FunnelParams:
         except ValueError:
             pipeline_id = -1
         if not Pipeline.objects.filter(pk=pipeline_id).exists():
-            errors.add("pipeline", f"No pipeline with id {value}.")
+            errors.add("pipeline", f"No pipeline with id {value}.", code="does_not_exist")
             pipeline_id = None
     errors.raise_any()
     return FunnelParams(since=since, until=until, group_by=group_by, pipeline_id=pipeline_id, engine=engine)

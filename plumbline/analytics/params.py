@@ -29,6 +29,9 @@ MODEL_LABELS = {
     "markov": "Markov (order as set)", **{m: f"Markov, order {m.rsplit('-', 1)[1]}" for m in MARKOV_ORDERS},
 }
 MAX_LOOKBACK_DAYS = 3650
+# how funnels and speed to lead can be grouped
+GROUPS = {"all": "All", "cohort": "Cohort month", "source": "Source", "channel": "First-touch channel",
+          "campaign": "First-touch campaign"}
 # what the report forms call each parameter: error messages name the field as people see it
 FIELD_LABELS = {
     "models": "Model", "event": "Conversion event", "dimension": "Credit by", "level": "Level",
@@ -68,8 +71,8 @@ class Errors:
     def __init__(self) -> None:
         self.items: list[DomainError] = []
 
-    def add(self, field: str, message: str) -> None:
-        self.items.append(DomainError(message, field=field))
+    def add(self, field: str, message: str, *, code: str = "invalid") -> None:
+        self.items.append(DomainError(message, field=field, code=code))
 
     def raise_any(self) -> None:
         if self.items:
@@ -118,6 +121,8 @@ def _day(raw: Mapping[str, Any], name: str, errors: Errors, *, end: bool) -> dt.
         except ValueError:
             errors.add(name, f"{field_label(name)} must be a date like 2026-01-31.")
             return None
+    if end and value == dt.date.max:  # up to the last day there is: no end (the next midnight does not exist)
+        return None
     start = dt.datetime.combine(value, dt.time(0), tzinfo=dt.UTC)
     return start + dt.timedelta(days=1) if end else start
 
@@ -126,7 +131,7 @@ def date_range(raw: Mapping[str, Any], errors: Errors) -> tuple[dt.datetime | No
     """`since` and `until` are days (UTC); `until` is included, so the range ends the next midnight."""
     since, until = _day(raw, "since", errors, end=False), _day(raw, "until", errors, end=True)
     if since and until and until <= since:
-        errors.add("until", "The end date must be on or after the start date.")
+        errors.add("until", "The end date must be on or after the start date.", code="invalid_range")
     return since, until
 
 

@@ -6,12 +6,21 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from ninja import Schema
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from plumbline.accounts.models import User
 from plumbline.core.errors import DomainError, NotFound, ValidationFailed
@@ -23,8 +32,29 @@ M = TypeVar("M", bound=Model)
 # The largest id a row can have (a bigint). A larger number names nothing, and SQLite cannot even compare a
 # column with it (OverflowError), so ids beyond it are refused as invalid (422) before any query.
 MAX_ID = 2**63 - 1
+
+
+def _whole_number(value: Any) -> Any:
+    """JSON has one number type: 3.0 is the integer 3 (JSON Schema agrees), so it passes a strict int as 3."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def whole(*, ge: int, le: int) -> Any:
+    """An integer in a JSON body, from `ge` to `le`: a number (3 or 3.0, never "3" or true)."""
+    return Annotated[int, Field(strict=True, ge=ge, le=le), BeforeValidator(_whole_number)]
+
+
+def requires_one_of(*groups: tuple[str, ...]) -> dict[str, Any]:
+    """`json_schema_extra` for a body that needs one group of fields given (not null), e.g. a contact, a company
+    or a deal: the schema says so (anyOf), as the action that refuses a body naming none of them does."""
+    return {"anyOf": [{"required": list(group), "properties": {f: {"not": {"type": "null"}} for f in group}}
+                      for group in groups]}
+
+
 # An id in a JSON body: a number (never "3" or true) from 1 to MAX_ID.
-Id = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
+Id = whole(ge=1, le=MAX_ID)
 # An id in a path or query string (text, so converted): every int path and filter parameter uses it.
 IdParam = Annotated[int, Field(ge=1, le=MAX_ID)]
 Limit = Annotated[int, Field(ge=1, le=200)]
@@ -48,9 +78,39 @@ def _json_without_nul(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+# What Python's str.strip() removes (JSON Schema's \s is another set): a name of only these is blank.
+_SPACE = "\\t\\n\\u000b\\f\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+NOT_BLANK_PATTERN = f"^[^\\u0000]*[^\\u0000{_SPACE}][^\\u0000]*$"
+
+
 def text(max_length: int) -> Any:
-    """A string (never a number or bool coerced to one) of at most `max_length` characters."""
-    return Annotated[str, StringConstraints(strict=True, max_length=max_length), AfterValidator(_no_nul)]
+    """A string (never a number or bool coerced to one) of at most `max_length` characters, without NUL."""
+    return Annotated[str, StringConstraints(strict=True, max_length=max_length), AfterValidator(_no_nul),
+                     Field(json_schema_extra={"pattern": NO_NUL_PATTERN})]
+
+
+def email_text(max_length: int = 254) -> Any:
+    """An email address (Django's EmailValidator checks it; the schema says `format: email`)."""
+    return Annotated[str, StringConstraints(strict=True, max_length=max_length), AfterValidator(_no_nul),
+                     Field(json_schema_extra={"format": "email"})]
+
+
+# An http(s) address with a host name (Django's URLValidator decides; it also takes IP addresses and ports).
+URL_PATTERN = (r"^$|^https?://([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+               r"(/[A-Za-z0-9._~%/-]*)?$")
+
+
+def url_text(max_length: int) -> Any:
+    """A web address, or "" for none."""
+    return Annotated[str, StringConstraints(strict=True, max_length=max_length), AfterValidator(_no_nul),
+                     Field(json_schema_extra={"pattern": URL_PATTERN})]
+
+
+def name_text(max_length: int) -> Any:
+    """A name: text that is not blank (the actions strip it and refuse what is left empty)."""
+    return Annotated[str, StringConstraints(strict=True, max_length=max_length), AfterValidator(_no_nul),
+                     Field(json_schema_extra={"pattern": NOT_BLANK_PATTERN})]
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -68,8 +128,34 @@ def _utc(value: dt.datetime) -> dt.datetime:
 Instant = Annotated[dt.datetime, AfterValidator(_utc)]
 AwareInstant = Annotated[AwareDatetime, AfterValidator(_utc)]
 
+
+
+def money(*, max_digits: int, minimum: int | None = 0) -> Any:
+    """An amount with two decimal places and at most `max_digits` digits, as a JSON number or a string such as
+    "1234.50": the schema states both forms exactly (a number that is a whole number of cents, a string of
+    digits), so every documented value is one the field takes."""
+    whole_digits = max_digits - 2
+    top = 10**whole_digits - 1
+    signed = minimum is None
+    pattern = rf"^{'-?' if signed else ''}[0-9]{{1,{whole_digits}}}(\.[0-9]{{1,2}})?$"
+    number = {"type": "number", "maximum": top, "minimum": -top if signed else minimum, "multipleOf": 0.01}
+    schema = {"anyOf": [number, {"type": "string", "pattern": pattern}]}
+    bounds = {} if signed else {"ge": minimum}
+    return Annotated[Decimal, Field(max_digits=max_digits, decimal_places=2, **bounds), WithJsonSchema(schema)]
+
+
+def sort_param(allowed: tuple[str, ...]) -> Any:
+    """The `sort` query parameter: one of the allowed names, ascending or with `-` for descending. The
+    schema lists the choices; `paginate` refuses anything else with a 422 that names them."""
+    choices = [c for name in allowed for c in (name, f"-{name}")]
+    return Annotated[str, Field(json_schema_extra={"enum": choices})]
+
+
 QueryText = Annotated[str, StringConstraints(max_length=200), AfterValidator(_searchable)]
-Custom = Annotated[dict[str, Any], AfterValidator(_json_without_nul)]
+# Custom fields: JSON without NUL anywhere. The schema documents flat values (keys and text without NUL).
+_CUSTOM_SCHEMA = {"type": "object", "propertyNames": {"pattern": NO_NUL_PATTERN}, "additionalProperties": {"anyOf": [
+    {"type": "string", "pattern": NO_NUL_PATTERN}, {"type": "number"}, {"type": "boolean"}, {"type": "null"}]}}
+Custom = Annotated[dict[str, Any], AfterValidator(_json_without_nul), WithJsonSchema(_CUSTOM_SCHEMA)]
 
 
 class In(Schema):

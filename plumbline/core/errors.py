@@ -27,6 +27,12 @@ class ValidationFailed(DomainError):
         self.errors = errors
 
 
+class MissingReferences(ValidationFailed):
+    """Well-formed input whose ids (or emails) name records that do not exist: 422, as the API's body ids."""
+
+    status = 422
+
+
 class Conflict(DomainError):
     status = 409
 

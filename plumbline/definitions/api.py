@@ -14,6 +14,7 @@ from plumbline.core.idempotency import idempotent
 from plumbline.definitions.actions import do_publish_definitions
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.queries import current_version, diff
+from plumbline.definitions.schema import PlumbLine
 
 router = Router(tags=["definitions"])
 
@@ -34,7 +35,7 @@ class VersionSummary(Schema):
 
 
 class PublishIn(In):
-    body: dict[str, Any]
+    body: PlumbLine  # the document's schema is the API's: a body it allows is one a publish takes
     note: text(500)
 
 
@@ -85,5 +86,5 @@ def get_diff(request: HttpRequest, old: IdParam, new: IdParam) -> list[dict[str,
 @router.post("/definitions", response={201: VersionOut}, summary="Publish a new version (admins)")
 @idempotent
 def publish(request: HttpRequest, payload: PublishIn) -> Status:
-    version = do_publish_definitions(by=request.user, body=payload.body, note=payload.note)
+    version = do_publish_definitions(by=request.user, body=payload.body.model_dump(mode="json"), note=payload.note)
     return Status(201, _out(version))

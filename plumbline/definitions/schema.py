@@ -19,6 +19,10 @@ FIT_FIELDS = (
 ACTIVITY_KINDS = ("call", "meeting", "email", "note", "task")
 
 
+def _keys(names: Any) -> dict[str, Any]:
+    return {"propertyNames": {"enum": list(names)}}
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -26,8 +30,16 @@ class Strict(BaseModel):
 class FitRule(Strict):
     """Points when a contact or company field matches, e.g. industry in [Software, Fintech] -> +20."""
 
+    model_config = ConfigDict(json_schema_extra={"anyOf": [  # the value each op takes (`value_matches_op`)
+        {"properties": {"op": {"enum": ["in", "not_in"]}, "value": {"type": "array"}}},
+        {"properties": {"op": {"const": "between"}, "value": {"type": "array", "minItems": 2, "maxItems": 2}}},
+        {"properties": {"op": {"enum": ["gte", "lte"]}, "value": {"type": "number"}}},
+        {"properties": {"op": {"enum": ["eq", "contains"]}}},
+    ]})
+
     label: str = Field(max_length=100)
-    field: str
+    field: str = Field(json_schema_extra={"anyOf": [
+        {"enum": list(FIT_FIELDS)}, {"pattern": r"^(contact|company)\.custom\..+$"}]})
     op: Literal["eq", "in", "not_in", "gte", "lte", "between", "contains"]
     value: Any
     points: int = Field(ge=-1000, le=1000)
@@ -68,12 +80,12 @@ class Cap(Strict):
 
 
 class Engagement(Strict):
-    points: dict[str, int] = Field(default_factory=dict)
-    activity_points: dict[str, int] = Field(default_factory=dict)
+    points: dict[str, int] = Field(default_factory=dict, json_schema_extra=_keys(TouchpointKind.values))
+    activity_points: dict[str, int] = Field(default_factory=dict, json_schema_extra=_keys(ACTIVITY_KINDS))
     campaign_points: dict[str, int] = Field(default_factory=dict, description="extra points per utm_campaign key")
     content_points: dict[str, int] = Field(default_factory=dict, description="extra points per content name")
     half_life_days: float = Field(default=30, gt=0, le=3650)
-    caps: dict[str, Cap] = Field(default_factory=dict)
+    caps: dict[str, Cap] = Field(default_factory=dict, json_schema_extra=_keys(TouchpointKind.values))
     competitor_domains: list[str] = Field(default_factory=list)
     competitor_points: int = Field(default=-100, le=0)
 
@@ -94,16 +106,28 @@ class Engagement(Strict):
         return v
 
 
+def _exactly_one_key(schema: dict[str, Any]) -> None:
+    """The schema of a Condition: one key, not null (what `exactly_one` checks)."""
+    for prop in schema["properties"].values():
+        branches = [b for b in prop.pop("anyOf", []) if b.get("type") != "null"]
+        if branches:
+            prop.update(branches[0])
+        prop.pop("default", None)
+    schema["minProperties"] = schema["maxProperties"] = 1
+
+
 class Condition(Strict):
     """One leaf or branch of the MQL rule. Exactly one key is set."""
+
+    model_config = ConfigDict(json_schema_extra=_exactly_one_key)
 
     all: list[Condition] | None = None
     any: list[Condition] | None = None
     fit_grade_at_least: Literal["A", "B", "C", "D"] | None = None
     fit_score_at_least: int | None = None
     engagement_at_least: float | None = None
-    touchpoint_kind_in: list[str] | None = None
-    lifecycle_in: list[str] | None = None
+    touchpoint_kind_in: list[Annotated[str, Field(json_schema_extra={"enum": list(TouchpointKind.values)})]] | None = None
+    lifecycle_in: list[Annotated[str, Field(json_schema_extra={"enum": list(LifecycleStage.values)})]] | None = None
 
     @model_validator(mode="after")
     def exactly_one(self) -> Condition:
@@ -127,10 +151,22 @@ class MqlRule(Strict):
     eligible_stages: list[str] = Field(default_factory=lambda: ["subscriber", "lead"])
 
 
+# A wall-clock time of day: the SLA's timezone applies, so an offset ("09:00+01:00") has no meaning here.
+_TIME_OF_DAY = {"pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"}
+
+
 class WorkingHours(Strict):
-    start: dt.time = dt.time(9, 0)
-    end: dt.time = dt.time(17, 0)
-    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(default_factory=lambda: [0, 1, 2, 3, 4])
+    start: dt.time = Field(dt.time(9, 0), json_schema_extra=_TIME_OF_DAY)
+    end: dt.time = Field(dt.time(17, 0), json_schema_extra=_TIME_OF_DAY)
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(default_factory=lambda: [0, 1, 2, 3, 4],
+                                                              json_schema_extra={"minItems": 1})
+
+    @field_validator("start", "end")
+    @classmethod
+    def wall_clock(cls, v: dt.time) -> dt.time:
+        if v.tzinfo is not None:
+            raise ValueError("give a time of day without an offset; the SLA's timezone applies")
+        return v
 
     @model_validator(mode="after")
     def ordered(self) -> WorkingHours:
@@ -145,7 +181,7 @@ class SLA(Strict):
     first_touch_hours: float = Field(default=4, gt=0, le=1000, description="business hours")
     escalate_after_hours: float = Field(default=8, gt=0, le=1000)
     reassign_on_breach: bool = False
-    timezone: str = "UTC"
+    timezone: str = Field("UTC", json_schema_extra=lambda s: s.update(enum=sorted(zoneinfo.available_timezones())))
     working_hours: WorkingHours = Field(default_factory=WorkingHours)
     holidays: list[dt.date] = Field(default_factory=list)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest
 from ninja import File, Form, Router, Schema, Status, UploadedFile
+from pydantic import Field
 
 from plumbline.core.errors import DomainError, ValidationFailed
 from plumbline.core.idempotency import idempotent
@@ -99,12 +100,16 @@ def _body(report: ImportReport) -> dict[str, Any]:
     }
 
 
+# Checked by the import itself (its message names the choices); the schema lists them.
+ImportKind = Annotated[str, Field(json_schema_extra={"enum": list(IMPORTERS)})]
+
+
 @router.post("/imports", response={200: ImportOut, 400: ImportOut}, summary="Import a CSV file")
 @idempotent
 def create_import(
     request: HttpRequest,
     file: File[UploadedFile],
-    kind: Form[str],
+    kind: Form[ImportKind],
     mapping: Form[str] = "",
     mode: Form[str] = "all-or-nothing",
     dry_run: Form[bool] = False,

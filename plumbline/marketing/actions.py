@@ -12,7 +12,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 
 from plumbline.core import bulk
-from plumbline.core.errors import DomainError, ValidationFailed
+from plumbline.core.errors import DomainError, MissingReferences, ValidationFailed
 from plumbline.core.permissions import check, default_owner
 from plumbline.core.validation import apply_changes, full_clean
 from plumbline.crm.models import Contact
@@ -129,12 +129,13 @@ def clean_touchpoint(
     if campaign_id is not None:
         campaign = campaigns.get(campaign_id) if _is_id(campaign_id) else None
         if campaign is None:
-            errors.append(DomainError(f"No campaign with id {campaign_id}.", field="campaign_id"))
+            errors.append(DomainError(f"No campaign with id {campaign_id}.", field="campaign_id", code="does_not_exist"))
     elif item.get("utm_campaign"):
         campaign = campaigns.get(("utm", str(item["utm_campaign"])))
     clean["campaign"] = campaign
     channel = item.get("channel") or (campaign.channel if campaign else None)
-    if not isinstance(channel, str) or channel not in _CHANNELS:
+    missing_campaign = campaign_id is not None and campaign is None  # its error says why there is no channel
+    if not missing_campaign and (not isinstance(channel, str) or channel not in _CHANNELS):
         errors.append(DomainError(f"Unknown channel {channel!r}.", field="channel"))
     clean["channel"] = channel
     kind = item.get("kind")
@@ -210,12 +211,13 @@ def _contact_of(item: dict[str, Any], by_id: dict[int, int], by_email: dict[str,
     if contact_id is not None:
         contact_pk = by_id.get(contact_id) if _is_id(contact_id) else None
         if contact_pk is None:
-            errors.append(DomainError(f"No contact with id {contact_id}.", field="contact_id"))
+            errors.append(DomainError(f"No contact with id {contact_id}.", field="contact_id", code="does_not_exist"))
         return contact_pk
     if item.get("contact_email"):
         contact_pk = by_email.get(str(item["contact_email"]).strip().lower())
         if contact_pk is None:
-            errors.append(DomainError(f"No contact with email {item['contact_email']}.", field="contact_email"))
+            errors.append(DomainError(f"No contact with email {item['contact_email']}.", field="contact_email",
+                                      code="does_not_exist"))
         return contact_pk
     errors.append(DomainError("Give contact_id or contact_email.", field="contact_id", code="required"))
     return None
@@ -316,7 +318,10 @@ def do_record_touchpoint(*, by: Any = None, **fields: Any) -> Touchpoint:
     try:
         return do_record_touchpoints(by=by, items=[fields])[0]
     except BatchRejected as exc:
-        raise ValidationFailed([e for _, e in exc.item_errors]) from None
+        errors = [e for _, e in exc.item_errors]
+        if all(e.code == "does_not_exist" for e in errors):  # a well-formed touchpoint about a missing record
+            raise MissingReferences(errors) from None
+        raise ValidationFailed(errors) from None
 
 
 @transaction.atomic

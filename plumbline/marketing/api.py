@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from django.db.models.functions import Lower
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
 
 from plumbline.accounts.models import User
@@ -27,8 +27,13 @@ from plumbline.core.api_helpers import (
     can_view,
     fresh,
     get_or_404,
+    money,
+    name_text,
+    requires_one_of,
     resolve_refs,
+    sort_param,
     text,
+    url_text,
 )
 from plumbline.core.errors import DomainError
 from plumbline.core.idempotency import idempotent
@@ -52,8 +57,8 @@ CAMPAIGN_SORTS = ("updated_at", "created_at", "name", "cost")
 TOUCHPOINT_SORTS = ("occurred_at", "created_at")
 ChannelName = Literal[tuple(Channel.values)]  # type: ignore[valid-type]
 KindName = Literal[tuple(TouchpointKind.values)]  # type: ignore[valid-type]
-Cost = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
-Value = Annotated[Decimal, Field(gt=-(10**12), lt=10**12, max_digits=14, decimal_places=2)]
+Cost = money(max_digits=14)
+Value = money(max_digits=14, minimum=None)
 Currency = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Za-z]{3}$")]
 Slug = Annotated[str, StringConstraints(strict=True, max_length=100, pattern=r"^[-a-zA-Z0-9_]+$")]
 VanitySlug = Annotated[str, StringConstraints(strict=True, max_length=60, pattern=r"^[-a-zA-Z0-9_]+$")]
@@ -64,7 +69,7 @@ CAMPAIGN_REFS = {"owner_id": (User, "owner")}
 
 
 class CampaignIn(In):
-    name: text(200)
+    name: name_text(200)
     channel: ChannelName
     cost: Cost = Decimal(0)
     currency: Currency = "USD"
@@ -72,13 +77,13 @@ class CampaignIn(In):
     ends_on: dt.date | None = None
     utm_campaign: Slug = None
     vanity_slug: VanitySlug | None = None
-    landing_url: text(500) = ""
+    landing_url: url_text(500) = ""
     description: text(5000) = ""
     owner_id: Id | None = None
 
 
 class CampaignPatch(In):
-    name: text(200) = None
+    name: name_text(200) = None
     channel: ChannelName = None
     cost: Cost = None
     currency: Currency = None
@@ -86,7 +91,7 @@ class CampaignPatch(In):
     ends_on: dt.date | None = None
     utm_campaign: Slug = None
     vanity_slug: VanitySlug | None = None
-    landing_url: text(500) = None
+    landing_url: url_text(500) = None
     description: text(5000) = None
     owner_id: Id | None = None
 
@@ -121,7 +126,7 @@ def list_campaigns(
     owner: IdParam | None = None,
     active_on: dt.date | None = None,
     updated_since: Instant | None = None,
-    sort: QueryText = "-updated_at",
+    sort: sort_param(CAMPAIGN_SORTS) = "-updated_at",
     cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:
@@ -178,8 +183,13 @@ def delete_campaign(request: HttpRequest, campaign_id: IdParam) -> Status:
 class TouchpointIn(In):
     """One touchpoint; the contact is named by `contact_id` or `contact_email`."""
 
+    model_config = ConfigDict(json_schema_extra={"allOf": [
+        requires_one_of(("contact_id",), ("contact_email",)),
+        requires_one_of(("channel",), ("campaign_id",)),  # a campaign gives its channel
+    ]})
+
     contact_id: Id | None = None
-    contact_email: text(254) | None = None
+    contact_email: name_text(254) | None = None
     campaign_id: Id | None = None
     channel: ChannelName | None = None
     kind: KindName
@@ -229,7 +239,14 @@ class TouchpointPage(Schema):
     next_cursor: str | None
 
 
+def _items_are_touchpoints(schema: dict[str, Any]) -> None:
+    schema["properties"]["items"]["items"] = TouchpointIn.model_json_schema()
+
+
 class TouchpointBatchIn(In):
+    # Each item is checked as a TouchpointIn (errors per index), and the schema says so.
+    model_config = ConfigDict(json_schema_extra=_items_are_touchpoints)
+
     items: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_BATCH)
 
 
@@ -248,7 +265,7 @@ def list_touchpoints(
     occurred_after: Instant | None = None,
     occurred_before: Instant | None = None,
     created_since: Instant | None = None,
-    sort: QueryText = "-occurred_at",
+    sort: sort_param(TOUCHPOINT_SORTS) = "-occurred_at",
     cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:

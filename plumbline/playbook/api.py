@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from plumbline.core.api_helpers import (
     REF_RENAMES,
@@ -20,8 +20,11 @@ from plumbline.core.api_helpers import (
     api_fields,
     can_view,
     get_or_404,
+    name_text,
     ref,
+    requires_one_of,
     text,
+    url_text,
 )
 from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
@@ -68,8 +71,8 @@ Weight = Annotated[float, Field(gt=0, le=100)]
 
 
 class CriterionIn(In):
-    key: text(50)
-    label: text(100)
+    key: Annotated[text(50), Field(json_schema_extra={"pattern": "^[a-z][a-z0-9_]{0,49}$"})]
+    label: name_text(100)
     question: text(500) = ""
     guide: list[text(300)] = Field(default=[], max_length=10)
     answer_type: AnswerType = "text"
@@ -79,14 +82,16 @@ class CriterionIn(In):
 class FrameworkIn(In):
     """Either `template` (copied, optionally renamed) or `name` + `criteria`."""
 
+    model_config = ConfigDict(json_schema_extra=requires_one_of(("template",), ("name", "criteria")))
+
     template: TemplateKey | None = None
-    name: text(100) | None = None
+    name: name_text(100) | None = None
     description: text(2000) | None = None
-    criteria: list[CriterionIn] | None = Field(default=None, max_length=30)
+    criteria: list[CriterionIn] | None = Field(default=None, max_length=30, json_schema_extra={"minItems": 1})
 
 
 class FrameworkPatch(In):
-    name: text(100) = None
+    name: name_text(100) = None
     description: text(2000) = None
     criteria: list[CriterionIn] = Field(default=None, max_length=30)
 
@@ -254,8 +259,10 @@ def put_qualification(request: HttpRequest, deal_id: IdParam, payload: Qualifica
 
 
 class ObjectionIn(In):
+    model_config = ConfigDict(json_schema_extra=requires_one_of(("deal_id",), ("contact_id",)))
+
     category: Category
-    verbatim: text(2000)
+    verbatim: name_text(2000)
     deal_id: Id | None = None
     contact_id: Id | None = None
     occurred_at: Instant | None = None
@@ -358,10 +365,18 @@ def report_objections(
 
 
 class MessagingIn(In):
+    # An objection response answers one objection category; other kinds have none.
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"properties": {"kind": {"const": "objection_response"},
+                        "objection_category": {"enum": list(ObjectionCategory.values)}},
+         "required": ["kind", "objection_category"]},
+        {"properties": {"kind": {"not": {"const": "objection_response"}}, "objection_category": {"const": ""}}},
+    ]})
+
     kind: Kind
-    title: text(200)
+    title: name_text(200)
     body: text(10000) = ""
-    url: text(500) = ""
+    url: url_text(500) = ""
     funnel_stage: StageOrAny = ""
     persona_id: Id | None = None
     objection_category: CategoryOrNone = ""
@@ -369,9 +384,9 @@ class MessagingIn(In):
 
 class MessagingPatch(In):
     kind: Kind = None
-    title: text(200) = None
+    title: name_text(200) = None
     body: text(10000) = None
-    url: text(500) = None
+    url: url_text(500) = None
     funnel_stage: StageOrAny = None
     persona_id: Id | None = None
     objection_category: CategoryOrNone = None

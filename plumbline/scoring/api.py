@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Router, Schema, Status
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from plumbline.core.api_helpers import IdParam, In, can_view, get_or_404
 from plumbline.core.errors import NotFound
@@ -105,6 +105,11 @@ class ModelOut(ModelSummary):
 
 
 class TrainIn(In):
+    # A cut date or a horizon, not both (the schema says so: not both given, neither null).
+    model_config = ConfigDict(json_schema_extra={"not": {
+        "required": ["cut", "horizon_days"],
+        "properties": {"cut": {"type": "string"}, "horizon_days": {"type": "integer"}}}})
+
     cut: dt.date | None = Field(None, description="Time cut: features before it, outcome after it.")
     horizon_days: Annotated[int, Field(ge=1, le=3650)] | None = Field(
         None, description="Time cut this many days before now (default 120 when no cut is given).")

@@ -127,7 +127,7 @@ def test_batch_with_bad_items_reports_each_error_with_its_index_and_writes_nothi
     ]})
     assert response.status_code == 422
     assert response.json()["errors"] == [{"index": 1, "field": "contact_email",
-                                          "message": "No contact with email nobody@example.com.", "code": "invalid"}]
+                                          "message": "No contact with email nobody@example.com.", "code": "does_not_exist"}]
     assert Touchpoint.objects.count() == 1
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Literal
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import Field
+from pydantic import ConfigDict
 
 from plumbline.accounts.models import User
 from plumbline.core.api_helpers import (
@@ -23,8 +23,11 @@ from plumbline.core.api_helpers import (
     can_view,
     fresh,
     get_or_404,
+    requires_one_of,
     resolve_refs,
+    sort_param,
     text,
+    whole,
 )
 from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
@@ -36,7 +39,7 @@ router = Router(tags=["activities"])
 SORTS = ("occurred_at", "created_at", "updated_at")
 Kind = Literal[tuple(Activity.Kind.values)]  # type: ignore[valid-type]
 Outcome = Literal[("", *Activity.Outcome.values)]  # type: ignore[valid-type]
-Minutes = Annotated[int, Field(strict=True, ge=0, le=100_000)]
+Minutes = whole(ge=0, le=100_000)
 REFS = {
     "owner_id": (User, "owner"), "contact_id": (Contact, "contact"), "company_id": (Company, "company"),
     "deal_id": (Deal, "deal"),
@@ -44,6 +47,8 @@ REFS = {
 
 
 class ActivityIn(In):
+    model_config = ConfigDict(json_schema_extra=requires_one_of(("contact_id",), ("company_id",), ("deal_id",)))
+
     kind: Kind
     subject: text(200) = ""
     body: text(20000) = ""
@@ -108,7 +113,7 @@ def list_activities(
     occurred_after: Instant | None = None,
     occurred_before: Instant | None = None,
     updated_since: Instant | None = None,
-    sort: QueryText = "-occurred_at",
+    sort: sort_param(SORTS) = "-occurred_at",
     cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:

@@ -25,8 +25,12 @@ from plumbline.core.api_helpers import (
     can_view,
     fresh,
     get_or_404,
+    money,
+    name_text,
     resolve_refs,
+    sort_param,
     text,
+    whole,
 )
 from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
@@ -37,14 +41,17 @@ from plumbline.crm.models import Company
 router = Router(tags=["companies"])
 
 SORTS = ("name", "created_at", "updated_at")
-Count = Annotated[int, Field(strict=True, ge=0, le=2_147_483_647)]
-Revenue = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
+# A bare domain name (the action also takes a URL or an email and keeps the domain; "" means none).
+Domain = Annotated[text(253), Field(json_schema_extra={
+    "pattern": r"^$|^([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"})]
+Count = whole(ge=0, le=2_147_483_647)
+Revenue = money(max_digits=16)
 REFS = {"owner_id": (User, "owner")}
 
 
 class CompanyIn(In):
-    name: text(200)
-    domain: text(253) | None = None
+    name: name_text(200)
+    domain: Domain | None = None
     industry: text(100) = ""
     employee_count: Count | None = None
     annual_revenue: Revenue | None = None
@@ -54,8 +61,8 @@ class CompanyIn(In):
 
 
 class CompanyPatch(In):
-    name: text(200) = None
-    domain: text(253) | None = None
+    name: name_text(200) = None
+    domain: Domain | None = None
     industry: text(100) = None
     employee_count: Count | None = None
     annual_revenue: Revenue | None = None
@@ -91,7 +98,7 @@ def list_companies(
     industry: QueryText | None = None,
     country: QueryText | None = None,
     updated_since: Instant | None = None,
-    sort: QueryText = "-updated_at",
+    sort: sort_param(SORTS) = "-updated_at",
     cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:

@@ -20,9 +20,11 @@ from plumbline.core.api_helpers import (
     QueryText,
     api_fields,
     can_view,
+    email_text,
     fresh,
     get_or_404,
     resolve_refs,
+    sort_param,
     text,
 )
 from plumbline.core.errors import DomainError
@@ -43,7 +45,7 @@ REFS = {"owner_id": (User, "owner"), "company_id": (Company, "company")}
 
 
 class ContactIn(In):
-    email: text(254)
+    email: email_text(254)
     first_name: text(100) = ""
     last_name: text(100) = ""
     title: text(150) = ""
@@ -138,7 +140,7 @@ def list_contacts(
     campaign: IdParam | None = None,
     consent_status: Consent | None = None,
     updated_since: Instant | None = None,
-    sort: QueryText | None = None,
+    sort: sort_param(SORTS) | None = None,
     cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:

@@ -25,8 +25,11 @@ from plumbline.core.api_helpers import (
     can_view,
     fresh,
     get_or_404,
+    money,
+    name_text,
     ref,
     resolve_refs,
+    sort_param,
     text,
 )
 from plumbline.core.errors import NotFound
@@ -46,7 +49,7 @@ from plumbline.crm.models import Company, Contact, Deal, DealContact, Pipeline, 
 router = Router(tags=["deals"])
 
 SORTS = ("updated_at", "created_at", "amount", "name")
-Amount = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
+Amount = money(max_digits=16)
 Currency = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Za-z]{3}$")]
 Role = Literal[tuple(DealContact.Role.values)]  # type: ignore[valid-type]
 DealStatus = Literal[tuple(Deal.Status.values)]  # type: ignore[valid-type]
@@ -62,7 +65,7 @@ class DealContactIn(In):
 
 
 class DealIn(In):
-    name: text(200)
+    name: name_text(200)
     pipeline_id: Id | None = None
     stage_id: Id | None = None
     amount: Amount = Decimal(0)
@@ -74,7 +77,7 @@ class DealIn(In):
 
 
 class DealPatch(In):
-    name: text(200) = None
+    name: name_text(200) = None
     amount: Amount = None
     currency: Currency = None
     expected_close_date: dt.date | None = None
@@ -153,7 +156,7 @@ def list_deals(
     company: IdParam | None = None,
     contact: IdParam | None = None,
     updated_since: Instant | None = None,
-    sort: QueryText = "-updated_at",
+    sort: sort_param(SORTS) = "-updated_at",
     cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:

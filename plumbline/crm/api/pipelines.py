@@ -11,6 +11,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from plumbline.core.api_helpers import (
+    Id,
     IdParam,
     In,
     Instant,
@@ -19,7 +20,9 @@ from plumbline.core.api_helpers import (
     api_fields,
     can_view,
     get_or_404,
-    text,
+    name_text,
+    sort_param,
+    whole,
 )
 from plumbline.core.errors import DomainError
 from plumbline.core.idempotency import idempotent
@@ -39,37 +42,37 @@ router = Router(tags=["pipelines"])
 
 SORTS = ("name", "created_at", "updated_at")
 Kind = Literal[tuple(PipelineStage.Kind.values)]  # type: ignore[valid-type]
-Probability = Annotated[int, Field(strict=True, ge=0, le=100)]
+Probability = whole(ge=0, le=100)
 
 
 class StageIn(In):
-    name: text(100)
+    name: name_text(100)
     probability: Probability = 0
     kind: Kind = PipelineStage.Kind.OPEN.value
 
 
 class PipelineIn(In):
-    name: text(100)
+    name: name_text(100)
     is_default: Annotated[bool, Field(strict=True)] = False
     stages: list[StageIn] = Field(min_length=1, max_length=50)
 
 
 class PipelinePatch(In):
-    name: text(100) = None
+    name: name_text(100) = None
     is_default: Annotated[bool, Field(strict=True)] = None
 
 
 class NewStageIn(StageIn):
-    position: Annotated[int, Field(strict=True, ge=0)] | None = None
+    position: whole(ge=0, le=2_147_483_647) | None = None
 
 
 class StagePatch(In):
-    name: text(100) = None
+    name: name_text(100) = None
     probability: Probability = None
 
 
 class StageOrderIn(In):
-    stage_ids: list[Annotated[int, Field(strict=True, ge=1)]] = Field(min_length=1, max_length=50)
+    stage_ids: list[Id] = Field(min_length=1, max_length=50)
 
 
 class StageOut(Schema):
@@ -106,7 +109,7 @@ def _pipelines():
 def list_pipelines(
     request: HttpRequest,
     updated_since: Instant | None = None,
-    sort: QueryText = "name",
+    sort: sort_param(SORTS) = "name",
     cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:
