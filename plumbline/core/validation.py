@@ -24,6 +24,21 @@ def has_nul(value: str) -> bool:
     return "\x00" in value
 
 
+def nul_path(value: object, path: str = "") -> str | None:
+    """The dotted path of the first string holding a NUL in a JSON-like value, or None; a key holding one is
+    reported by the path of its mapping (the key itself is not printable)."""
+    if isinstance(value, str):
+        return path if has_nul(value) else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        here = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and has_nul(key):
+            return path
+        if (found := nul_path(item, here)) is not None:
+            return found
+    return None
+
+
 def normalize_email(raw: str | None, *, field: str = "email") -> str:
     """Trim and lowercase an email; refuse it if it is not one."""
     email = (raw or "").strip().lower()

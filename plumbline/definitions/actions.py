@@ -10,6 +10,7 @@ from django.db.models import Max
 
 from plumbline.core.errors import DomainError, ValidationFailed
 from plumbline.core.permissions import check
+from plumbline.core.validation import NUL_MESSAGE, nul_path
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.schema import PlumbLine
 
@@ -39,6 +40,10 @@ def do_publish_definitions(*, by: Any = None, body: Any, note: str) -> Definitio
     if len(note) > 500:
         raise DomainError("The note is longer than 500 characters.", field="note", code="max_length")
     clean = validate_body(body)
+    for field, value in (("note", note), ("body", clean)):
+        if (where := nul_path(value, field if field == "note" else "")) is not None:
+            where = where or "body"
+            raise DomainError(f"{where} {NUL_MESSAGE}.", field=where, code="invalid")
     for _ in range(3):
         try:
             with transaction.atomic():

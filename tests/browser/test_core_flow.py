@@ -73,6 +73,7 @@ def test_user_creates_contact_logs_note_and_drags_deal(live_server, transactiona
                                                                                         users["manager"])
     assert Deal.objects.get(pk=deal.pk).stage_id == proposal.pk
     moved_card = page.locator(f".stage-col[data-stage-id='{proposal.pk}'] .deal-card[data-deal-id='{deal.pk}']")
+    moved_card.wait_for()  # the response is in; the board is redrawn from it a moment later
     assert moved_card.count() == 1
     assert page.locator(f".stage-col[data-stage-id='{proposal.pk}'] .col-totals").inner_text() == "1 deal · 48,000"
 

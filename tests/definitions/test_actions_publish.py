@@ -76,3 +76,18 @@ def test_publishing_queues_a_rescore_of_every_contact_with_the_version(users):
     with pytest.raises(DomainError):
         do_publish_definitions(by=users["admin"], body=body, note="Again")
     assert queued.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_nul_anywhere_in_the_body_is_refused_with_its_path(users):
+    # given a body whose free-form keys and texts carry a NUL (jsonb on PostgreSQL cannot hold one)
+    body = copy.deepcopy(current_version().body)
+    body["engagement"]["campaign_points"] = {"spring\x00sale": 5}
+    # when it is published, then it is refused naming where, and nothing is written
+    with pytest.raises(DomainError) as exc:
+        do_publish_definitions(by=users["admin"], body=body, note="Spring")
+    assert (exc.value.field, exc.value.code) == ("engagement.campaign_points", "invalid")
+    with pytest.raises(DomainError) as exc:
+        do_publish_definitions(by=users["admin"], body=current_version().body | {}, note="a\x00b")
+    assert exc.value.field == "note"
+    assert DefinitionVersion.objects.count() == 1
