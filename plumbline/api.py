@@ -12,7 +12,7 @@ from ninja.security import HttpBearer, django_auth
 
 from plumbline.accounts.actions import user_for_token
 from plumbline.core.api_helpers import MAX_ID, unreadable_body
-from plumbline.core.errors import DomainError, ValidationFailed
+from plumbline.core.errors import DomainError, ValidationFailed, error_body
 
 
 class BearerToken(HttpBearer):
@@ -90,10 +90,6 @@ api = PlumblineAPI(
     auth=[BearerToken(), django_auth],
     urls_namespace="api",
 )
-
-
-def error_body(message: str, errors: list[dict]) -> dict:
-    return {"message": message, "errors": errors}
 
 
 def _loc_to_field(loc: list) -> str | None:

@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 
 from plumbline.api import api
 from plumbline.core import views as core_views
+from plumbline.views import home
 
 urlpatterns = [
     path("api/v1/", api.urls),
@@ -14,7 +15,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", core_views.healthz, name="healthz"),
     path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
-    path("", core_views.home, name="home"),
+    path("", home, name="home"),
     path("", include("plumbline.crm.urls")),
     path("", include("plumbline.marketing.urls")),
     path("", include("plumbline.interop.urls")),

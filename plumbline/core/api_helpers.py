@@ -22,7 +22,6 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from plumbline.accounts.models import User
 from plumbline.core.errors import DomainError, NotFound, ValidationFailed
 from plumbline.core.permissions import require
 from plumbline.core.validation import NUL_MESSAGE, has_nul
@@ -192,10 +191,6 @@ def ref(model: type[M], pk: int | None, field: str) -> M | None:
     if obj is None:
         raise InvalidReference(f"No {model._meta.verbose_name} with id {pk}.", field=field)
     return obj
-
-
-def user_ref(pk: int | None, field: str = "owner_id") -> User | None:
-    return ref(User, pk, field)
 
 
 def resolve_refs(data: dict[str, Any], refs: dict[str, tuple[type[Model], str]]) -> dict[str, Any]:

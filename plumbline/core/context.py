@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from plumbline.core.permissions import RESOURCES, can
+from plumbline.core.permissions import can, resources
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -14,6 +14,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     return {
-        "perms_view": {r: can(user, "view", r) for r in RESOURCES},
-        "perms_add": {r: can(user, "add", r) for r in RESOURCES},
+        "perms_view": {r: can(user, "view", r) for r in resources()},
+        "perms_add": {r: can(user, "add", r) for r in resources()},
     }

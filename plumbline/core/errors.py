@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+def error_body(message: str, errors: list[dict]) -> dict:
+    """The API's one error body: a message and, per error, the field it is about, why, and a code."""
+    return {"message": message, "errors": errors}
+
+
 class DomainError(Exception):
     """A request that the domain refuses: bad input or an illegal move. Never a 500."""
 

@@ -18,12 +18,15 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja.decorators import decorate_view
+from ninja.renderers import JSONRenderer
 from ninja.utils import contribute_operation_callback
 
+from plumbline.core.errors import error_body
 from plumbline.core.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -45,20 +48,30 @@ OPENAPI_PARAMETER = {
 }
 
 
-def _error(request: HttpRequest, status: int, message: str, code: str) -> HttpResponse:
-    from plumbline.api import api, error_body  # the API's one error body; imported late (api imports routers)
+_RENDERER = JSONRenderer()  # the API's renderer: these answers look like every other error of the API
+# Who a bearer token belongs to. Tokens are accounts' business: it sets the lookup when the app is ready.
+_token_user: Callable[[str], Any] | None = None
 
+
+def set_token_user(lookup: Callable[[str], Any]) -> None:
+    """Name the function that gives the active user of a raw bearer token (or None)."""
+    global _token_user
+    _token_user = lookup
+
+
+def _error(request: HttpRequest, status: int, message: str, code: str) -> HttpResponse:
     body = error_body(message, [{"field": HEADER, "message": message, "code": code}])
-    return api.create_response(request, body, status=status)
+    return HttpResponse(_RENDERER.render(request, body, response_status=status), status=status,
+                        content_type=f"{_RENDERER.media_type}; charset={_RENDERER.charset}")
 
 
 def _acting_user(request: HttpRequest) -> Any:
     """Who the key belongs to: the bearer token's user or the session's (None: the view will answer 401)."""
-    from plumbline.accounts.actions import user_for_token
-
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
-        return user_for_token(header[7:].strip())
+        if _token_user is None:
+            raise ImproperlyConfigured("No bearer token lookup is set: is plumbline.accounts installed?")
+        return _token_user(header[7:].strip())
     user = getattr(request, "user", None)
     return user if user is not None and user.is_authenticated else None
 

@@ -1,4 +1,5 @@
-"""Who may do what. One table, used by every page and endpoint through `can()` and `require()`.
+"""Who may do what. One table, used by every page and endpoint through `can()` and `require()`; each app adds
+the rows of the resources it owns (its `permissions.py`, imported at startup by CoreConfig.ready).
 
 Levels per (role, resource):
   "all"  read, create, change and delete any record
@@ -10,6 +11,7 @@ Levels per (role, resource):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from plumbline.core.errors import PermissionDenied
@@ -20,36 +22,43 @@ Level = Literal["all", "own", "read", "none"]
 ROLES = ("admin", "marketing", "sales", "sales_manager", "viewer")
 ROLE_LABELS = {"admin": "Admin", "marketing": "Marketing", "sales": "Sales rep", "sales_manager": "Sales manager",
                "viewer": "Viewer"}  # as accounts.models.Role names them
-RESOURCES = (
-    "company", "contact", "deal", "pipeline", "activity", "campaign", "touchpoint", "user", "import",
-    "definitions", "framework", "objection", "messaging", "model",
-)
-# "model" is the predictive model: "add" trains a new version, "change" activates an older one. A model has no
-# owner, so "own" (marketing) may train but not activate.
 
-POLICY: dict[str, dict[str, Level]] = {
-    "admin": {r: "all" for r in RESOURCES},
-    "marketing": {
-        "company": "all", "contact": "all", "deal": "read", "pipeline": "read", "activity": "own",
-        "campaign": "all", "touchpoint": "all", "user": "none", "import": "all", "definitions": "read",
-        "framework": "read", "objection": "own", "messaging": "all", "model": "own",
-    },
-    "sales": {
-        "company": "own", "contact": "own", "deal": "own", "pipeline": "read", "activity": "own",
-        "campaign": "read", "touchpoint": "read", "user": "none", "import": "none", "definitions": "read",
-        "framework": "read", "objection": "own", "messaging": "read", "model": "read",
-    },
-    "sales_manager": {
-        "company": "all", "contact": "all", "deal": "all", "pipeline": "all", "activity": "all",
-        "campaign": "read", "touchpoint": "read", "user": "none", "import": "all", "definitions": "read",
-        "framework": "all", "objection": "all", "messaging": "all", "model": "read",
-    },
-    "viewer": {
-        "company": "read", "contact": "read", "deal": "read", "pipeline": "read", "activity": "read",
-        "campaign": "read", "touchpoint": "read", "user": "none", "import": "none", "definitions": "read",
-        "framework": "read", "objection": "read", "messaging": "read", "model": "read",
-    },
-}
+
+@dataclass(frozen=True)
+class Resource:
+    """A kind of record and the level each role has on it (admins have "all" on every resource). `noun` names
+    it in messages ("You may edit only the companies you own")."""
+
+    name: str
+    marketing: Level
+    sales: Level
+    sales_manager: Level
+    viewer: Level
+    noun: str = ""
+
+    def level_of(self, role: str) -> Level:
+        return "all" if role == "admin" else getattr(self, role)
+
+
+# Filled by register(): POLICY[role][resource] is the role's level.
+_RESOURCES: dict[str, Resource] = {}
+POLICY: dict[str, dict[str, Level]] = {role: {} for role in ROLES}
+
+
+def register(*resources: Resource) -> None:
+    """Add resources to the policy; a name registered twice with other levels is a mistake and raises."""
+    for resource in resources:
+        known = _RESOURCES.get(resource.name)
+        if known is not None and known != resource:
+            raise ValueError(f"permission resource {resource.name!r} is registered twice, differently")
+        _RESOURCES[resource.name] = resource
+        for role in ROLES:
+            POLICY[role][resource.name] = resource.level_of(role)
+
+
+def resources() -> tuple[str, ...]:
+    """The names of every registered resource."""
+    return tuple(_RESOURCES)
 
 
 def level(user: Any, resource: str) -> Level:
@@ -116,21 +125,20 @@ def default_owner(by: Any, owner: Any) -> Any:
 
 
 _VERBS = {"view": "see", "add": "create", "change": "edit", "delete": "delete"}
-_NOUNS = {"company": "companies", "activity": "activities", "definitions": "the plumb line's definitions",
-          "model": "predictive models", "import": "imports", "messaging": "messaging items", "user": "users"}
 
 
 def denial(user: Any, action: Action, resource: str) -> str:
     """Why `user` may not do this, for the 403 page: an "own" role is told it may act on its own records only;
     any other role is told which roles may."""
-    verb, noun = _VERBS[action], _NOUNS.get(resource, f"{resource}s")
+    known = _RESOURCES.get(resource)
+    verb, noun = _VERBS[action], (known.noun if known and known.noun else f"{resource}s")
     mine = level(user, resource)
     if mine == "own" and action in ("change", "delete"):
-        anyone = [ROLE_LABELS[r] for r in ROLES if POLICY[r][resource] == "all"]
+        anyone = [ROLE_LABELS[r] for r in ROLES if POLICY[r].get(resource) == "all"]
         roles = "role" if len(anyone) == 1 else "roles"
         return f"You may {verb} only the {noun} you own; the {_join(anyone, 'and')} {roles} may {verb} any."
     needed = ("all", "own", "read") if action == "view" else ("all", "own")
-    allowed = [ROLE_LABELS[r] for r in ROLES if POLICY[r][resource] in needed]
+    allowed = [ROLE_LABELS[r] for r in ROLES if POLICY[r].get(resource, "none") in needed]
     role = ROLE_LABELS.get(getattr(user, "role", ""), "none")
     return f"Your role ({role}) may not {verb} {noun}; that needs the {_join(allowed, 'or')} role."
 
