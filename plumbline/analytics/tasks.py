@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django_tasks import task
+
+if TYPE_CHECKING:
+    from plumbline.crm.models import DuplicateScan
 
 
 @task()
@@ -11,6 +16,13 @@ def scan_duplicates(threshold: float | None = None) -> int:
     from plumbline.analytics.contact_duplicates import scan
 
     return scan(threshold).found
+
+
+def scan_now(threshold: float | None = None) -> DuplicateScan:
+    """Scan for duplicates in this process (`plumbline contacts duplicates --scan`) and return the stored scan."""
+    from plumbline.analytics.contact_duplicates import scan  # loads pandas and Ibis: not at start-up
+
+    return scan(threshold)
 
 
 def waiting_scan_id() -> str | None:

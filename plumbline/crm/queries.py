@@ -10,6 +10,14 @@ from typing import Any
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 
+from plumbline.crm.hooks import (
+    TimelineEntry,
+    TimelineSource,
+    contact_filter,
+    register_timeline_source,
+    timeline_source,
+    timeline_sources,
+)
 from plumbline.crm.models import (
     Activity,
     Company,
@@ -197,7 +205,9 @@ def filter_contacts(
     owner_id: int | None = None,
     company_id: int | None = None,
     updated_since: dt.datetime | None = None,
+    **contributed: Any,
 ) -> QuerySet[Contact]:
+    """The contact list's filters; `contributed` are those other apps add (crm.hooks), by name: `campaign=3`."""
     if q:
         qs = search_contacts(qs, q)
     if lifecycle_stage:
@@ -208,18 +218,10 @@ def filter_contacts(
         qs = qs.filter(company_id=company_id)
     if updated_since is not None:
         qs = qs.filter(updated_at__gte=updated_since)
+    for name, value in contributed.items():
+        if value is not None:
+            qs = contact_filter(name)(qs, value)
     return qs
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    """One row of a timeline: what happened, when, and the object behind it."""
-
-    kind: str  # activity | touchpoint | lifecycle | deal_stage | merge
-    occurred_at: dt.datetime
-    title: str
-    detail: str
-    obj: Any
 
 
 def _activity_entry(a: Activity) -> TimelineEntry:
@@ -228,12 +230,6 @@ def _activity_entry(a: Activity) -> TimelineEntry:
     if a.outcome:
         detail = f"{a.get_outcome_display()}. {detail}".strip()
     return TimelineEntry("activity", a.occurred_at, title, detail, a)
-
-
-def _touchpoint_entry(t: Any) -> TimelineEntry:
-    where = t.campaign.name if t.campaign_id else t.get_channel_display()
-    detail = " · ".join(x for x in (t.content, t.source, t.medium) if x)
-    return TimelineEntry("touchpoint", t.occurred_at, f"{t.get_kind_display()} via {where}", detail, t)
 
 
 STAGE_LABELS = dict(LifecycleStage.choices)
@@ -259,9 +255,38 @@ def _merge_entry(m: ContactMerge) -> TimelineEntry:
     return TimelineEntry("merge", m.merged_at, f"Merged {m.merged_email} into this contact{who}", detail, m)
 
 
-# Entries at the same instant are ordered by source (this order, last first) and then by id, so every entry has
-# one place in the timeline and a page can end between two entries of one instant.
-TIMELINE_SOURCES = ("activity", "touchpoint", "lifecycle", "deal_stage", "merge")
+def _activity_rows(*, contact: Contact | None, company: Company | None, deal: Deal | None) -> QuerySet:
+    scope = {"contact": contact} if contact else {"company": company} if company else {"deal": deal}
+    return Activity.objects.filter(**scope).select_related("owner")
+
+
+def _lifecycle_rows(*, contact: Contact | None, company: Company | None, deal: Deal | None) -> QuerySet | None:
+    if deal is not None:
+        return None
+    scope = {"contact": contact} if contact else {"contact__company": company}
+    return LifecycleTransition.objects.filter(**scope).select_related("by")
+
+
+def _deal_rows(*, contact: Contact | None, company: Company | None, deal: Deal | None) -> QuerySet:
+    scope = ({"deal__deal_contacts__contact": contact} if contact else {"deal__company": company} if company
+             else {"deal": deal})
+    return DealTransition.objects.filter(**scope).select_related("deal", "from_stage", "to_stage")
+
+
+def _merge_rows(*, contact: Contact | None, company: Company | None, deal: Deal | None) -> QuerySet | None:
+    if contact is None:
+        return None
+    return ContactMerge.objects.filter(survivor_id=contact.pk).select_related("by").alias(occurred_at=F("merged_at"))
+
+
+# The CRM's own timeline rows; marketing adds touchpoints (rank 20). The ranks order entries of one instant.
+for _source in (
+    TimelineSource("activity", 10, _activity_rows, _activity_entry),
+    TimelineSource("lifecycle", 30, _lifecycle_rows, _lifecycle_entry),
+    TimelineSource("deal_stage", 40, _deal_rows, _deal_entry),
+    TimelineSource("merge", 50, _merge_rows, _merge_entry),
+):
+    register_timeline_source(_source)
 
 
 @dataclass(frozen=True)
@@ -276,7 +301,8 @@ class TimelineCursor:
 
     @property
     def rank(self) -> int:
-        return -1 if self.source is None else TIMELINE_SOURCES.index(self.source)
+        source = None if self.source is None else timeline_source(self.source)
+        return -1 if source is None else source.rank
 
     def token(self) -> str:
         return f"{self.at.isoformat()}~{self.source}~{self.pk}"
@@ -296,20 +322,19 @@ class TimelineCursor:
             at = parse_datetime(at_text)
         except ValueError:
             at = None
-        if at is None or (rest and (source not in TIMELINE_SOURCES or not pk.isdigit())):
+        if at is None or (rest and (timeline_source(source) is None or not pk.isdigit())):
             raise ValueError("not a timeline cursor: expected the next_cursor of a previous page")
         if at.tzinfo is None:
             at = at.replace(tzinfo=dt.UTC)
         return cls(at, source or None, int(pk or 0))
 
 
-def _recent(qs: QuerySet, source: str, cursor: TimelineCursor | None, limit: int) -> list:
+def _recent(qs: QuerySet, source: TimelineSource, cursor: TimelineCursor | None, limit: int) -> list:
     """The newest `limit` rows of one source that sort after `cursor` (see TimelineCursor)."""
     if cursor is not None:
-        rank = TIMELINE_SOURCES.index(source)
-        if rank < cursor.rank:
+        if source.rank < cursor.rank:
             qs = qs.filter(occurred_at__lte=cursor.at)
-        elif rank == cursor.rank:
+        elif source.rank == cursor.rank:
             qs = qs.filter(Q(occurred_at__lt=cursor.at) | Q(occurred_at=cursor.at, pk__lt=cursor.pk))
         else:
             qs = qs.filter(occurred_at__lt=cursor.at)
@@ -325,44 +350,22 @@ def timeline(
     limit: int = 50,
 ) -> list[TimelineEntry]:
     """Activities, touchpoints, lifecycle and deal stage changes of one record, and a contact's merges, newest
-    first.
+    first (the sources registered in crm.hooks).
 
     Each source is cut at `limit` before merging, so the cost is bounded however long the history is; pass
     `TimelineCursor.of(last entry)` as `before` for the next page (an instant gives what is strictly before it).
     """
-    from plumbline.marketing.models import Touchpoint
-
-    cursor = TimelineCursor(before) if isinstance(before, dt.datetime) else before
-    if contact is not None:
-        acts = Activity.objects.filter(contact=contact)
-        touches = Touchpoint.objects.filter(contact=contact)
-        lifecycle = LifecycleTransition.objects.filter(contact=contact)
-        moves = DealTransition.objects.filter(deal__deal_contacts__contact=contact)
-        merges = ContactMerge.objects.filter(survivor_id=contact.pk)
-    elif company is not None:
-        acts = Activity.objects.filter(company=company)
-        touches = Touchpoint.objects.filter(contact__company=company)
-        lifecycle = LifecycleTransition.objects.filter(contact__company=company)
-        moves = DealTransition.objects.filter(deal__company=company)
-        merges = ContactMerge.objects.none()
-    elif deal is not None:
-        acts = Activity.objects.filter(deal=deal)
-        touches = Touchpoint.objects.none()
-        lifecycle = LifecycleTransition.objects.none()
-        moves = DealTransition.objects.filter(deal=deal)
-        merges = ContactMerge.objects.none()
-    else:
+    if contact is None and company is None and deal is None:
         raise ValueError("timeline() needs a contact, a company or a deal")
-    entries = (
-        [_activity_entry(a) for a in _recent(acts.select_related("owner"), "activity", cursor, limit)]
-        + [_touchpoint_entry(t) for t in _recent(touches.select_related("campaign"), "touchpoint", cursor, limit)]
-        + [_lifecycle_entry(t) for t in _recent(lifecycle.select_related("by"), "lifecycle", cursor, limit)]
-        + [_deal_entry(t) for t in _recent(moves.select_related("deal", "from_stage", "to_stage"), "deal_stage",
-                                           cursor, limit)]
-        + [_merge_entry(m) for m in _recent(merges.select_related("by").alias(occurred_at=F("merged_at")), "merge",
-                                            cursor, limit)]
-    )
-    entries.sort(key=lambda e: (e.occurred_at, TIMELINE_SOURCES.index(e.kind), e.obj.pk), reverse=True)
+    cursor = TimelineCursor(before) if isinstance(before, dt.datetime) else before
+    entries: list[TimelineEntry] = []
+    ranks: dict[str, int] = {}
+    for source in timeline_sources():
+        rows = source.rows(contact=contact, company=company, deal=deal)
+        if rows is not None:
+            entries += [source.entry(row) for row in _recent(rows, source, cursor, limit)]
+            ranks[source.kind] = source.rank
+    entries.sort(key=lambda e: (e.occurred_at, ranks[e.kind], e.obj.pk), reverse=True)
     return entries[:limit]
 
 

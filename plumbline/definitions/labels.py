@@ -3,9 +3,11 @@ fit-rule fields and operators), so pages show "Pricing page view" and "No budget
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from plumbline.crm.models import Activity, LifecycleStage
+from plumbline.definitions.queries import current_version, parsed
 from plumbline.marketing.models import Channel, TouchpointKind
 
 FIT_FIELD_LABELS = {
@@ -31,6 +33,15 @@ def humanize(code: Any) -> str:
     return text[:1].upper() + text[1:]
 
 
+# Vocabularies of the apps above definitions, which they name from their AppConfig.ready() (playbook: answer
+# statuses and objection categories): vocabulary -> a function giving {code: label}.
+_VOCABULARIES: dict[str, Callable[[], dict[str, str]]] = {}
+
+
+def register_vocabulary(vocabulary: str, choices: Callable[[], dict[str, str]]) -> None:
+    _VOCABULARIES[vocabulary] = choices
+
+
 def _choices(vocabulary: str) -> dict[str, str]:
     if vocabulary == "stage":
         return dict(LifecycleStage.choices)
@@ -41,21 +52,13 @@ def _choices(vocabulary: str) -> dict[str, str]:
     if vocabulary == "activity":
         return dict(Activity.Kind.choices)
     if vocabulary == "reject_reason":
-        from plumbline.definitions.queries import current_version, parsed
-
         return {r.code: r.label for r in parsed(current_version()).reject_reasons}
-    if vocabulary == "answer_status":
-        from plumbline.playbook.models import AnswerStatus
-
-        return dict(AnswerStatus.choices)
-    if vocabulary == "objection_category":
-        from plumbline.playbook.models import ObjectionCategory
-
-        return dict(ObjectionCategory.choices)
     if vocabulary == "fit_field":
         return FIT_FIELD_LABELS
     if vocabulary == "op":
         return OP_LABELS
+    if vocabulary in _VOCABULARIES:
+        return _VOCABULARIES[vocabulary]()
     raise ValueError(f"unknown vocabulary {vocabulary!r}")
 
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 from plumbline.core.errors import Conflict, DomainError
 from plumbline.core.permissions import check
 from plumbline.core.validation import full_clean
+from plumbline.crm.hooks import merge_rebuilders
 from plumbline.crm.models import Contact, ContactMerge, LifecycleStage, LifecycleTransition
 
 # The fields a user picks a side for; `custom` is merged key by key (the survivor's values win).
@@ -202,9 +203,9 @@ def _rebuild(contact_ids: list[int]) -> None:
     """The derived one-to-one rows: first touches at once (funnels read them), scores by the worker."""
     # Imported where used: marketing and handoff build on crm.
     from plumbline.handoff.tasks import queue_rescore
-    from plumbline.marketing.first_touch import refresh
 
-    refresh(contact_ids)
+    for rebuild in merge_rebuilders():  # the apps above crm rebuild theirs (marketing: the first touch)
+        rebuild(contact_ids)
     queue_rescore(sorted(contact_ids), "merge")
 
 

@@ -153,15 +153,11 @@ def list_contacts(
     Pass `sort=-updated_at` with `q` to get the recently-updated order anyway. Either way the cursor keeps the
     sort it was made for: send the same `q` and `sort` (or none) with `cursor` when paging.
     """
-    from plumbline.marketing.models import Touchpoint
-
     can_view(request, "contact")
     qs = queries.filter_contacts(
         queries.contacts(), q=q, lifecycle_stage=lifecycle_stage, owner_id=owner, company_id=company,
-        updated_since=updated_since,
+        updated_since=updated_since, campaign=campaign,
     )
-    if campaign is not None:
-        qs = qs.filter(pk__in=Touchpoint.objects.filter(campaign_id=campaign).values("contact_id"))
     if consent_status:
         qs = qs.filter(consent_status=consent_status)
     if sort is None:

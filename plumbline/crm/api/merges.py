@@ -19,6 +19,7 @@ from plumbline.crm.actions import do_merge_contacts, do_undo_merge
 from plumbline.crm.actions.duplicates import do_dismiss_duplicate
 from plumbline.crm.actions.merges import merge_preview
 from plumbline.crm.api.contacts import ContactOut
+from plumbline.crm.hooks import duplicate_scanner
 from plumbline.crm.models import Contact, ContactMerge, DuplicatePair
 
 router = Router(tags=["merges"])
@@ -159,11 +160,9 @@ def list_duplicates(
 @router.post("/duplicates/scan", response={202: ScanQueued}, summary="Queue a scan for duplicate contacts")
 def scan_duplicates(request: HttpRequest) -> Status:
     """The worker compares every contact and replaces the open pairs; a scan already waiting is not doubled."""
-    from plumbline.analytics.tasks import queue_scan  # analytics builds on crm
-
     if not may(request.user, "change", "contact"):  # the roles that change contacts, their own or all
         raise PermissionDenied("Your role may not change contact records.")
-    task_id, queued = queue_scan()
+    task_id, queued = duplicate_scanner().queue()
     return Status(202, {"queued": queued, "task_id": task_id})
 
 

@@ -18,6 +18,7 @@ from plumbline.crm import queries
 from plumbline.crm.actions import do_merge_contacts, do_undo_merge
 from plumbline.crm.actions.duplicates import do_dismiss_duplicate
 from plumbline.crm.actions.merges import MERGE_FIELDS, merge_preview
+from plumbline.crm.hooks import duplicate_scanner
 from plumbline.crm.models import Contact, DuplicatePair, DuplicateScan
 
 LABELS = {name: Contact._meta.get_field(name).verbose_name.capitalize() for name in MERGE_FIELDS}
@@ -117,14 +118,12 @@ def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
 @page("contact", methods=("GET",))
 def duplicate_list(request: HttpRequest) -> HttpResponse:
     """Suggested duplicates, most likely first, each with why and a link to compare and merge."""
-    from plumbline.analytics.tasks import waiting_scan_id  # analytics builds on crm
-
     pairs = list(queries.duplicate_pairs()[:PAIRS_SHOWN])
     for pair in pairs:
         pair.may_merge = can(request.user, "change", "contact", pair.left) and can(
             request.user, "delete", "contact", pair.right)
     context = {"pairs": pairs, "scan": DuplicateScan.objects.first(), "can_scan": may(request.user, "change", "contact"),
-               "scan_queued": waiting_scan_id() is not None}
+               "scan_queued": duplicate_scanner().waiting() is not None}
     return render(request, "crm/duplicates.html", context)
 
 
@@ -134,9 +133,7 @@ PAIRS_SHOWN = 200
 @page("contact", action="change", methods=("POST",))
 def duplicate_scan(request: HttpRequest) -> HttpResponse:
     """Queue a scan for the worker (one at a time): at a million contacts it takes longer than a request."""
-    from plumbline.analytics.tasks import queue_scan  # analytics builds on crm
-
-    queue_scan()
+    duplicate_scanner().queue()
     messages.success(request, "A scan for duplicates is queued; the worker replaces the list when it is done.")
     return redirect("duplicate_list")
 

@@ -17,6 +17,7 @@ from plumbline.core.validation import normalize_email
 from plumbline.crm import queries
 from plumbline.crm.actions import do_merge_contacts, do_undo_merge
 from plumbline.crm.actions.merges import MERGE_FIELDS
+from plumbline.crm.hooks import duplicate_scanner
 from plumbline.crm.models import Contact, ContactMerge, DuplicateScan
 
 
@@ -68,9 +69,7 @@ class Command(BaseCommand):
         if o["threshold"] is not None and not 0 < o["threshold"] < 1:
             raise CommandError("--threshold is a probability between 0 and 1.")
         if o["scan"]:
-            from plumbline.analytics.contact_duplicates import scan  # analytics builds on crm
-
-            done = scan(o["threshold"])
+            done = duplicate_scanner().scan(o["threshold"])
             self.stdout.write(f"Scanned {done.contacts} contacts in {done.model.get('seconds', 0)} s: "
                               f"{done.candidates} pairs compared, {done.found} likely duplicates.")
         pairs = list(queries.duplicate_pairs()[: o["limit"]])

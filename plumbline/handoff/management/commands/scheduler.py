@@ -1,5 +1,5 @@
-"""`plumbline scheduler`: queue periodic work (SLA checks every minute; nightly, a rescore for decay and a scan
-for duplicate contacts)."""
+"""`plumbline scheduler`: queue periodic work (SLA checks every minute; nightly, a rescore for decay and what
+the apps registered in plumbline.worker.schedule, such as the scan for duplicate contacts)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from plumbline.analytics.tasks import queue_scan
 from plumbline.core.backoff import TRANSIENT_DB_ERRORS, Backoff, drop_connections
 from plumbline.handoff.tasks import check_slas, rescore_all
+from plumbline.worker.schedule import queue_nightly
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class Scheduler:
             self.next_sla = self.clock() + self.sla_interval
         if now.hour == self.rescore_hour and self.last_rescore != now.date():
             rescore_all.enqueue()
-            queue_scan()
+            queue_nightly()
             self.last_rescore = now.date()
 
     def run(self) -> None:
@@ -77,8 +77,8 @@ class Command(BaseCommand):
         if o["once"]:
             check_slas.enqueue()
             rescore_all.enqueue()
-            queue_scan()
-            self.stdout.write("Queued check_slas, rescore_all and scan_duplicates.")
+            queued = ["check_slas", "rescore_all", *queue_nightly()]
+            self.stdout.write(f"Queued {', '.join(queued[:-1])} and {queued[-1]}.")
             return
         scheduler = Scheduler(sla_interval=o["sla_interval"], rescore_hour=o["rescore_hour"])
 

@@ -1,0 +1,113 @@
+"""What the apps built on the CRM add to it. crm sits below them and imports none of them; each fills these
+registries from its AppConfig.ready():
+
+- timeline sources: another kind of row on a contact's, company's or deal's timeline (marketing: touchpoints);
+- contact filters: another filter of the contact list (marketing: `campaign`, the contacts a campaign touched);
+- merge rebuilders: derived one-to-one rows rebuilt after a merge or its undo (marketing: the first touch);
+- the duplicate scanner: what finds likely duplicate contacts (analytics, on its record-linkage engine).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One row of a timeline: what happened, when, and the object behind it."""
+
+    kind: str  # the TimelineSource's kind: activity | touchpoint | lifecycle | deal_stage | merge
+    occurred_at: dt.datetime
+    title: str
+    detail: str
+    obj: Any
+
+
+@dataclass(frozen=True)
+class TimelineSource:
+    """One kind of timeline row. `rows(contact=, company=, deal=)` gives the rows of the one record named (with
+    what `entry` reads selected, and an `occurred_at` field or alias), or None when the kind has none there.
+    Entries at the same instant are ordered by `rank` and then by id, so every entry has one place in the
+    timeline and a page can end between two entries of one instant; ranks are part of page cursors: keep them."""
+
+    kind: str
+    rank: int
+    rows: Callable[..., QuerySet | None]
+    entry: Callable[[Any], TimelineEntry]
+
+
+_timeline_sources: dict[str, TimelineSource] = {}
+
+
+def register_timeline_source(source: TimelineSource) -> None:
+    clash = next((s for s in _timeline_sources.values() if s.rank == source.rank and s.kind != source.kind), None)
+    if clash is not None:
+        raise ValueError(f"timeline sources {clash.kind!r} and {source.kind!r} share rank {source.rank}")
+    _timeline_sources[source.kind] = source
+
+
+def timeline_sources() -> list[TimelineSource]:
+    """Every registered source, in rank order."""
+    return sorted(_timeline_sources.values(), key=lambda s: s.rank)
+
+
+def timeline_source(kind: str) -> TimelineSource | None:
+    return _timeline_sources.get(kind)
+
+
+ContactFilter = Callable[[QuerySet, Any], QuerySet]
+_contact_filters: dict[str, ContactFilter] = {}
+
+
+def register_contact_filter(name: str, apply: ContactFilter) -> None:
+    _contact_filters[name] = apply
+
+
+def contact_filter(name: str) -> ContactFilter:
+    try:
+        return _contact_filters[name]
+    except KeyError:
+        raise ImproperlyConfigured(f"No app registered the contact filter {name!r}.") from None
+
+
+_merge_rebuilders: list[Callable[[list[int]], None]] = []
+
+
+def register_merge_rebuilder(rebuild: Callable[[list[int]], None]) -> None:
+    """`rebuild(contact_ids)` runs in the merge's (or undo's) transaction, after the rows have moved."""
+    if rebuild not in _merge_rebuilders:
+        _merge_rebuilders.append(rebuild)
+
+
+def merge_rebuilders() -> list[Callable[[list[int]], None]]:
+    return list(_merge_rebuilders)
+
+
+@dataclass(frozen=True)
+class DuplicateScanner:
+    """Finds likely duplicate contacts and stores them (crm.actions.duplicates.do_save_duplicate_scan).
+    `scan(threshold)` scans now and returns the DuplicateScan; `queue()` queues a scan for the worker unless one
+    is waiting (its task id, and whether this call queued it); `waiting()` is the id of a queued or running one."""
+
+    scan: Callable[[float | None], Any]
+    queue: Callable[[], tuple[str, bool]]
+    waiting: Callable[[], str | None]
+
+
+_scanner: list[DuplicateScanner] = []
+
+
+def register_duplicate_scanner(scanner: DuplicateScanner) -> None:
+    _scanner[:] = [scanner]
+
+
+def duplicate_scanner() -> DuplicateScanner:
+    if not _scanner:
+        raise ImproperlyConfigured("No app registered a duplicate scanner (plumbline.analytics does).")
+    return _scanner[0]
