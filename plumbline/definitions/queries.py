@@ -33,13 +33,6 @@ def parsed(version: DefinitionVersion) -> PlumbLine:
 _PARSED: dict[tuple[Any, ...], tuple[DefinitionVersion, PlumbLine]] = {}
 
 
-def current_definitions() -> tuple[DefinitionVersion, PlumbLine]:
-    """The version in force and its parsed body, for hot paths (scoring one contact per event): one small query
-    for the latest version's key; its body is read and parsed only the first time this process sees it."""
-    key = DefinitionVersion.objects.order_by("-number").values_list("pk", "number", "created_at").first()
-    return definitions_for(key)
-
-
 def definitions_for(key: tuple[Any, ...] | None) -> tuple[DefinitionVersion, PlumbLine]:
     """The version with this (pk, number, created_at) key, read by the caller (the scoring path reads it in the
     same statement as the contact), and its parsed body: cached per process, read once. None: no version yet."""

@@ -105,8 +105,8 @@ def activity_logged(contact_id: int) -> None:
 def rescore_all() -> int:
     """Nightly: decay lowers engagement without any event, so every contact is rescored in bulk; those the
     MQL rule now promotes go through the per-contact path so promotion and routing are recorded as usual."""
-    from plumbline.scoring.actions import do_refresh_predictions
     from plumbline.scoring.bulk import bulk_rescore
+    from plumbline.scoring.predictive.actions import do_refresh_predictions
 
     result = bulk_rescore()
     do_refresh_predictions()

@@ -16,8 +16,9 @@ from plumbline.core.errors import NotFound
 from plumbline.core.idempotency import idempotent
 from plumbline.core.permissions import require
 from plumbline.crm.models import Contact
-from plumbline.scoring.actions import do_activate_model, do_request_training, explain_score
 from plumbline.scoring.models import ContactScore, PredictiveModel, ScoreHistory, TrainingRun
+from plumbline.scoring.predictive.actions import do_activate_model, do_request_training
+from plumbline.scoring.queries import explain_score
 
 router = Router(tags=["scoring"])
 

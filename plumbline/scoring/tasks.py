@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from plumbline.scoring.actions import do_run_training
+from plumbline.scoring.predictive.actions import do_run_training
 
 
 @task()

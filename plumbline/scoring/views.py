@@ -8,14 +8,21 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 
 from plumbline.core.charts import Curve, calibration_chart
 from plumbline.core.errors import DomainError, PermissionDenied
 from plumbline.core.pages import page
 from plumbline.core.permissions import can
-from plumbline.scoring.actions import DEFAULT_HORIZON_DAYS, MAX_FOLDS, do_activate_model, do_request_training
-from plumbline.scoring.models import PredictiveModel, TrainingRun
+from plumbline.crm.models import Contact
+from plumbline.scoring.models import ContactScore, PredictiveModel, TrainingRun
+from plumbline.scoring.predictive.actions import (
+    DEFAULT_HORIZON_DAYS,
+    MAX_FOLDS,
+    do_activate_model,
+    do_request_training,
+)
+from plumbline.scoring.queries import explain_score
 
 
 class TrainForm(forms.Form):
@@ -123,12 +130,6 @@ def activate_page(request: HttpRequest, number: int) -> HttpResponse:
 @page("contact")
 def contact_score_panel(request: HttpRequest, pk: int) -> HttpResponse:
     """The score card on a contact page (loaded by HTMX): fit, engagement and prediction, each explained."""
-    from django.shortcuts import get_object_or_404
-
-    from plumbline.crm.models import Contact
-    from plumbline.scoring.actions import explain_score
-    from plumbline.scoring.models import ContactScore
-
     contact = get_object_or_404(Contact, pk=pk)
     score = ContactScore.objects.filter(contact=contact).first()
     if score is None or score.explanation.get("bulk"):  # never scored, or rescored in bulk without the detail

@@ -11,9 +11,10 @@ from django_tasks_db.models import DBTaskResult
 
 from plumbline.accounts.models import User
 from plumbline.core.errors import Conflict, DomainError, PermissionDenied
-from plumbline.scoring import actions, predictive
-from plumbline.scoring.actions import do_request_training, do_run_training
+from plumbline.scoring import predictive
 from plumbline.scoring.models import PredictiveModel, TrainingRun
+from plumbline.scoring.predictive import actions
+from plumbline.scoring.predictive.actions import do_request_training, do_run_training
 from plumbline.scoring.tasks import train_model
 from tests.scoring.test_training_history import build_history
 

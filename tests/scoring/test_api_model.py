@@ -9,8 +9,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from plumbline.scoring.actions import do_train_model, predict_many
 from plumbline.scoring.models import ContactScore, PredictiveModel, TrainingRun
+from plumbline.scoring.predictive.actions import do_train_model
+from plumbline.scoring.predictive.predict import predict_many
 from tests.scoring.test_training_history import build_history
 
 ROLES = ("admin", "marketing", "rep1", "manager", "viewer")

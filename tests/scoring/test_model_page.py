@@ -8,8 +8,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from plumbline.scoring.actions import do_request_training, do_train_model
 from plumbline.scoring.models import PredictiveModel, TrainingRun
+from plumbline.scoring.predictive.actions import do_request_training, do_train_model
 from tests.conftest import PASSWORD
 from tests.scoring.test_training_history import build_history
 

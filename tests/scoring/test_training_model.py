@@ -9,9 +9,11 @@ from django.core.management import CommandError, call_command
 from plumbline.accounts.models import User
 from plumbline.core.errors import DomainError, PermissionDenied
 from plumbline.crm.models import Contact, LifecycleTransition
-from plumbline.scoring.actions import do_activate_model, do_score_contact, do_train_model, predict_many
+from plumbline.scoring.actions import do_score_contact
 from plumbline.scoring.models import ContactScore, PredictiveModel
 from plumbline.scoring.predictive import FittedModel, UnusableTrainingData, top_factors
+from plumbline.scoring.predictive.actions import do_activate_model, do_train_model
+from plumbline.scoring.predictive.predict import predict_many
 from plumbline.scoring.training_data import features_at
 
 AS_OF = dt.date(2026, 6, 30)

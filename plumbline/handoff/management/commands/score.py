@@ -12,8 +12,9 @@ from plumbline.crm.models import Contact
 from plumbline.definitions.queries import current_version
 from plumbline.handoff.actions import do_score_and_route
 from plumbline.handoff.backlog import backlog
-from plumbline.scoring.actions import do_refresh_predictions, predictions_prefetched
 from plumbline.scoring.bulk import bulk_rescore
+from plumbline.scoring.predictive.actions import do_refresh_predictions
+from plumbline.scoring.predictive.predict import predictions_prefetched
 
 
 class Command(BaseCommand):

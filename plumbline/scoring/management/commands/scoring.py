@@ -25,8 +25,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from plumbline.core.errors import DomainError
-from plumbline.scoring.actions import do_train_model
 from plumbline.scoring.predictive import KINDS, UnusableTrainingData, evaluate_table, read_table
+from plumbline.scoring.predictive.actions import do_train_model
 
 
 @dataclass(frozen=True)
