@@ -43,8 +43,10 @@ serve: install
 worker: install
 	$(BIN)/plumbline worker
 
+## lint: ruff, the import-linter contracts (docs/decisions/0007-layers.md), no missing migrations
 lint: install-test
 	$(BIN)/ruff check plumbline tests bench
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/plumbline makemigrations --check --dry-run -v 0
 
 ## test: the whole suite on SQLite, then on PostgreSQL (required under CI=true)
