@@ -122,7 +122,11 @@ def _status_of(name: str) -> dict[str, Any]:
     return _consumer_out(next(s for s in queries.consumer_status() if s.name == name))
 
 
-@router.post("/events/consumers/{name}/replay", response=ConsumerOut,
+NO_SUCH_CONSUMER = {404: {"description": "No consumer has that name",
+                          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}
+
+
+@router.post("/events/consumers/{name}/replay", response=ConsumerOut, openapi_extra={"responses": NO_SUCH_CONSUMER},
              summary="Make a consumer read the feed again from an event (admins)")
 def replay_consumer(request: HttpRequest, name: ConsumerName, payload: ReplayIn) -> dict:
     """Sets the consumer's cursor back to just before `from_event`; the worker runs it from there. Creates no
