@@ -141,6 +141,7 @@ def _mount() -> None:
     from plumbline.crm.api import routers as crm_routers
     from plumbline.crm.api.tasks import router as tasks_router
     from plumbline.definitions.api import router as definitions_router
+    from plumbline.events.api import router as events_router
     from plumbline.handoff.api import router as handoff_router
     from plumbline.interop.api import router as interop_router
     from plumbline.marketing.api import router as marketing_router
@@ -152,6 +153,7 @@ def _mount() -> None:
         api.add_router("/", router)
     api.add_router("/", marketing_router)
     api.add_router("/", definitions_router)
+    api.add_router("/", events_router)
     api.add_router("/", scoring_router)
     api.add_router("/", handoff_router)
     api.add_router("/", playbook_router)

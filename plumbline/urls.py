@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("plumbline.handoff.urls")),
     path("", include("plumbline.definitions.urls")),
     path("", include("plumbline.playbook.urls")),
+    path("", include("plumbline.events.urls")),
     path("", include("plumbline.scoring.urls")),
     path("", include("plumbline.analytics.urls")),
     path("", include("plumbline.accounts.urls")),

@@ -10,21 +10,27 @@ deadlocks with other writers; writing the events last keeps the serialised part 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser as User
 from django.db import connection, models, transaction
 from django.db.models import Min
 from django.utils import timezone
 
 from plumbline.core import bulk
-from plumbline.core.errors import DomainError
+from plumbline.core.errors import DomainError, NotFound
 from plumbline.events import registry
 from plumbline.events.kinds import KINDS
 from plumbline.events.models import ConsumerCursor, Event
+from plumbline.events.permissions import require_operator
+from plumbline.events.runner import head
 from plumbline.events.tasks import pump, pump_is_queued
+
+logger = logging.getLogger("plumbline.events")
 
 FEED_LOCK = 0x706C756D  # "plum": the advisory lock that orders event writers on PostgreSQL
 COLUMNS = ("kind", "subject_type", "subject_id", "payload", "occurred_at", "recorded_at", "actor_id")
@@ -87,13 +93,25 @@ def _wake_the_worker() -> None:
         pump.enqueue()
 
 
-def do_replay(*, name: str, from_event: int, by: Any = None) -> ConsumerCursor:
+class InvalidRequest(DomainError):
+    """Input the feed cannot act on: 422, naming the field."""
+
+    status = 422
+
+
+def do_replay(*, name: str, from_event: int, by: User | None = None) -> ConsumerCursor:
     """Make consumer `name` read the feed again from event id `from_event` (inclusive). Its handler is
-    idempotent, so events it had already applied change nothing the second time."""
+    idempotent, so events it had already applied change nothing the second time. `by` None is the system."""
+    if by is not None:
+        require_operator(by)
     if registry.get(name) is None:
-        raise DomainError(f"No consumer is named {name}.", field="name")
-    if from_event < 1:
-        raise DomainError("Replay from event 1 or later.", field="from_event")
+        raise NotFound(f"No consumer is named {name}.", field="name")
+    if not isinstance(from_event, int) or isinstance(from_event, bool) or from_event < 1:
+        raise InvalidRequest("Replay from event 1 or later.", field="from_event", code="out_of_range")
+    top = head()
+    if from_event > top + 1:
+        raise InvalidRequest(
+            f"There is no event #{from_event} yet: the newest is #{top}.", field="from_event", code="out_of_range")
     with transaction.atomic():
         cursor, _ = ConsumerCursor.objects.get_or_create(name=name)
         cursor.position = from_event - 1
@@ -101,25 +119,36 @@ def do_replay(*, name: str, from_event: int, by: Any = None) -> ConsumerCursor:
         cursor.caught_up_at = None
         cursor.save(update_fields=["position", "failures", "retry_at", "caught_up_at", "updated_at"])
         _wake_the_worker()
+    logger.info("event consumer %s replays from event %s", name, from_event)
     return cursor
 
 
 @dataclass(frozen=True)
 class Pruned:
     deleted: int
-    below: int  # events with a smaller id and older than the retention period are gone
+    below: int  # events up to this id that are older than the retention period are gone
+    retention_days: int
 
 
-def do_prune(*, now: dt.datetime | None = None, retention_days: int | None = None, chunk: int = 10_000) -> Pruned:
-    """Delete events older than the retention period that every registered consumer has passed, in short
-    transactions of `chunk` events."""
-    now = now or timezone.now()
+MAX_RETENTION_DAYS = 36_500
+
+
+def do_prune(
+    *, now: dt.datetime | None = None, retention_days: int | None = None, chunk: int = 10_000, by: User | None = None,
+) -> Pruned:
+    """Delete events older than the retention period (EVENTS_RETENTION_DAYS unless given) that every registered
+    consumer has passed, in short transactions of `chunk` events. `by` None is the system (the nightly run)."""
+    if by is not None:
+        require_operator(by)
     days = settings.EVENTS_RETENTION_DAYS if retention_days is None else retention_days
+    if not isinstance(days, int) or isinstance(days, bool) or not 0 <= days <= MAX_RETENTION_DAYS:
+        raise InvalidRequest(f"Keep events 0 to {MAX_RETENTION_DAYS:,} days.", field="days", code="out_of_range")
+    now = now or timezone.now()
     names = [c.name for c in registry.consumers()]
     positions = dict(ConsumerCursor.objects.filter(name__in=names).values_list("name", "position"))
     passed_by_all = min((positions.get(name, 0) for name in names), default=None)
     if passed_by_all is None:
-        passed_by_all = Event.objects.aggregate(m=models.Max("id"))["m"] or 0
+        passed_by_all = head()
     cutoff = now - dt.timedelta(days=days)
     deleted = 0
     while True:
@@ -131,7 +160,9 @@ def do_prune(*, now: dt.datetime | None = None, retention_days: int | None = Non
             break
         with transaction.atomic():
             deleted += Event.objects.filter(id__gte=ids[0], id__lte=ids[-1], recorded_at__lt=cutoff).delete()[0]
-    return Pruned(deleted=deleted, below=passed_by_all)
+    if deleted:
+        logger.info("pruned %s events older than %s days, up to event %s", deleted, days, passed_by_all)
+    return Pruned(deleted=deleted, below=passed_by_all, retention_days=days)
 
 
 def oldest_event_id() -> int | None:

@@ -34,10 +34,17 @@ class ConsumerStatus:
     caught_up_at: dt.datetime | None
 
     @property
-    def state(self) -> str:
+    def state_code(self) -> str:
         if self.failures:
-            return "Failing"
-        return "Behind" if self.lag else "Caught up"
+            return "failing"
+        return "behind" if self.lag else "caught_up"
+
+    @property
+    def state(self) -> str:
+        return STATE_LABELS[self.state_code]
+
+
+STATE_LABELS = {"caught_up": "Caught up", "behind": "Behind", "failing": "Failing"}
 
 
 def consumer_status(*, now: dt.datetime | None = None) -> list[ConsumerStatus]:
@@ -74,3 +81,28 @@ def recent_events(*, kind: str | None = None, subject_type: str | None = None, s
     if subject_id is not None:
         events = events.filter(subject_id=subject_id)
     return events
+
+
+def events_before(events, *, before: int | None, limit: int) -> tuple[list[Event], int | None]:
+    """One page of `recent_events` (newest first) below event id `before`, and the id to ask for the next page
+    below (None on the last page): keyset paging, so an old page costs what the first does and nothing counts
+    the whole feed."""
+    if before is not None:
+        events = events.filter(id__lt=before)
+    rows = list(events[: limit + 1])
+    if len(rows) <= limit:
+        return rows, None
+    return rows[:limit], rows[limit - 1].pk
+
+
+def tail(*, kind: str | None = None, count: int = 20) -> list[Event]:
+    """The last `count` events (of `kind`), oldest of them first, as a log reads."""
+    return list(reversed(recent_events(kind=kind)[:count]))
+
+
+SUBJECT_PAGES = {"contact": "contact_detail", "company": "company_detail", "deal": "deal_detail"}
+
+
+def subject_page(subject_type: str) -> str | None:
+    """The name of the URL of a subject's own page, where it has one."""
+    return SUBJECT_PAGES.get(subject_type)

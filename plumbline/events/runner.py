@@ -11,6 +11,7 @@ batch, so a crash repeats part of a batch, never skips one.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import socket
@@ -18,11 +19,12 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
+from psycopg.types.datetime import TimestamptzLoader
 
 from plumbline.events import registry
 from plumbline.events.models import ConsumerCursor, Event
@@ -35,17 +37,57 @@ MAX_RETRY_DELAY = dt.timedelta(minutes=10)
 OWNER = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-class FeedEvent(NamedTuple):
-    """An event as consumers see it: plain values, no model instance (a consumer may read 50,000 a second)."""
+class FeedEvent:
+    """An event as consumers see it: plain values, no model instance (a consumer may read 50,000 a second).
 
-    id: int
-    kind: str
-    subject_type: str
-    subject_id: int
-    payload: dict[str, Any]
-    occurred_at: dt.datetime
-    recorded_at: dt.datetime
-    actor_id: int | None
+    The payload and the two times are decoded from the database's form when first read, so a consumer that looks
+    only at `kind` and `subject_id` (most skip most events) does not pay for JSON and date parsing of every row."""
+
+    __slots__ = ("id", "kind", "subject_type", "subject_id", "_payload", "_occurred_at", "_recorded_at", "actor_id")
+
+    def __init__(
+        self, id: int, kind: str, subject_type: str, subject_id: int, payload: Any, occurred_at: Any,
+        recorded_at: Any, actor_id: int | None,
+    ) -> None:
+        self.id, self.kind, self.subject_type, self.subject_id = id, kind, subject_type, subject_id
+        self._payload, self._occurred_at, self._recorded_at, self.actor_id = payload, occurred_at, recorded_at, actor_id
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        if isinstance(self._payload, str | bytes):
+            self._payload = json.loads(self._payload)
+        return self._payload
+
+    @property
+    def occurred_at(self) -> dt.datetime:
+        self._occurred_at = _aware(self._occurred_at)
+        return self._occurred_at
+
+    @property
+    def recorded_at(self) -> dt.datetime:
+        self._recorded_at = _aware(self._recorded_at)
+        return self._recorded_at
+
+    def _key(self) -> tuple:
+        return (self.id, self.kind, self.subject_type, self.subject_id, self.payload, self.occurred_at,
+                self.recorded_at, self.actor_id)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FeedEvent) and self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"FeedEvent(id={self.id}, kind={self.kind!r}, subject={self.subject_type}:{self.subject_id})"
+
+
+def _aware(value: Any) -> dt.datetime:
+    """A datetime column as stored: SQLite gives text in UTC, PostgreSQL an aware datetime."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value
 
 
 FIELDS = ("id", "kind", "subject_type", "subject_id", "payload", "occurred_at", "recorded_at", "actor_id")
@@ -85,10 +127,23 @@ def release(consumer: Consumer, *, owner: str = OWNER) -> None:
 
 
 def next_batch(consumer: Consumer, position: int, upto: int) -> list[FeedEvent]:
+    """The consumer's next events after `position`, up to `upto`: one query, rows straight from the cursor (the
+    ORM's per-value converters cost more than the read itself; FeedEvent decodes what the consumer reads)."""
     events = Event.objects.filter(id__gt=position, id__lte=upto)
     if consumer.kinds is not None:
         events = events.filter(kind__in=consumer.kinds)
-    return [FeedEvent(*row) for row in events.order_by("id").values_list(*FIELDS)[: consumer.batch_size]]
+    sql, params = events.order_by("id").values_list(*FIELDS)[: consumer.batch_size].query.sql_with_params()
+    with connection.cursor() as cursor:
+        _plain_timestamps(cursor)
+        cursor.execute(sql, params)
+        return [FeedEvent(*row) for row in cursor.fetchall()]
+
+
+def _plain_timestamps(cursor: Any) -> None:
+    """Read timestamptz with psycopg's own (C) loader on this cursor. Django's is Python code wrapped around it
+    (to attach its own tzinfo object) and made reading a batch five times slower; the instant is the same."""
+    if connection.vendor == "postgresql":
+        cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
 
 
 @dataclass
@@ -96,41 +151,49 @@ class Step:
     handled: int = 0  # events given to the handler
     advanced: bool = False  # the cursor moved (possibly past events of other kinds only)
     failed: bool = False
+    position: int = 0  # where the cursor is after the step
+    head: int = 0  # the newest event id the step knew of
 
 
-def step(consumer: Consumer, *, owner: str = OWNER, now: dt.datetime | None = None) -> Step:
-    """One batch of one consumer that this worker has claimed."""
-    cursor = ConsumerCursor.objects.get(name=consumer.name)
-    upto = head()
-    if cursor.position >= upto:
-        return Step()
-    batch = next_batch(consumer, cursor.position, upto)
+def step(
+    consumer: Consumer, *, owner: str = OWNER, now: dt.datetime | None = None, position: int | None = None,
+    upto: int | None = None,
+) -> Step:
+    """One batch of one consumer that this worker has claimed. `position` (the cursor's, as this worker last
+    left it) and `upto` (a head read earlier) save their queries when the caller knows them: while a consumer is
+    behind a known head, a batch costs one read and one UPDATE."""
+    if position is None:
+        position = ConsumerCursor.objects.values_list("position", flat=True).get(name=consumer.name)
+    if upto is None or position >= upto:
+        upto = head()  # read before the batch: on PostgreSQL every event up to it has committed
+    if position >= upto:
+        return Step(position=position, head=upto)
+    batch = next_batch(consumer, position, upto)
     new_position = batch[-1].id if len(batch) == consumer.batch_size else upto
     try:
         if consumer.atomic:
             with transaction.atomic():
                 if batch:
                     consumer.handle(batch)
-                _advance(consumer, cursor.position, new_position, len(batch), owner)
+                _advance(consumer, position, new_position, len(batch), owner, caught_up=new_position >= upto)
         else:
             if batch:
                 consumer.handle(batch)
             with transaction.atomic():
-                _advance(consumer, cursor.position, new_position, len(batch), owner)
+                _advance(consumer, position, new_position, len(batch), owner, caught_up=new_position >= upto)
     except LeaseLost:
-        return Step()
+        return Step(position=position, head=upto)
     except Exception as error:  # the consumer's failure is recorded and retried; it must not stop the others
         _record_failure(consumer, error, batch[0].id if batch else None, owner, now or timezone.now())
-        return Step(failed=True)
-    return Step(handled=len(batch), advanced=True)
+        return Step(failed=True, position=position, head=upto)
+    return Step(handled=len(batch), advanced=True, position=new_position, head=upto)
 
 
-def _advance(consumer: Consumer, old: int, new: int, handled: int, owner: str) -> None:
+def _advance(consumer: Consumer, old: int, new: int, handled: int, owner: str, *, caught_up: bool) -> None:
     now = timezone.now()
-    caught_up = {"caught_up_at": now} if new >= head() else {}
     moved = ConsumerCursor.objects.filter(name=consumer.name, lease_owner=owner, position=old).update(
         position=new, processed=F("processed") + handled, failures=0, retry_at=None,
-        lease_until=now + LEASE, updated_at=now, **caught_up,
+        lease_until=now + LEASE, updated_at=now, **({"caught_up_at": now} if caught_up else {}),
     )
     if not moved:
         raise LeaseLost(consumer.name)
@@ -154,12 +217,14 @@ def run_consumer(consumer: Consumer, *, budget: float = 5.0, owner: str = OWNER)
     if not claim(consumer, now=timezone.now(), owner=owner):
         return 0, False
     handled, deadline = 0, time.monotonic() + budget
+    position, upto = None, None
     try:
         while True:
-            done = step(consumer, owner=owner)
+            done = step(consumer, owner=owner, position=position, upto=upto)
             handled += done.handled
             if done.failed or not done.advanced:
                 return handled, False
+            position, upto = done.position, done.head
             if time.monotonic() >= deadline:
                 return handled, True
     finally:

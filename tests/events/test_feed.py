@@ -18,29 +18,7 @@ from plumbline.events.models import ConsumerCursor, Event
 from plumbline.events.queries import consumer_status
 from plumbline.events.runner import claim, drain, release, run_all
 from plumbline.events.tasks import PUMP_PATH
-
-
-@pytest.fixture
-def seen():
-    """A consumer of contact events that records what it was given, and can be told to fail."""
-    got: list[tuple[int, str, int]] = []
-    failing = {"on": False}
-
-    @registry.consumer("test.recorder", kinds={"contact.created", "contact.updated"}, label="Test recorder",
-                       batch_size=3)
-    def record(events):
-        if failing["on"]:
-            raise RuntimeError("the recorder is down")
-        got.extend((e.id, e.kind, e.subject_id) for e in events)
-
-    record.failing = failing
-    yield got, failing
-    registry.unregister("test.recorder")
-
-
-def write(kind="contact.created", subject_id=1, **payload):
-    with transaction.atomic():
-        emit(kind=kind, subject=("contact", subject_id), payload=payload)
+from tests.events.conftest import write
 
 
 @pytest.mark.django_db(transaction=True)
@@ -215,3 +193,29 @@ def test_on_postgresql_a_later_writer_waits_so_ids_follow_commit_order():
     b.join(10)
     a_id, b_id = (Event.objects.get(subject_id=n).pk for n in (1, 2))
     assert commits == ["A", "B"] and a_id < b_id
+
+
+@pytest.mark.django_db
+def test_a_consumer_reads_each_event_s_payload_and_times_as_written(users):
+    """The batch is read straight from the database cursor: payload and times decode to what was written."""
+    given: list = []
+
+    @registry.consumer("test.values", kinds={"deal.won"}, label="Values")
+    def keep(events):
+        given.extend(events)
+
+    when = dt.datetime(2026, 11, 2, 9, 30, 15, 123456, tzinfo=dt.UTC)
+    try:
+        with transaction.atomic():
+            emit(kind="deal.won", subject=("deal", 7), payload={"amount": "12000.00", "stages": [1, 2]},
+                 actor=users["rep1"], occurred_at=when)
+        drain()
+        [event] = given
+        stored = Event.objects.get()
+        assert (event.id, event.kind, event.subject_type, event.subject_id, event.actor_id) == (
+            stored.pk, "deal.won", "deal", 7, users["rep1"].pk)
+        assert event.payload == {"amount": "12000.00", "stages": [1, 2]}
+        assert event.occurred_at == when and event.occurred_at.utcoffset() == dt.timedelta(0)
+        assert event.recorded_at == stored.recorded_at
+    finally:
+        registry.unregister("test.values")
