@@ -22,10 +22,11 @@ ROLE_LABELS = {"admin": "Admin", "marketing": "Marketing", "sales": "Sales rep",
                "viewer": "Viewer"}  # as accounts.models.Role names them
 RESOURCES = (
     "company", "contact", "deal", "pipeline", "activity", "campaign", "touchpoint", "user", "import",
-    "definitions", "framework", "objection", "messaging", "model",
+    "definitions", "framework", "objection", "messaging", "model", "webhook",
 )
 # "model" is the predictive model: "add" trains a new version, "change" activates an older one. A model has no
-# owner, so "own" (marketing) may train but not activate.
+# owner, so "own" (marketing) may train but not activate. "webhook" (outbound webhook subscriptions) is admins' only:
+# no other role lists it, so they get "none".
 
 POLICY: dict[str, dict[str, Level]] = {
     "admin": {r: "all" for r in RESOURCES},

@@ -1,0 +1,115 @@
+"""Webhook test helpers: a DNS of our own (names resolve to what a test says), a receiver on 127.0.0.1 that
+records what it gets and answers the statuses a test lines up, and API clients."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from plumbline.webhooks import guard
+
+PUBLIC_IP = "93.184.215.14"  # a public address (documentation hosts resolve here in these tests)
+
+
+@pytest.fixture
+def dns(monkeypatch) -> dict[str, list[str]]:
+    """Names the guard resolves: hooks.example.com is public unless a test changes it; unknown names fail."""
+    table: dict[str, list[str]] = {"hooks.example.com": [PUBLIC_IP]}
+
+    def resolve(host: str, port: int) -> list[str]:
+        try:
+            return [str(ipaddress.ip_address(host))]
+        except ValueError:
+            pass
+        if host not in table:
+            raise OSError(f"{host}: name not known")
+        return table[host]
+
+    monkeypatch.setattr(guard, "resolve", resolve)
+    return table
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    """A local HTTP server: `statuses` are answered in turn (200 once they run out); `received` is what came."""
+
+    port: int
+    statuses: list[int] = field(default_factory=list)
+    headers: dict[int, dict[str, str]] = field(default_factory=dict)
+    received: list[Received] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/plumbline"
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver(port=0)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            state.received.append(Received(self.path, dict(self.headers.items()), body))
+            status = state.statuses.pop(0) if state.statuses else 200
+            self.send_response(status)
+            for name, value in state.headers.get(status, {}).items():
+                self.send_header(name, value)
+            payload = json.dumps({"status": status}).encode()
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def allow_local(settings) -> None:
+    """WEBHOOK_ALLOWED_HOSTS=127.0.0.1, as an operator would set it for a receiver on the same machine."""
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
+
+
+class Api:
+    def __init__(self, token: str | None) -> None:
+        self.client = Client()
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None, **params: Any):
+        kwargs: dict[str, Any] = {"headers": {**self.headers, **(headers or {})}}
+        if method in ("get", "delete"):
+            kwargs["data"] = params
+        else:
+            kwargs["data"] = json.dumps(body if body is not None else {})
+            kwargs["content_type"] = "application/json"
+        return getattr(self.client, method)("/api/v1" + path, **kwargs)
+
+
+@pytest.fixture
+def api(tokens):
+    """api("admin").call("post", "/webhooks", {...})."""
+    return lambda who: Api(tokens[who] if who else None)
