@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from plumbline.accounts.actions import do_create_api_token, do_create_user
 from plumbline.webhooks import guard
+from tests.conftest import PASSWORD, ROLE_USERS
 
 PUBLIC_IP = "93.184.215.14"  # a public address (documentation hosts resolve here in these tests)
 
@@ -110,6 +112,18 @@ class Api:
 
 
 @pytest.fixture
-def api(tokens):
-    """api("admin").call("post", "/webhooks", {...})."""
-    return lambda who: Api(tokens[who] if who else None)
+def api(db):
+    """api("admin").call("post", "/webhooks", {...}); each role's user is made on first use (hashing six passwords
+    for every test would take most of its time)."""
+    made: dict[str, str] = {}
+
+    def for_user(who: str | None) -> Api:
+        if who is None:
+            return Api(None)
+        if who not in made:
+            user = do_create_user(username=who, password=PASSWORD, role=ROLE_USERS[who], email=f"{who}@plumbline.test",
+                                  is_superuser=False)
+            made[who] = do_create_api_token(user=user)[1]
+        return Api(made[who])
+
+    return for_user
