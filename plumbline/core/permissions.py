@@ -127,11 +127,11 @@ def denial(user: Any, action: Action, resource: str) -> str:
     verb, noun = _VERBS[action], _NOUNS.get(resource, f"{resource}s")
     mine = level(user, resource)
     if mine == "own" and action in ("change", "delete"):
-        anyone = [ROLE_LABELS[r] for r in ROLES if POLICY[r][resource] == "all"]
+        anyone = [ROLE_LABELS[r] for r in ROLES if POLICY[r].get(resource, "none") == "all"]
         roles = "role" if len(anyone) == 1 else "roles"
         return f"You may {verb} only the {noun} you own; the {_join(anyone, 'and')} {roles} may {verb} any."
     needed = ("all", "own", "read") if action == "view" else ("all", "own")
-    allowed = [ROLE_LABELS[r] for r in ROLES if POLICY[r][resource] in needed]
+    allowed = [ROLE_LABELS[r] for r in ROLES if POLICY[r].get(resource, "none") in needed]
     role = ROLE_LABELS.get(getattr(user, "role", ""), "none")
     return f"Your role ({role}) may not {verb} {noun}; that needs the {_join(allowed, 'or')} role."
 

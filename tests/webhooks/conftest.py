@@ -127,3 +127,21 @@ def api(db):
         return Api(made[who])
 
     return for_user
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def page_client(db):
+    """page_client("admin") is a signed-in browser of that role (the user made on first use)."""
+    def make(who: str) -> Client:
+        user = do_create_user(username=who, password=PASSWORD, role=ROLE_USERS[who], email=f"{who}@plumbline.test",
+                              is_superuser=False)
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
