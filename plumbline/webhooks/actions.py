@@ -142,7 +142,8 @@ def event_data(event: Any) -> dict[str, Any]:
 
 def do_record_deliveries(*, events: Iterable[Any], now: dt.datetime | None = None) -> list[int]:
     """One delivery per event and matching active subscription, queued for sending in the caller's transaction.
-    A replayed event adds nothing (one delivery per event and subscription). Returns the new deliveries' ids."""
+    A subscription gets the events recorded after it was made (never the backlog of a feed it joins late). A
+    replayed event adds nothing (one delivery per event and subscription). Returns the new deliveries' ids."""
     now = now or timezone.now()
     subscriptions = list(Subscription.objects.filter(is_active=True))
     if not subscriptions:
@@ -152,7 +153,7 @@ def do_record_deliveries(*, events: Iterable[Any], now: dt.datetime | None = Non
                  body=message_body(kind=event.kind, timestamp=event.occurred_at, data=event_data(event)),
                  next_attempt_at=now, created_at=now)
         for event in events for sub in subscriptions
-        if matches(sub, kind=event.kind, subject_type=event.subject_type, payload=event.payload or {})
+        if event.recorded_at >= sub.created_at and matches(sub, kind=event.kind, subject_type=event.subject_type, payload=event.payload or {})
     ]
     if not rows:
         return []

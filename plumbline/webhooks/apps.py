@@ -5,3 +5,6 @@ class WebhooksConfig(AppConfig):
     name = "plumbline.webhooks"
     label = "webhooks"
     verbose_name = "Outbound webhooks"
+
+    def ready(self) -> None:
+        from plumbline.webhooks import consumers  # noqa: F401 (registers the feed consumer)

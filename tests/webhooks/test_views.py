@@ -44,7 +44,7 @@ def test_the_admin_sees_the_list_with_labels_and_a_nav_link(page_client, hook):
 
 def test_creating_a_webhook_from_the_form(page_client, dns):
     client = page_client("admin")
-    assert "Marketing-qualified lead reached" in client.get("/webhooks/new/").content.decode()
+    assert "Became a marketing-qualified lead" in client.get("/webhooks/new/").content.decode()
     response = client.post("/webhooks/new/", {
         "url": "https://hooks.example.com/new", "events": ["deal.won", "deal.lost"], "subject_type": "deal",
         "payload_key": "pipeline", "payload_value": "New business", "is_active": "on"})
