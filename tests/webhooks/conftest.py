@@ -6,7 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -54,6 +54,7 @@ class Receiver:
     statuses: list[int] = field(default_factory=list)
     headers: dict[int, dict[str, str]] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
+    on_request: Callable[[], None] | None = None  # called when a request has arrived, before it is answered
 
     @property
     def url(self) -> str:
@@ -68,14 +69,19 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:  # noqa: N802 (http.server's name)
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             state.received.append(Received(self.path, dict(self.headers.items()), body))
+            if state.on_request is not None:
+                state.on_request()
             status = state.statuses.pop(0) if state.statuses else 200
-            self.send_response(status)
-            for name, value in state.headers.get(status, {}).items():
-                self.send_header(name, value)
             payload = json.dumps({"status": status}).encode()
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            try:
+                self.send_response(status)
+                for name, value in state.headers.get(status, {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+            except OSError:
+                pass  # the sender is gone (a test killed it)
 
         def log_message(self, *args: Any) -> None:
             pass
