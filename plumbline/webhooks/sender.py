@@ -7,6 +7,7 @@ import datetime as dt
 import http.client
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 
@@ -90,11 +91,29 @@ def post(target: guard.Target, body: str, headers: dict[str, str]) -> Outcome:
             except OSError as exc:
                 last_error = f"cannot connect: {_describe(exc)}"
                 continue
-            conn.sock.settimeout(max(0.1, deadline - time.monotonic()))
-            return _exchange(conn, target, body, headers, deadline)
+            left = max(0.1, deadline - time.monotonic())
+            conn.sock.settimeout(left)
+            # A hard stop at the total timeout: a receiver that drips its answer a byte at a time would otherwise
+            # keep each read under the socket timeout for ever.
+            watchdog = threading.Timer(left, _cut, (conn.sock,))
+            watchdog.start()
+            try:
+                outcome = _exchange(conn, target, body, headers, deadline)
+            finally:
+                watchdog.cancel()
+            if outcome.status is None and time.monotonic() >= deadline:
+                return Outcome(None, "no answer: timed out")
+            return outcome
         finally:
             conn.close()
     return Outcome(None, last_error)
+
+
+def _cut(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 def _exchange(conn: http.client.HTTPConnection, target: guard.Target, body: str, headers: dict[str, str],

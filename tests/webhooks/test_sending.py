@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from standardwebhooks import Webhook
 
+from plumbline.webhooks import sender
 from plumbline.webhooks.actions import do_create_subscription, do_send_test
 from plumbline.webhooks.models import Delivery
 from plumbline.webhooks.sending import CLAIM_LEASE, MAX_ATTEMPTS, RETRY_DELAYS, attempt, claim, send_due
@@ -175,3 +177,35 @@ def test_a_paused_subscription_still_gets_test_messages(subscription, receiver):
     do_send_test(by=None, subscription=subscription, now=now)
     send_due(now=now)
     assert len(receiver.received) == 1
+
+
+def test_a_receiver_that_never_answers_is_cut_off_at_the_total_timeout(subscription, receiver, monkeypatch):
+    # given a receiver that holds the request without answering, and a total timeout shortened for the test
+    release = threading.Event()
+    receiver.on_request = lambda: release.wait(30)
+    monkeypatch.setattr(sender, "TOTAL_TIMEOUT", 0.5)
+    now = timezone.now()
+    delivery = do_send_test(by=None, subscription=subscription, now=now)
+    # when it is sent
+    send_due(now=now)
+    release.set()
+    # then the attempt ends as timed out and is retried later
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.response_status, delivery.last_error) == ("pending", None, "no answer: timed out")
+
+
+class _Endless:
+    """A response body that never ends, counting what was read of it."""
+
+    def __init__(self) -> None:
+        self.read_bytes = 0
+
+    def read(self, size: int) -> bytes:
+        self.read_bytes += size
+        return b"x" * size
+
+
+def test_at_most_64_kib_of_an_answer_is_read():
+    body = _Endless()
+    sender._read_capped(body, deadline=float("inf"))
+    assert body.read_bytes == sender.MAX_RESPONSE_BYTES == 64 * 1024
