@@ -9,6 +9,7 @@ transaction that records it, so a retry is never lost; `send_due` picks up anyth
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,6 +20,8 @@ from django_tasks import task
 
 from plumbline.webhooks import guard, sender
 from plumbline.webhooks.models import Delivery
+
+logger = logging.getLogger(__name__)
 
 # Standard Webhooks / Svix: after the first attempt, retries 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h later
 # (about 28 hours in all); a delivery that fails all eight attempts is given up (dead-lettered).
@@ -51,8 +54,14 @@ def attempt(delivery_id: int, *, now: dt.datetime | None = None) -> Delivery.Sta
     number = claim(delivery_id, now)
     if number is None:
         return None
-    delivery = Delivery.objects.select_related("subscription").get(pk=delivery_id)
-    outcome = _send(delivery, now)
+    delivery = Delivery.objects.select_related("subscription").filter(pk=delivery_id).first()
+    if delivery is None:
+        return None  # its subscription was deleted meanwhile
+    try:
+        outcome = _send(delivery, now)
+    except Exception as exc:  # recorded and retried like any failure, never a claim left to lapse by a crash
+        logger.exception("webhook delivery %s failed unexpectedly", delivery_id)
+        outcome = sender.Outcome(None, f"internal error: {type(exc).__name__}")
     return _record(delivery, number, outcome, now)
 
 

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import shutil
+import ssl
+import subprocess
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
 
 from plumbline.accounts.actions import do_create_api_token, do_create_user
-from plumbline.webhooks import guard
+from plumbline.webhooks import guard, sender
 from tests.conftest import PASSWORD, ROLE_USERS
 
 PUBLIC_IP = "93.184.215.14"  # a public address (documentation hosts resolve here in these tests)
@@ -61,8 +65,7 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}/hooks/plumbline"
 
 
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
+def _serve(tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
     state = Receiver(port=0)
 
     class Handler(BaseHTTPRequestHandler):
@@ -87,6 +90,8 @@ def receiver() -> Iterator[Receiver]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     state.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -94,6 +99,48 @@ def receiver() -> Iterator[Receiver]:
     server.shutdown()
     server.server_close()
     thread.join()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    yield from _serve()
+
+
+@dataclass
+class Certificate:
+    cert: Path
+    key: Path
+
+
+def make_certificate(folder: Path, name: str) -> Certificate:
+    """A self-signed certificate for `name` (openssl's command line)."""
+    cert, key = folder / f"{name}.crt", folder / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-keyout", str(key),
+                    "-out", str(cert), "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}"],
+                   check=True, capture_output=True)
+    return Certificate(cert, key)
+
+
+@pytest.fixture
+def tls_receiver(tmp_path, monkeypatch) -> Iterator[tuple[Receiver, Callable[[str], None]]]:
+    """An HTTPS receiver on 127.0.0.1 and `serve_as(name)`, which gives it a certificate for `name` that the sender
+    trusts. Needs openssl."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+
+    def serve_as(name: str) -> None:
+        made = make_certificate(tmp_path, name)
+        server_tls.load_cert_chain(made.cert, made.key)
+
+        def trusting() -> ssl.SSLContext:
+            context = ssl.create_default_context(cafile=str(made.cert))
+            return context
+
+        monkeypatch.setattr(sender, "tls_context", trusting)
+
+    serve_as("receiver.test")
+    yield from ((state, serve_as) for state in _serve(server_tls))
 
 
 @pytest.fixture

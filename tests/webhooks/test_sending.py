@@ -209,3 +209,49 @@ def test_at_most_64_kib_of_an_answer_is_read():
     body = _Endless()
     sender._read_capped(body, deadline=float("inf"))
     assert body.read_bytes == sender.MAX_RESPONSE_BYTES == 64 * 1024
+
+
+def test_https_goes_to_the_checked_address_with_the_certificate_checked_against_the_name(
+        dns, tls_receiver, settings):
+    # given an HTTPS receiver with a certificate for receiver.test, a name that resolves to it and is allowed
+    receiver, _ = tls_receiver
+    settings.WEBHOOK_ALLOWED_HOSTS = ["receiver.test"]
+    dns["receiver.test"] = ["127.0.0.1"]
+    subscription = do_create_subscription(by=None, url=f"https://receiver.test:{receiver.port}/in", events=["*"])
+    now = timezone.now()
+    delivery = do_send_test(by=None, subscription=subscription, now=now)
+    # when it is sent
+    send_due(now=now)
+    # then it arrived over TLS and verifies
+    (got,) = receiver.received
+    Webhook(subscription.secret).verify(got.body, got.headers)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.response_status) == ("delivered", 200)
+
+
+def test_https_to_a_certificate_for_another_name_fails(dns, tls_receiver, settings):
+    # given a receiver whose certificate names another host than the URL's
+    receiver, serve_as = tls_receiver
+    serve_as("someone-else.test")
+    settings.WEBHOOK_ALLOWED_HOSTS = ["receiver.test"]
+    dns["receiver.test"] = ["127.0.0.1"]
+    subscription = do_create_subscription(by=None, url=f"https://receiver.test:{receiver.port}/in", events=["*"])
+    now = timezone.now()
+    delivery = do_send_test(by=None, subscription=subscription, now=now)
+    # when it is sent, then nothing is posted and the attempt fails on the certificate
+    send_due(now=now)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.response_status, receiver.received) == ("pending", None, [])
+    assert "certificate verify failed" in delivery.last_error
+
+
+def test_an_unexpected_error_while_sending_is_recorded_and_retried(subscription, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(sender, "post", broken)
+    now = timezone.now()
+    delivery = do_send_test(by=None, subscription=subscription, now=now)
+    send_due(now=now)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("pending", 1, "internal error: RuntimeError")
