@@ -1,16 +1,8 @@
-"""Background webhook work; every task is safe to run twice. `send_delivery` (one attempt of one delivery) lives
-beside the sending code it wraps (sending.py)."""
+"""Background webhook work: `send_delivery` (one attempt of one delivery, safe to run twice) lives beside the
+sending code it wraps (sending.py), which queues it; it is named here as every app's tasks are."""
 
 from __future__ import annotations
 
-from django_tasks import task
+from plumbline.webhooks.sending import send_delivery
 
-from plumbline.webhooks.sending import send_delivery, send_due
-
-__all__ = ["send_delivery", "send_due_deliveries"]
-
-
-@task()
-def send_due_deliveries() -> int:
-    """Sweep: attempt every delivery that is due, e.g. after the task queue was cleared by hand."""
-    return send_due()
+__all__ = ["send_delivery"]
