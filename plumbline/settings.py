@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "plumbline.handoff",
     "plumbline.playbook",
     "plumbline.worker",
+    "plumbline.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -158,6 +159,10 @@ EVENTS_RETENTION_DAYS = envint("EVENTS_RETENTION_DAYS", 90)
 for _key, _value in email_settings(envstr("EMAIL_URL", "")).items():
     globals()[_key] = _value
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Plumbline <plumbline@localhost>")
+
+# Outbound webhooks never reach loopback, private, link-local or metadata addresses, except on these hosts
+# (comma-separated names or IP addresses, e.g. a receiver on this machine).
+WEBHOOK_ALLOWED_HOSTS = envlist("WEBHOOK_ALLOWED_HOSTS", [])
 
 # Links, QR codes and vanity URLs point here; unset, it follows the HOST and PORT `plumbline serve` binds.
 PUBLIC_BASE_URL = envstr("PUBLIC_BASE_URL", "") or public_base_url(envstr("HOST", "127.0.0.1"), envint("PORT", 8000))
