@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from plumbline.analytics.tasks import queue_scan
 from plumbline.core.backoff import TRANSIENT_DB_ERRORS, Backoff, drop_connections
-from plumbline.handoff.tasks import check_slas, rescore_all
+from plumbline.handoff.tasks import check_slas
+from plumbline.scoring.tasks import rescore_all
 
 logger = logging.getLogger(__name__)
 
