@@ -155,6 +155,9 @@ TASKS = {
 # The change feed (plumbline.events): events older than this that every consumer has passed may be pruned
 # (`plumbline events prune`, and nightly by the scheduler).
 EVENTS_RETENTION_DAYS = envint("EVENTS_RETENTION_DAYS", 90)
+# How long a worker holds a consumer without finishing a batch before another worker may take it over (a worker
+# killed mid-batch leaves its lease behind): longer than any batch takes.
+EVENTS_LEASE_SECONDS = envint("EVENTS_LEASE_SECONDS", 60)
 
 for _key, _value in email_settings(envstr("EMAIL_URL", "")).items():
     globals()[_key] = _value

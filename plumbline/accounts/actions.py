@@ -21,6 +21,7 @@ from plumbline.core.errors import Conflict, DomainError, NotFound, ValidationFai
 from plumbline.core.locks import atomic_or_give_up
 from plumbline.core.permissions import check
 from plumbline.core.validation import normalize_email
+from plumbline.events.actions import emit
 
 TOKEN_PREFIX = "pl_"
 TOKEN_TOUCH_EVERY = dt.timedelta(minutes=1)  # how often a token's last_used_at is brought up to date, at most
@@ -167,23 +168,21 @@ def do_update_user(*, by: User | None = None, user: User, changes: dict[str, Any
 
 
 @transaction.atomic
-def do_deactivate_user(*, by: User | None = None, user: User, now: dt.datetime | None = None) -> int:
-    """Stop a user signing in or using tokens; their open leads go back through routing. Returns how many leads
-    were handed to someone else (the rest wait for a manager, who is told)."""
+def do_deactivate_user(*, by: User | None = None, user: User, now: dt.datetime | None = None) -> User:
+    """Stop a user signing in or using tokens. Their open leads go back through routing: handoff reads the
+    `user.deactivated` event (written only when the user was active)."""
     check(by, "change", "user")
     if by is not None and by.pk == user.pk:
         raise DomainError("You cannot deactivate yourself; ask another admin.", field="is_active", code="self")
     stored = User.objects.select_for_update().get(pk=user.pk)
     if not stored.is_active:
         user.is_active = False
-        return 0
+        return user
     _keep_an_admin(user, field="is_active")
     User.objects.filter(pk=user.pk).update(is_active=False)
     user.is_active = False
-    # Routing is handoff's: it reroutes through its own action (handoff imports this module, hence the late import).
-    from plumbline.handoff.actions import do_reroute_open_leads
-
-    return do_reroute_open_leads(rep=user, now=now or timezone.now())
+    emit(kind="user.deactivated", subject=("user", user.pk), actor=by, occurred_at=now or timezone.now())
+    return user
 
 
 @transaction.atomic

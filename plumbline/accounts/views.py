@@ -121,7 +121,7 @@ def _act(request: HttpRequest, pk: int, action: Any, done: str, **kwargs: Any) -
 def user_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, do_deactivate_user,
                 "Deactivated {user}: they can no longer sign in or use API tokens; "
-                "{result} open lead(s) went to other reps.")
+                "their open leads go back through routing.")
 
 
 @page("user", action="change", methods=("POST",))

@@ -3,7 +3,6 @@ registries from its AppConfig.ready():
 
 - timeline sources: another kind of row on a contact's, company's or deal's timeline (marketing: touchpoints);
 - contact filters: another filter of the contact list (marketing: `campaign`, the contacts a campaign touched);
-- merge rebuilders: derived one-to-one rows rebuilt after a merge or its undo (marketing: the first touch);
 - the duplicate scanner: what finds likely duplicate contacts (analytics, on its record-linkage engine).
 """
 
@@ -74,19 +73,6 @@ def contact_filter(name: str) -> ContactFilter:
         return _contact_filters[name]
     except KeyError:
         raise ImproperlyConfigured(f"No app registered the contact filter {name!r}.") from None
-
-
-_merge_rebuilders: list[Callable[[list[int]], None]] = []
-
-
-def register_merge_rebuilder(rebuild: Callable[[list[int]], None]) -> None:
-    """`rebuild(contact_ids)` runs in the merge's (or undo's) transaction, after the rows have moved."""
-    if rebuild not in _merge_rebuilders:
-        _merge_rebuilders.append(rebuild)
-
-
-def merge_rebuilders() -> list[Callable[[list[int]], None]]:
-    return list(_merge_rebuilders)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from plumbline.core.permissions import check
 from plumbline.core.validation import NUL_MESSAGE, nul_path
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.schema import PlumbLine
+from plumbline.events.actions import emit
 
 
 def validate_body(body: Any) -> dict[str, Any]:
@@ -31,8 +32,8 @@ def validate_body(body: Any) -> dict[str, Any]:
 
 def do_publish_definitions(*, by: Any = None, body: Any, note: str) -> DefinitionVersion:
     """Validate and store `body` as the next version. Unchanged bodies are refused: a version must differ.
-    A rescore of every contact is queued in the same transaction, so scores, grades and MQLs follow the new
-    definitions at once rather than at the next event or the nightly run."""
+    A `definitions.published` event is written in the same transaction; scoring reads it and rescores every
+    contact, so scores, grades and MQLs follow the new definitions at once rather than at the nightly run."""
     check(by, "change", "definitions")
     note = (note or "").strip()
     if not note:
@@ -52,14 +53,9 @@ def do_publish_definitions(*, by: Any = None, body: Any, note: str) -> Definitio
                     raise DomainError("Nothing changed: this is the current version.", field=None, code="unchanged")
                 number = (DefinitionVersion.objects.aggregate(n=Max("number"))["n"] or 0) + 1
                 version = DefinitionVersion.objects.create(number=number, body=clean, created_by=by, note=note)
-                _queue_rescore_all()  # the task row commits with the version, or neither does
+                emit(kind="definitions.published", subject=version, actor=by, payload={"version": number})
                 return version
         except IntegrityError:
             continue  # another publish took the number; try the next one
     raise DomainError("The definitions are being changed by someone else; try again.", code="conflict")
 
-
-def _queue_rescore_all() -> None:
-    from plumbline.handoff.tasks import rescore_all  # scoring builds on definitions: imported when needed
-
-    rescore_all.enqueue()

@@ -20,6 +20,8 @@ KINDS: dict[str, str] = {
     "touchpoint.corrected": "Touchpoint corrected",
     "touchpoint.deleted": "Touchpoint deleted",
     "activity.logged": "Activity logged",
+    "activity.updated": "Activity corrected",
+    "activity.deleted": "Activity deleted",
     # scoring and the handoff
     "score.changed": "Score changed",
     "lead.mql_reached": "Became a marketing-qualified lead",

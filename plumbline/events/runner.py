@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
@@ -32,7 +33,7 @@ from plumbline.events.registry import Consumer
 
 logger = logging.getLogger("plumbline.events")
 
-LEASE = dt.timedelta(seconds=60)
+LEASE = dt.timedelta(seconds=settings.EVENTS_LEASE_SECONDS)
 MAX_RETRY_DELAY = dt.timedelta(minutes=10)
 OWNER = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 

@@ -13,7 +13,7 @@ from django_tasks_db.models import DBTaskResult
 
 from plumbline.events import registry
 from plumbline.events.models import ConsumerCursor
-from plumbline.events.runner import head, run_all
+from plumbline.events.runner import OWNER, head, run_all
 
 PUMP_BUDGET = 10.0  # seconds of feed work per task, so other tasks get their turn
 
@@ -34,12 +34,15 @@ def pump_is_queued() -> bool:
 
 
 def _queue_retry_of_failed() -> None:
-    """A consumer whose batch failed waits for `retry_at`: make sure a pump runs then."""
+    """A consumer whose batch failed waits for `retry_at`, and one still leased to a worker that died mid-batch
+    waits for the lease to lapse: make sure a pump runs then, or the feed would wait for the next event."""
     names = [c.name for c in registry.consumers()]
-    waiting = (
-        ConsumerCursor.objects.filter(name__in=names, retry_at__gt=timezone.now(), position__lt=head())
-        .order_by("retry_at").values_list("retry_at", flat=True).first()
-    )
+    now, top = timezone.now(), head()
+    behind = ConsumerCursor.objects.filter(name__in=names, position__lt=top)
+    failed = behind.filter(retry_at__gt=now).order_by("retry_at").values_list("retry_at", flat=True).first()
+    held = (behind.filter(lease_until__gt=now).exclude(lease_owner=OWNER).order_by("lease_until")
+            .values_list("lease_until", flat=True).first())
+    waiting = min((t for t in (failed, held) if t is not None), default=None)
     if waiting is not None and not pump_is_queued():
         pump.using(run_after=waiting).enqueue()
 

@@ -14,6 +14,7 @@ from plumbline.core.errors import Conflict, DomainError, PermissionDenied
 from plumbline.crm.actions import do_change_lifecycle, do_update_contact
 from plumbline.crm.models import Activity, Contact
 from plumbline.definitions.queries import current_version, parsed
+from plumbline.events.actions import emit
 from plumbline.handoff.business_hours import add_business_hours
 from plumbline.handoff.models import Assignment
 from plumbline.handoff.queries import can_decide
@@ -69,7 +70,14 @@ def do_route_lead(
     do_notify(user=choice.rep, kind="assigned", email=True, url=f"/contacts/{contact.pk}/",
               message=f"New lead for you: {contact} ({choice.reason}). First touch due "
                       f"{assignment.sla_due_at:%Y-%m-%d %H:%M} UTC.")
+    emit(kind="lead.assigned", subject=("contact", contact.pk), actor=by, occurred_at=now, payload=_lead(assignment))
     return assignment
+
+
+def _lead(a: Assignment, **more: Any) -> dict[str, Any]:
+    """What a lead event says: the assignment, the rep, how it was chosen (ids and codes, no personal data)."""
+    return {"assignment_id": a.pk, "rep_id": a.rep_id, "method": a.method, "definition_version": a.definition_version,
+            **more}
 
 
 @transaction.atomic(savepoint=False)  # as do_score_contact: the worker's batch gives each contact a savepoint
@@ -101,6 +109,7 @@ def do_check_sla(*, assignment: Assignment, now: dt.datetime | None = None) -> A
     a = Assignment.objects.select_for_update(no_key=True).select_related("contact", "rep").get(pk=assignment.pk)
     if a.first_touch_at is not None or a.status not in (Assignment.Status.OPEN, Assignment.Status.ACCEPTED):
         return a
+    breached = False
     touched = _first_touch(a)
     if touched is not None:
         a.first_touch_at = touched
@@ -109,6 +118,7 @@ def do_check_sla(*, assignment: Assignment, now: dt.datetime | None = None) -> A
     if now >= a.sla_due_at and a.breached_at is None:
         a.breached_at = a.sla_due_at
         a.save(update_fields=["breached_at"])
+        breached = True
         do_notify(user=a.rep, kind="sla_breached", email=True, url=f"/contacts/{a.contact_id}/",
                   message=f"SLA breached: {a.contact} has had no first touch from you.")
         for manager in _managers_of(a.rep):
@@ -123,6 +133,9 @@ def do_check_sla(*, assignment: Assignment, now: dt.datetime | None = None) -> A
             a.decided_at = now
             a.save(update_fields=["status", "decided_at"])
             do_route_lead(contact=a.contact, now=now, exclude={a.rep_id})
+    if breached:
+        emit(kind="lead.sla_breached", subject=("contact", a.contact_id), occurred_at=a.breached_at,
+             payload=_lead(a, due_at=a.sla_due_at.isoformat()))
     return a
 
 
@@ -156,6 +169,7 @@ def do_accept_lead(*, by: User, assignment: Assignment, now: dt.datetime | None 
     if a.contact.lifecycle_stage == "mql":
         do_change_lifecycle(by=by, contact=a.contact, to_stage="sal", reason=f"Accepted by {by.display_name}",
                             source="handoff", definition_version=a.definition_version, occurred_at=now)
+    emit(kind="lead.accepted", subject=("contact", a.contact_id), actor=by, occurred_at=now, payload=_lead(a))
     return a
 
 
@@ -184,6 +198,8 @@ def do_reject_lead(
     for member in User.objects.filter(role="marketing", is_active=True):
         do_notify(user=member, kind="lead_rejected", url=f"/contacts/{a.contact_id}/",
                   message=f"{why} — {a.contact}" + (f", campaign {a.campaign.name}" if a.campaign_id else ""))
+    emit(kind="lead.rejected", subject=("contact", a.contact_id), actor=by, occurred_at=now,
+         payload=_lead(a, reason=reason))
     return a
 
 

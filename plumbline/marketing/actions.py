@@ -288,7 +288,6 @@ def touchpoints_inserted(recorded: list[Recorded], reason: str = "event", *, act
         )
         for pk, contact_id, kind, channel, campaign_id, when in recorded
     )
-    _queue_rescore(sorted({r[1] for r in recorded}), reason)
 
 
 def touchpoints_removed(removed: list[tuple[int, int]], reason: str = "event") -> None:
@@ -301,7 +300,6 @@ def touchpoints_removed(removed: list[tuple[int, int]], reason: str = "event") -
                   payload={"contact_id": contact_id, "reason": reason})
         for pk, contact_id in removed
     )
-    _queue_rescore(ids, reason)
 
 
 @transaction.atomic
@@ -328,15 +326,6 @@ def do_record_touchpoints(*, by: Any = None, items: list[dict[str, Any]]) -> lis
     return created
 
 
-def _queue_rescore(contact_ids: list[int], reason: str = "event") -> None:
-    """Scores follow touchpoints (recorded, corrected or deleted): rescore the contacts once committed. A
-    correction or deletion must rescore too: the nightly run decays a score in place unless something new
-    arrived, and an edited or vanished touchpoint is nothing new to it."""
-    from plumbline.handoff.tasks import queue_rescore
-
-    queue_rescore(contact_ids, reason)
-
-
 def do_record_touchpoint(*, by: Any = None, **fields: Any) -> Touchpoint:
     """Record one touchpoint (the batch path with one item, so validation is identical)."""
     try:
@@ -355,7 +344,6 @@ def do_delete_touchpoint(*, by: Any = None, touchpoint: Touchpoint) -> None:
     touchpoint.delete()
     first_touch.refresh([contact_id])
     emit(kind="touchpoint.deleted", subject=("touchpoint", pk), payload={"contact_id": contact_id}, actor=by)
-    _queue_rescore([contact_id])
 
 
 _UPDATABLE_KEYS = _KNOWN_KEYS - {"contact_id", "contact_email"}
@@ -386,5 +374,4 @@ def do_update_touchpoint(*, by: Any = None, touchpoint: Touchpoint, changes: dic
         "contact_id": touchpoint.contact_id, "kind": touchpoint.kind, "channel": touchpoint.channel,
         "campaign_id": touchpoint.campaign_id, "changed": sorted(changes),
     })
-    _queue_rescore([touchpoint.contact_id])
     return touchpoint

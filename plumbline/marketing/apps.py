@@ -10,12 +10,10 @@ class MarketingConfig(AppConfig):
         from plumbline.crm.hooks import (
             TimelineSource,
             register_contact_filter,
-            register_merge_rebuilder,
             register_timeline_source,
         )
-        from plumbline.marketing.first_touch import refresh
         from plumbline.marketing.queries import timeline_entry, timeline_touchpoints, touched_by_campaign
 
         register_timeline_source(TimelineSource("touchpoint", 20, timeline_touchpoints, timeline_entry))
         register_contact_filter("campaign", touched_by_campaign)
-        register_merge_rebuilder(refresh)  # a merge moves touchpoints: the stored first touch follows
+        from plumbline.marketing import consumers  # noqa: F401  (registers the feed's consumers)

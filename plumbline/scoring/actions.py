@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +14,7 @@ from plumbline.crm.actions import do_change_lifecycle
 from plumbline.crm.models import Contact, LifecycleTransition
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.queries import current_version, parsed
+from plumbline.events.actions import EventSpec, emit_many
 from plumbline.scoring import hot
 from plumbline.scoring.engine import RuleContext, explain_rule
 from plumbline.scoring.models import ContactScore
@@ -58,7 +60,29 @@ def do_score_contact(
             definition_version=version.number, reason=f"{plumb.mql.name} (definitions v{version.number}): {why}"[:500],
             occurred_at=now,
         )
+    emit_score_events(row.id, state.score, fields, transition, reason=reason, now=now)
     return ScoreOutcome(hot.score_instance(row.id, fields), transition)
+
+
+def emit_score_events(
+    contact_id: int, before: tuple[Any, ...] | None, fields: dict[str, Any], transition: LifecycleTransition | None,
+    *, reason: str, now: dt.datetime,
+) -> None:
+    """`score.changed` when fit, grade or the rounded engagement moved (not for decay of a fraction of a point),
+    and `lead.mql_reached` when the contact was promoted: handoff routes it from there."""
+    old = (before[0], before[1], round(before[2])) if before else (None, None, None)
+    new = (fields["fit_score"], fields["fit_grade"], round(fields["engagement_score"]))
+    specs = []
+    if old != new:
+        specs.append(EventSpec(kind="score.changed", subject_type="contact", subject_id=contact_id, occurred_at=now,
+                               payload={"fit": [old[0], new[0]], "grade": [old[1], new[1]],
+                                        "engagement": [old[2], new[2]],
+                                        "definition_version": fields["definition_version"], "reason": reason[:100]}))
+    if transition is not None:
+        specs.append(EventSpec(kind="lead.mql_reached", subject_type="contact", subject_id=contact_id, occurred_at=now,
+                               payload={"transition_id": transition.pk, "fit": new[0], "grade": new[1],
+                                        "engagement": new[2], "definition_version": transition.definition_version}))
+    emit_many(specs)
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ from plumbline.core.errors import NotFound
 from plumbline.core.idempotency import idempotent
 from plumbline.core.permissions import require
 from plumbline.crm.models import Contact
+from plumbline.scoring.actions import do_score_contact
 from plumbline.scoring.models import ContactScore, PredictiveModel, ScoreHistory, TrainingRun
 from plumbline.scoring.predictive.actions import do_activate_model, do_request_training
 from plumbline.scoring.queries import explain_score
@@ -65,9 +66,7 @@ def get_score(request: HttpRequest, contact_id: IdParam) -> dict[str, Any]:
 def rescore(request: HttpRequest, contact_id: IdParam) -> dict[str, Any]:
     contact = get_or_404(Contact.objects.all(), contact_id, "contact")
     require(request.user, "change", "contact", contact)
-    from plumbline.handoff.actions import do_score_and_route
-
-    do_score_and_route(contact=contact, reason="manual")
+    do_score_contact(contact=contact, reason="manual")  # a new MQL is routed by handoff, from the feed
     return _out(ContactScore.objects.get(contact=contact))
 
 

@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 
 from plumbline.accounts.models import User
 from plumbline.crm.actions import do_create_contact
+from plumbline.events.runner import drain
 from plumbline.handoff.actions import do_route_lead
 from plumbline.handoff.models import Assignment
 
@@ -42,7 +43,8 @@ def test_create_validates_the_password_and_names_the_field(users):
 @pytest.mark.django_db
 def test_deactivate_reroutes_and_set_role_and_reset_password(users):
     a = do_route_lead(contact=do_create_contact(email="ann@acme.com", lifecycle_stage="mql"))
-    assert "1 open lead(s) went to other reps" in run("deactivate", a.rep.username)
+    assert "their open leads go back through routing" in run("deactivate", a.rep.username)
+    drain()
     assert Assignment.objects.get(status="open").rep != a.rep
     assert "viewer is now Sales manager in Sales." in run("set-role", "viewer", "sales_manager", "--team", "Sales")
     assert "Set a new password" in run("reset-password", "rep2", "--password", "brand-new-words")

@@ -1,5 +1,6 @@
-"""Follow-up work is queued in the transaction that writes the data: a request never commits rows and then
-fails (500) because queueing their follow-up failed after the commit, and no committed row lacks its task."""
+"""Follow-up work is written in the transaction that writes the data (its events, and the task that runs the
+feed): a request never commits rows and then fails (500) because queueing their follow-up failed after the
+commit, and no committed row lacks its follow-up."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from plumbline.crm.actions import do_create_contact
+from plumbline.events.models import Event
+from plumbline.events.runner import drain
 from plumbline.marketing.models import Touchpoint
+from plumbline.scoring.models import ContactScore
 
 BATCH = {"items": [{"contact_email": "ada@example.com", "kind": "page_view", "channel": "seo"}]}
 
@@ -27,6 +31,7 @@ def _post_batch(token: str):
 def test_a_batch_whose_rescore_cannot_be_queued_writes_nothing(tokens, monkeypatch):
     # given a contact, and a task queue that fails (the database refuses the task row)
     do_create_contact(email="ada@example.com", first_name="Ada")
+    DBTaskResult.objects.all().delete()  # no pump waiting: the batch must queue one
 
     def refuse(*args, **kwargs):
         raise OperationalError("disk I/O error")
@@ -40,15 +45,19 @@ def test_a_batch_whose_rescore_cannot_be_queued_writes_nothing(tokens, monkeypat
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_committed_batch_has_its_rescore_queued(tokens):
+def test_a_committed_batch_has_its_rescore_written_with_it(tokens):
     # given a contact
     contact = do_create_contact(email="ada@example.com", first_name="Ada")
+    drain()
     DBTaskResult.objects.all().delete()
     # when marketing records a batch
     response = _post_batch(tokens["marketing"])
-    # then the touchpoint and the rescore of its contact were committed together
+    # then the touchpoint, its event and the feed's pump were committed together
     assert response.status_code == 201
-    assert Touchpoint.objects.count() == 1
-    queued = DBTaskResult.objects.exclude(task_path="plumbline.events.tasks.pump").get()
-    assert queued.task_path == "plumbline.handoff.tasks.process_contacts"
-    assert queued.args_kwargs["args"] == [[contact.pk], "event"]
+    (tp,) = Touchpoint.objects.all()
+    event = Event.objects.get(kind="touchpoint.recorded")
+    assert (event.subject_id, event.payload["contact_id"]) == (tp.pk, contact.pk)
+    assert DBTaskResult.objects.get().task_path == "plumbline.events.tasks.pump"
+    # and the pump rescores the contact
+    drain()
+    assert ContactScore.objects.get(contact=contact).engagement_score > 0

@@ -4,7 +4,6 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from plumbline.core.errors import Conflict, DomainError, PermissionDenied
 from plumbline.crm.actions import (
@@ -20,12 +19,16 @@ from plumbline.crm.actions import (
 )
 from plumbline.crm.actions.merges import related_tables
 from plumbline.crm.models import Activity, Contact, ContactMerge, DealContact, LifecycleTransition
+from plumbline.events.models import Event
+from plumbline.events.runner import drain
 from plumbline.handoff.actions import do_route_lead
 from plumbline.handoff.models import Assignment
 from plumbline.marketing.actions import do_record_touchpoint
 from plumbline.marketing.models import FirstTouchpoint, Touchpoint
 from plumbline.playbook.actions import do_log_objection
 from plumbline.playbook.models import Objection
+from plumbline.scoring import rescore
+from plumbline.scoring.models import ScoreHistory
 
 NOW = timezone.now().replace(microsecond=0)
 
@@ -88,23 +91,34 @@ def test_a_merge_moves_every_row_keeps_the_picked_fields_the_opt_out_and_the_fur
     assert rows["roles"] == {(pair["shared"].pk, "champion"), (pair["own"].pk, "decision_maker")}
     assert len(rows["transitions"]) == len(ann_rows["transitions"]) + len(dup_rows["transitions"]) + 1
     assert kept.lifecycle_transitions.first().reason == "Merged with ann.lee@gmail.com"
-    # The first touch is now the duplicate's webinar, 90 days ago.
+    # The merge wrote its event in its transaction; from it, marketing recomputes the first touch (now the
+    # duplicate's webinar, 90 days ago) and scoring rescores the survivor.
+    (event,) = Event.objects.filter(kind="contact.merged")
+    assert (event.subject_id, event.payload["merge_id"], event.payload["merged_id"]) == (ann.pk, merge.pk, dup.pk)
+    assert event.payload["fields"] == sorted(merge.changes)
+    drain()
     assert FirstTouchpoint.objects.get(contact=kept).channel == "webinar"
+    assert ScoreHistory.objects.filter(contact=kept, reason="merge").count() == 1
     assert (merge.survivor_id, merge.merged_id, merge.merged_email, merge.moved_count) == (
         ann.pk, dup.pk, "ann.lee@gmail.com", 2 + 1 + 1 + 1 + 1)  # touchpoints, call, transition, role, objection
     assert merge.changes["last_name"] == ["", "Lee"] and merge.changes["consent_status"] == ["unknown", "opted_out"]
 
 
 @pytest.mark.django_db
-def test_undo_gives_back_both_contacts_their_fields_rows_roles_and_first_touch(users, pair):
+def test_undo_gives_back_both_contacts_their_fields_rows_roles_and_first_touch(users, pair, monkeypatch):
     ann, dup = pair["ann"], pair["dup"]
     ann_before, dup_before = _fields(ann), _fields(dup)
     ann_rows, dup_rows = _rows(ann), _rows(dup)
     firsts = {c.pk: FirstTouchpoint.objects.get(contact=c).touchpoint_id for c in (ann, dup)}
     merge = do_merge_contacts(by=users["admin"], survivor=ann, other=dup, fields={"email": "other"})
     assert Contact.objects.get(pk=ann.pk).email == "ann.lee@gmail.com"
-    DBTaskResult.objects.all().delete()  # the rescores queued by the setup and the merge
+    drain()
+    rescored = []
+    real = rescore.do_score_contact
+    monkeypatch.setattr(rescore, "do_score_contact", lambda *, contact, reason: (
+        rescored.append((contact.pk, reason)), real(contact=contact, reason=reason))[1])
     restored = do_undo_merge(by=users["admin"], merge=merge)
+    drain()
     assert restored.pk == dup.pk
     assert (_fields(ann), _fields(dup)) == (ann_before, dup_before)
     after = _rows(ann)
@@ -115,9 +129,9 @@ def test_undo_gives_back_both_contacts_their_fields_rows_roles_and_first_touch(u
     assert {c.pk: FirstTouchpoint.objects.get(contact=c).touchpoint_id for c in (ann, dup)} == firsts
     merge.refresh_from_db()
     assert merge.undone_at is not None and merge.undone_by == users["admin"]
-    rescored = [t.args_kwargs["args"] for t in DBTaskResult.objects.filter(
-        task_path="plumbline.handoff.tasks.process_contacts").order_by("enqueued_at", "id")]
-    assert rescored == [[sorted([ann.pk, dup.pk]), "merge"]]
+    (event,) = Event.objects.filter(kind="contact.unmerged")
+    assert (event.subject_id, event.payload["merge_id"], event.payload["restored_id"]) == (ann.pk, merge.pk, dup.pk)
+    assert sorted(rescored) == [(ann.pk, "merge"), (dup.pk, "merge")]  # both rescored, once each
     with pytest.raises(Conflict, match="already undone"):
         do_undo_merge(by=users["admin"], merge=merge)
 

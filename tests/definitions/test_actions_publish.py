@@ -7,6 +7,8 @@ from plumbline.core.errors import DomainError, PermissionDenied, ValidationFaile
 from plumbline.definitions.actions import do_publish_definitions
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.queries import current_version, diff
+from plumbline.events.models import Event
+from plumbline.events.runner import drain
 
 
 @pytest.mark.django_db
@@ -65,16 +67,23 @@ def test_only_admins_publish_and_unchanged_bodies_are_refused(users):
 
 
 @pytest.mark.django_db
-def test_publishing_queues_a_rescore_of_every_contact_with_the_version(users):
+def test_publishing_writes_its_event_and_the_feed_queues_a_rescore_of_every_contact(users):
     body = copy.deepcopy(current_version().body)
     body["icp"]["grade_thresholds"]["A"] += 5
-    do_publish_definitions(by=users["admin"], body=body, note="Stricter A")
-    # The task row is written in the version's transaction: committed with it, never after it.
-    queued = DBTaskResult.objects.filter(task_path="plumbline.handoff.tasks.rescore_all", status="READY")
-    assert queued.count() == 1
-    # A refused change queues nothing.
+    version = do_publish_definitions(by=users["admin"], body=body, note="Stricter A")
+    # The event is written in the version's transaction: committed with it, never after it.
+    (event,) = Event.objects.filter(kind="definitions.published")
+    assert (event.subject_type, event.subject_id, event.payload, event.actor) == (
+        "definitionversion", version.pk, {"version": version.number}, users["admin"])
+    # A refused change writes nothing.
     with pytest.raises(DomainError):
         do_publish_definitions(by=users["admin"], body=body, note="Again")
+    assert Event.objects.filter(kind="definitions.published").count() == 1
+    # The feed queues the set-based rescore of every contact, once, however often it is drained or replayed.
+    queued = DBTaskResult.objects.filter(task_path="plumbline.scoring.tasks.rescore_all", status="READY")
+    drain()
+    assert queued.count() == 1
+    drain()
     assert queued.count() == 1
 
 

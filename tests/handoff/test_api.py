@@ -1,8 +1,11 @@
 import pytest
 from django.test import Client
 
+from plumbline.crm.models import LifecycleTransition
+from plumbline.events.runner import drain
 from plumbline.handoff.actions import do_route_lead
 from plumbline.handoff.models import Assignment
+from plumbline.marketing.actions import do_record_touchpoints
 
 
 def call(tokens, who, method, path, **kw):
@@ -70,3 +73,20 @@ def test_score_endpoint_explains_the_score(tokens, lead):
     ]
     assert call(tokens, "viewer", "post", f"/contacts/{lead.pk}/score").status_code == 403
     assert call(tokens, "viewer", "get", "/contacts/999999/score").status_code == 404
+
+
+@pytest.mark.django_db
+def test_rescore_now_promotes_and_the_feed_routes_the_new_mql(tokens, lead):
+    # Given touchpoints the worker has not scored yet
+    do_record_touchpoints(items=[
+        {"contact_id": lead.pk, "kind": "webinar_attended", "channel": "webinar"},
+        {"contact_id": lead.pk, "kind": "demo_request", "channel": "seo"}])
+    # When marketing asks for a rescore now
+    r = call(tokens, "marketing", "post", f"/contacts/{lead.pk}/score")
+    # Then the answer has the new score and the lead is an MQL; handoff routes it from the feed, once
+    assert r.status_code == 200 and r.json()["engagement_score"] > 0
+    lead.refresh_from_db()
+    assert lead.lifecycle_stage == "mql" and not Assignment.objects.filter(contact=lead).exists()
+    drain()
+    assert Assignment.objects.filter(contact=lead).count() == 1
+    assert LifecycleTransition.objects.filter(contact=lead, to_stage="mql").count() == 1

@@ -2,13 +2,15 @@ import datetime as dt
 import io
 
 import pytest
-from django_tasks_db.models import DBTaskResult
 
 from plumbline.crm.actions import do_create_contact
 from plumbline.crm.models import Company, Deal, DealTransition
+from plumbline.events.models import Event
+from plumbline.events.runner import drain
 from plumbline.interop.actions import do_import
 from plumbline.marketing.actions import do_create_campaign, do_record_touchpoint
 from plumbline.marketing.models import FirstTouchpoint, Touchpoint
+from plumbline.scoring.models import ContactScore
 
 
 def _import(kind: str, text: str, **kw):
@@ -100,18 +102,21 @@ def test_imported_touchpoints_keep_each_contacts_first_touch_even_dated_before_i
 
 
 @pytest.mark.django_db
-def test_imported_touchpoints_queue_their_contacts_rescore_once_committed(users, django_capture_on_commit_callbacks):
+def test_imported_touchpoints_write_their_events_and_rescore_their_contacts(users):
     ann = do_create_contact(email="ann@example.com")
     bob = do_create_contact(email="bob@example.com")
     do_create_contact(email="cy@example.com")
+    drain()
     text = ("contact_email,kind,channel,occurred_at\n"
             "bob@example.com,demo_request,seo,2026-03-01T10:00:00Z\n"
             "ann@example.com,page_view,seo,2026-03-02T10:00:00Z\n"
             "bob@example.com,page_view,seo,2026-03-03T10:00:00Z\n")
-    queued = DBTaskResult.objects.filter(task_path="plumbline.handoff.tasks.process_contacts")
-    with django_capture_on_commit_callbacks(execute=True):
-        _import("touchpoints", text, dry_run=True)
-    assert queued.count() == 0  # a dry run is rolled back: nothing to rescore
-    with django_capture_on_commit_callbacks(execute=True):
-        _import("touchpoints", text)
-    assert [t.args_kwargs for t in queued] == [{"args": [[ann.pk, bob.pk], "import"], "kwargs": {}}]
+    recorded = Event.objects.filter(kind="touchpoint.recorded").order_by("id")
+    _import("touchpoints", text, dry_run=True)
+    assert recorded.count() == 0  # a dry run is rolled back: nothing to rescore
+    _import("touchpoints", text)
+    assert [(e.payload["contact_id"], e.payload["reason"]) for e in recorded] == [
+        (bob.pk, "import"), (ann.pk, "import"), (bob.pk, "import")]
+    drain()
+    assert set(ContactScore.objects.filter(engagement_score__gt=0).values_list("contact_id", flat=True)) == {
+        ann.pk, bob.pk}

@@ -9,8 +9,11 @@ from django_tasks_db.models import DBTaskResult
 
 from plumbline.core import bulk
 from plumbline.crm.actions import do_create_contact
+from plumbline.events.models import Event
+from plumbline.events.runner import drain
 from plumbline.marketing.actions import BatchRejected, do_create_campaign, do_record_touchpoint_batch
 from plumbline.marketing.models import Touchpoint
+from plumbline.scoring.models import ContactScore, ScoreHistory
 
 FIELDS = ("contact_id", "campaign_id", "channel", "kind", "source", "medium", "utm_campaign", "utm_content",
           "utm_term", "content", "occurred_at", "value")
@@ -76,13 +79,20 @@ def test_a_batch_of_1000_with_one_bad_item_writes_nothing_and_names_the_item_and
 
 
 @pytest.mark.django_db
-def test_the_touched_contacts_are_rescored_in_chunks_of_200_after_commit(django_capture_on_commit_callbacks):
+def test_the_touched_contacts_are_rescored_from_the_feed_each_once():
+    # Given 450 contacts, and 1,000 touchpoints for them in one batch
     contacts = [do_create_contact(email=f"p{i}@example.com") for i in range(450)]
+    drain()
+    DBTaskResult.objects.all().delete()
     items = [{"contact_id": c.pk, "kind": "page_view", "channel": "seo"} for c in reversed(contacts)] * 2
-    with django_capture_on_commit_callbacks(execute=True):
-        do_record_touchpoint_batch(items=items[:1000])
-    rescores = DBTaskResult.objects.filter(task_path__endswith=".process_contacts").order_by("enqueued_at", "id")
-    queued = [r.args_kwargs["args"][0] for r in rescores]
-    ids = sorted(c.pk for c in contacts)
-    assert sorted(queued, key=lambda chunk: chunk[0]) == [ids[:200], ids[200:400], ids[400:]]
-    assert {r.task_path.rsplit(".", 1)[-1] for r in DBTaskResult.objects.all()} == {"process_contacts", "pump"}
+    ids = do_record_touchpoint_batch(items=items[:1000])
+    # Then the batch wrote an event per touchpoint with it, and queued only the feed's pump
+    recorded = Event.objects.filter(kind="touchpoint.recorded").order_by("id")
+    assert list(recorded.values_list("subject_id", flat=True)) == ids
+    assert [r.task_path.rsplit(".", 1)[-1] for r in DBTaskResult.objects.all()] == ["pump"]
+    # And when the feed runs, every touched contact is rescored once, with both of its page views
+    history = ScoreHistory.objects.count()
+    drain()
+    assert ScoreHistory.objects.count() == history + 450
+    assert set(ContactScore.objects.filter(engagement_score__gt=0).values_list("contact_id", flat=True)) == {
+        c.pk for c in contacts}

@@ -12,6 +12,7 @@ from plumbline.core.errors import Conflict, DomainError
 from plumbline.core.permissions import check, check_owner
 from plumbline.core.validation import apply_changes, full_clean
 from plumbline.crm.models import Activity
+from plumbline.events.actions import emit
 
 ACTIVITY_FIELDS = (
     "kind", "subject", "body", "contact", "company", "deal", "owner", "occurred_at", "outcome",
@@ -42,17 +43,15 @@ def do_log_activity(*, by: Any = None, kind: str, **fields: Any) -> Activity:
     full_clean(activity)
     _check_shape(activity)
     activity.save()
-    if activity.contact_id and activity.kind in (Activity.Kind.CALL, Activity.Kind.EMAIL, Activity.Kind.MEETING):
-        _queue_followups(activity.contact_id)
+    # Sales touches count toward engagement (scoring) and may stop an SLA clock (handoff): both read the feed.
+    emit(kind="activity.logged", subject=activity, actor=by, occurred_at=activity.occurred_at,
+         payload=_payload(activity))
     return activity
 
 
-def _queue_followups(contact_id: int) -> None:
-    """Sales touches stop SLA clocks and count toward engagement: the worker follows up once this commits (the
-    task row is written in this transaction, so it commits with the activity or not at all)."""
-    from plumbline.handoff.tasks import activity_logged
-
-    activity_logged.enqueue(contact_id)
+def _payload(activity: Activity, **more: Any) -> dict[str, Any]:
+    return {"kind": activity.kind, "contact_id": activity.contact_id, "company_id": activity.company_id,
+            "deal_id": activity.deal_id, "owner_id": activity.owner_id, **more}
 
 
 @transaction.atomic
@@ -66,7 +65,9 @@ def do_update_activity(*, by: Any = None, activity: Activity, changes: dict[str,
         full_clean(activity)
         _check_shape(activity)
         activity.save()
-        _queue_rescore([contact_before, activity.contact_id])
+        # Activities count toward engagement: a corrected one rescores its contact (both, when it moved).
+        emit(kind="activity.updated", subject=activity, actor=by,
+             payload=_payload(activity, fields=sorted(changed), contact_before=contact_before))
     return activity
 
 
@@ -99,14 +100,6 @@ def do_reschedule_task(*, by: Any = None, activity: Activity, due_at: dt.datetim
 @transaction.atomic
 def do_delete_activity(*, by: Any = None, activity: Activity) -> None:
     check(by, "delete", "activity", activity)
-    contact_id = activity.contact_id
+    pk, payload = activity.pk, _payload(activity)
     activity.delete()
-    _queue_rescore([contact_id])
-
-
-def _queue_rescore(contact_ids: list[int | None]) -> None:
-    """Activities count toward engagement: a corrected or deleted one rescores its contact (both, when it moved),
-    as logging one does. The nightly run decays scores in place and would not notice the change."""
-    from plumbline.handoff.tasks import queue_rescore
-
-    queue_rescore(sorted({pk for pk in contact_ids if pk is not None}), reason="activity")
+    emit(kind="activity.deleted", subject=("activity", pk), actor=by, payload=payload)

@@ -8,9 +8,9 @@ from django.db import transaction
 
 from plumbline.core.permissions import check, check_owner, default_owner
 from plumbline.core.validation import apply_changes, full_clean, normalize_domain
-from plumbline.crm.actions.contacts import queue_field_change_rescore
 from plumbline.crm.custom_fields import clean_custom
 from plumbline.crm.models import Company, Contact
+from plumbline.events.actions import emit
 
 COMPANY_FIELDS = ("name", "domain", "industry", "employee_count", "annual_revenue", "country", "owner", "custom")
 
@@ -44,7 +44,8 @@ def do_create_company(*, by: Any = None, **fields: Any) -> Company:
     apply_changes(company, fields, COMPANY_FIELDS)
     full_clean(company)
     company.save()
-    _link_contacts_by_domain(company)
+    linked = _link_contacts_by_domain(company)
+    emit(kind="company.created", subject=company, actor=by, payload={"linked_contacts": linked})
     return company
 
 
@@ -60,15 +61,10 @@ def do_update_company(*, by: Any = None, company: Company, changes: dict[str, An
     if changed:
         full_clean(company)
         company.save(update_fields=[*changed, "updated_at"])
-        if "domain" in changed:
-            _link_contacts_by_domain(company)
-        if set(changed) & FIT_FIELDS:
-            queue_field_change_rescore(list(company.contacts.order_by("pk").values_list("pk", flat=True)))
+        linked = _link_contacts_by_domain(company) if "domain" in changed else 0
+        emit(kind="company.updated", subject=company, actor=by,
+             payload={"fields": sorted(changed), "linked_contacts": linked})
     return company
-
-
-# Company fields the fit rules can read (plumbline.scoring.engine.Profile), and the domain that links contacts.
-FIT_FIELDS = {"domain", "industry", "employee_count", "annual_revenue", "country", "custom"}
 
 
 @transaction.atomic

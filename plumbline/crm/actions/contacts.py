@@ -13,6 +13,7 @@ from plumbline.core.validation import apply_changes, email_domain, full_clean, n
 from plumbline.crm.custom_fields import clean_custom
 from plumbline.crm.lifecycle import needs_reason, refusal
 from plumbline.crm.models import Company, Contact, LifecycleStage, LifecycleTransition
+from plumbline.events.actions import emit
 
 CONTACT_FIELDS = (
     "email", "first_name", "last_name", "title", "phone", "company", "owner", "source", "consent_status", "custom",
@@ -62,6 +63,10 @@ def do_create_contact(
         contact=contact, from_stage="", to_stage=lifecycle_stage, occurred_at=now, by=by,
         reason="Created", source=transition_source,
     )
+    emit(kind="contact.created", subject=contact, actor=by, occurred_at=now, payload={
+        "stage": lifecycle_stage, "company_id": contact.company_id, "owner_id": contact.owner_id,
+        "source": transition_source,
+    })
     return contact
 
 
@@ -83,27 +88,18 @@ def do_update_contact(*, by: Any = None, contact: Contact, changes: dict[str, An
     if changed:
         full_clean(contact)
         contact.save(update_fields=[*changed, "updated_at"])
-        if set(changed) & FIT_FIELDS:
-            queue_field_change_rescore([contact.pk])
+        # The names of the fields, not their values: whoever cares (scoring's fit) reads the contact.
+        emit(kind="contact.updated", subject=contact, actor=by, payload={"fields": sorted(changed)})
     return contact
-
-
-# Fields the fit rules can read (plumbline.scoring.engine.Profile): a change rescores the contact.
-FIT_FIELDS = {"email", "title", "source", "company", "custom"}
-
-
-def queue_field_change_rescore(contact_ids: list[int]) -> None:
-    """Rescore these contacts after the commit, because a field their fit reads changed."""
-    # Imported where used: handoff builds on crm, so crm only reaches for the worker's task at run time.
-    from plumbline.handoff.tasks import queue_rescore
-
-    queue_rescore(contact_ids, "field change")
 
 
 @transaction.atomic
 def do_delete_contact(*, by: Any = None, contact: Contact) -> None:
+    """Delete a contact and everything that belongs to it (`contact.erased`: consumers forget it too)."""
     check(by, "delete", "contact", contact)
+    pk = contact.pk
     contact.delete()
+    emit(kind="contact.erased", subject=("contact", pk), actor=by)
 
 
 @transaction.atomic
@@ -138,4 +134,14 @@ def do_change_lifecycle(
     )
     Contact.objects.filter(pk=contact.pk).update(lifecycle_stage=to_stage, lifecycle_changed_at=when, updated_at=when)
     contact.lifecycle_stage, contact.lifecycle_changed_at = to_stage, when
+    emit_lifecycle_changed(transition, actor=by)
     return transition
+
+
+def emit_lifecycle_changed(transition: LifecycleTransition, *, actor: Any = None) -> None:
+    emit(kind="lifecycle.changed", subject=("contact", transition.contact_id), actor=actor,
+         occurred_at=transition.occurred_at, payload={
+             "from": transition.from_stage, "to": transition.to_stage, "reason": transition.reason,
+             "source": transition.source, "definition_version": transition.definition_version,
+             "transition_id": transition.pk,
+         })

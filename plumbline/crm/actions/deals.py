@@ -11,6 +11,7 @@ from plumbline.core.errors import DomainError
 from plumbline.core.permissions import check, check_owner, default_owner
 from plumbline.core.validation import apply_changes, full_clean
 from plumbline.crm.models import Contact, Deal, DealContact, DealTransition, Pipeline, PipelineStage
+from plumbline.events.actions import EventSpec, emit_many
 
 DEAL_FIELDS = ("name", "pipeline", "stage", "amount", "currency", "expected_close_date", "owner", "company")
 EDITABLE_FIELDS = tuple(f for f in DEAL_FIELDS if f not in ("pipeline", "stage"))
@@ -59,7 +60,19 @@ def do_create_deal(
     )
     for contact, role in contacts or []:
         _set_contact_role(deal, contact, role)
+    payload = {"pipeline_id": pipeline.pk, "stage_id": stage.pk, "status": deal.status,
+               "company_id": deal.company_id, "owner_id": deal.owner_id,
+               "contact_ids": sorted(c.pk for c, _ in contacts or [])}
+    _emit(deal, ["deal.created"], payload, by, when)
     return deal
+
+
+def _emit(deal: Deal, kinds: list[str], payload: dict[str, Any], by: Any, when: Any) -> None:
+    """The deal's events; a deal that closes also says how (`deal.won`, `deal.lost`)."""
+    if deal.status != Deal.Status.OPEN:
+        kinds = [*kinds, f"deal.{deal.status}"]
+    emit_many(EventSpec(kind=kind, subject_type="deal", subject_id=deal.pk, payload=payload, occurred_at=when,
+                        actor_id=getattr(by, "pk", None)) for kind in kinds)
 
 
 @transaction.atomic
@@ -105,6 +118,8 @@ def do_move_deal(
     deal.closed_at = when if status != Deal.Status.OPEN else None
     deal.close_reason = reason if status != Deal.Status.OPEN else ""
     deal.save(update_fields=["stage", "status", "closed_at", "close_reason", "updated_at"])
+    _emit(deal, ["deal.moved"], {"from_stage_id": transition.from_stage_id, "to_stage_id": stage.pk,
+                                 "status": status, "pipeline_id": stage.pipeline_id}, by, when)
     return transition
 
 

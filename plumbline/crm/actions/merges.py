@@ -7,7 +7,8 @@ moved, the rows that could not move, and each survivor field the merge changed. 
 its own id, moves its rows back and restores the survivor's fields that nobody changed since.
 
 The related tables are found from the model, not listed here, so a table added later moves too. One-to-one rows
-(the stored first touch, the current score) are derived from the rows that move: they are rebuilt, not moved.
+(the stored first touch, the current score) are derived from the rows that move: they are rebuilt, not moved, by
+the apps that own them (marketing, scoring), which read `contact.merged` and `contact.unmerged` from the feed.
 A row whose move would break a unique constraint is dropped when it is a deal role the survivor already holds
 (the survivor's role wins); any other such clash refuses the merge with the reason.
 """
@@ -25,8 +26,9 @@ from django.utils import timezone
 from plumbline.core.errors import Conflict, DomainError
 from plumbline.core.permissions import check
 from plumbline.core.validation import full_clean
-from plumbline.crm.hooks import merge_rebuilders
+from plumbline.crm.actions.contacts import emit_lifecycle_changed
 from plumbline.crm.models import Contact, ContactMerge, LifecycleStage, LifecycleTransition
+from plumbline.events.actions import emit
 
 # The fields a user picks a side for; `custom` is merged key by key (the survivor's values win).
 MERGE_FIELDS = ("email", "first_name", "last_name", "title", "phone", "company", "owner", "source", "consent_status")
@@ -169,8 +171,9 @@ def do_merge_contacts(
     _apply(survivor, other, choices)
     stage = _stage(survivor.lifecycle_stage, other.lifecycle_stage)
     other.delete()  # frees its email for the survivor; its one-to-one rows go with it
+    transition = None
     if stage != survivor.lifecycle_stage:
-        LifecycleTransition.objects.create(
+        transition = LifecycleTransition.objects.create(
             contact=survivor, from_stage=survivor.lifecycle_stage, to_stage=stage, occurred_at=now, by=by,
             reason=f"Merged with {other.email}", source="merge")
         survivor.lifecycle_stage, survivor.lifecycle_changed_at = stage, now
@@ -184,7 +187,13 @@ def do_merge_contacts(
     merge = ContactMerge.objects.create(
         survivor_id=survivor.pk, merged_id=snapshot["pk"], merged_email=other.email, merged=snapshot, moved=moved,
         dropped=dropped, changes=changes, by=by, merged_at=now)
-    _rebuild([survivor.pk])
+    # What derives from the moved rows (first touches, scores) is rebuilt by the apps that own it, from this event.
+    if transition is not None:
+        emit_lifecycle_changed(transition, actor=by)
+    emit(kind="contact.merged", subject=survivor, actor=by, occurred_at=now, payload={
+        "merge_id": merge.pk, "merged_id": merge.merged_id, "fields": sorted(changes),
+        "moved": {label: len(ids) for label, ids in moved.items()},
+    })
     return merge
 
 
@@ -197,16 +206,6 @@ def _apply(survivor: Contact, other: Contact, choices: dict[str, str]) -> None:
         survivor.consent_status = OPTED_OUT  # an opt-out is never lost in a merge
     survivor.custom = {**{k: v for k, v in (other.custom or {}).items() if v not in ("", None)},
                        **{k: v for k, v in (survivor.custom or {}).items() if v not in ("", None)}}
-
-
-def _rebuild(contact_ids: list[int]) -> None:
-    """The derived one-to-one rows: first touches at once (funnels read them), scores by the worker."""
-    # Imported where used: marketing and handoff build on crm.
-    from plumbline.handoff.tasks import queue_rescore
-
-    for rebuild in merge_rebuilders():  # the apps above crm rebuild theirs (marketing: the first touch)
-        rebuild(contact_ids)
-    queue_rescore(sorted(contact_ids), "merge")
 
 
 @transaction.atomic
@@ -228,7 +227,7 @@ def do_undo_merge(*, by: Any = None, merge: ContactMerge) -> Contact:
     check(by, "add", "contact")
     if Contact.objects.filter(pk=merge.merged_id).exists():
         raise Conflict(f"Contact {merge.merged_id} exists again; nothing to restore.", field="merge")
-    _restore_survivor(survivor, merge)
+    back = _restore_survivor(survivor, merge)
     if Contact.objects.filter(email=merge.merged_email).exists():
         raise Conflict(f"A contact with email {merge.merged_email} exists now; merge or change it first.",
                        field="email")
@@ -242,11 +241,17 @@ def do_undo_merge(*, by: Any = None, merge: ContactMerge) -> Contact:
         _restore_row(row)
     merge.undone_at, merge.undone_by = timezone.now(), by
     merge.save(update_fields=["undone_at", "undone_by"])
-    _rebuild([survivor.pk, restored.pk])
+    if back is not None:
+        emit_lifecycle_changed(back, actor=by)
+    emit(kind="contact.unmerged", subject=survivor, actor=by, occurred_at=merge.undone_at, payload={
+        "merge_id": merge.pk, "restored_id": restored.pk, "fields": sorted(merge.changes),
+    })
     return restored
 
 
-def _restore_survivor(survivor: Contact, merge: ContactMerge) -> None:
+def _restore_survivor(survivor: Contact, merge: ContactMerge) -> LifecycleTransition | None:
+    """Give the survivor back the fields the merge changed and nobody changed since; returns the lifecycle move
+    back, if the stage was among them."""
     fields = {f.attname: f for f in Contact._meta.concrete_fields}
     restored = []
     for name, (was, became) in merge.changes.items():
@@ -255,12 +260,14 @@ def _restore_survivor(survivor: Contact, merge: ContactMerge) -> None:
             continue  # changed again since the merge: the later change stands
         setattr(survivor, field.attname, field.to_python(was))
         restored.append(field.name)
+    back = None
     if "lifecycle_stage" in restored:
-        LifecycleTransition.objects.create(
+        back = LifecycleTransition.objects.create(
             contact=survivor, from_stage=merge.changes["lifecycle_stage"][1], to_stage=survivor.lifecycle_stage,
             occurred_at=timezone.now(), reason=f"Merge with {merge.merged_email} undone", source="merge")
     if restored:
         survivor.save(update_fields=[*restored, "updated_at"])
+    return back
 
 
 def _recreate(snapshot: dict[str, Any]) -> Contact:

@@ -104,8 +104,8 @@ class Command(BaseCommand):
 
     def _deactivate(self, opts: dict[str, Any]) -> None:
         user = self._user(opts["username"])
-        rerouted = do_deactivate_user(user=user)
-        self.stdout.write(f"Deactivated {user.username}; {rerouted} open lead(s) went to other reps.")
+        do_deactivate_user(user=user)
+        self.stdout.write(f"Deactivated {user.username}; their open leads go back through routing.")
 
     def _reactivate(self, opts: dict[str, Any]) -> None:
         user = do_reactivate_user(user=self._user(opts["username"]))

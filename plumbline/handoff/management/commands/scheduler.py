@@ -14,7 +14,8 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
 from plumbline.core.backoff import TRANSIENT_DB_ERRORS, Backoff, drop_connections
-from plumbline.handoff.tasks import check_slas, rescore_all
+from plumbline.handoff.tasks import check_slas
+from plumbline.scoring.tasks import rescore_all
 from plumbline.worker.schedule import queue_nightly
 
 logger = logging.getLogger(__name__)
