@@ -7,8 +7,11 @@ The facade other code uses:
 - `read_table(path)` -> a CSV as a DataFrame, with clear errors
 - `KINDS` (the model families) and `UnusableTrainingData` (the one error)
 
+Beside the facade, the app's use of it: `actions.py` trains on the instance's history and stores, activates and
+queues versions (training runs); `predict.py` predicts with the active version.
+
 The names that need pandas, scikit-learn or LightGBM load their module on first use (PEP 562), so code that
-imports this package at start-up (the scoring actions, every command's system checks) does not pay ~1 s for
+imports this package at start-up (the scoring path, every command's system checks) does not pay ~1 s for
 libraries only training and prediction use.
 """
 
