@@ -64,7 +64,8 @@ def _clean_filter(value: Any) -> dict[str, Any]:
                           field="filter.payload")
     for key, expected in payload.items():
         if not isinstance(expected, str | int | float | bool) and expected is not None:
-            raise DomainError("Each payload value is text, a number, true, false or null.", field=f"filter.payload.{key}")
+            raise DomainError("Each payload value is text, a number, true, false or null.",
+                              field=f"filter.payload.{key}")
     if payload:
         out["payload"] = payload
     return out
@@ -153,7 +154,8 @@ def do_record_deliveries(*, events: Iterable[Any], now: dt.datetime | None = Non
                  body=message_body(kind=event.kind, timestamp=event.occurred_at, data=event_data(event)),
                  next_attempt_at=now, created_at=now)
         for event in events for sub in subscriptions
-        if event.recorded_at >= sub.created_at and matches(sub, kind=event.kind, subject_type=event.subject_type, payload=event.payload or {})
+        if event.recorded_at >= sub.created_at
+        and matches(sub, kind=event.kind, subject_type=event.subject_type, payload=event.payload or {})
     ]
     if not rows:
         return []
