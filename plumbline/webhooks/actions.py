@@ -161,7 +161,11 @@ def do_record_deliveries(*, events: Iterable[Any], now: dt.datetime | None = Non
         return []
     with transaction.atomic():
         Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-        ids = list(Delivery.objects.filter(message_id__in=[r.message_id for r in rows]).values_list("pk", flat=True))
+        # The rows that were new are those with the message ids made here (a conflict kept the stored one); read in
+        # chunks, as SQLite limits the parameters of one statement.
+        message_ids = [r.message_id for r in rows]
+        ids = [pk for start in range(0, len(message_ids), 500)
+               for pk in Delivery.objects.filter(message_id__in=message_ids[start:start + 500]).values_list("pk", flat=True)]
         queue_send(ids)
     return ids
 
