@@ -164,8 +164,9 @@ def do_record_deliveries(*, events: Iterable[Any], now: dt.datetime | None = Non
         # The rows that were new are those with the message ids made here (a conflict kept the stored one); read in
         # chunks, as SQLite limits the parameters of one statement.
         message_ids = [r.message_id for r in rows]
+        new = Delivery.objects.values_list("pk", flat=True)
         ids = [pk for start in range(0, len(message_ids), 500)
-               for pk in Delivery.objects.filter(message_id__in=message_ids[start:start + 500]).values_list("pk", flat=True)]
+               for pk in new.filter(message_id__in=message_ids[start:start + 500])]
         queue_send(ids)
     return ids
 
