@@ -64,7 +64,8 @@ def _clean_filter(value: Any) -> dict[str, Any]:
                           field="filter.payload")
     for key, expected in payload.items():
         if not isinstance(expected, str | int | float | bool) and expected is not None:
-            raise DomainError("Each payload value is text, a number, true, false or null.", field=f"filter.payload.{key}")
+            raise DomainError("Each payload value is text, a number, true, false or null.",
+                              field=f"filter.payload.{key}")
     if payload:
         out["payload"] = payload
     return out
@@ -153,13 +154,19 @@ def do_record_deliveries(*, events: Iterable[Any], now: dt.datetime | None = Non
                  body=message_body(kind=event.kind, timestamp=event.occurred_at, data=event_data(event)),
                  next_attempt_at=now, created_at=now)
         for event in events for sub in subscriptions
-        if event.recorded_at >= sub.created_at and matches(sub, kind=event.kind, subject_type=event.subject_type, payload=event.payload or {})
+        if event.recorded_at >= sub.created_at
+        and matches(sub, kind=event.kind, subject_type=event.subject_type, payload=event.payload or {})
     ]
     if not rows:
         return []
     with transaction.atomic():
         Delivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-        ids = list(Delivery.objects.filter(message_id__in=[r.message_id for r in rows]).values_list("pk", flat=True))
+        # The rows that were new are those with the message ids made here (a conflict kept the stored one); read in
+        # chunks, as SQLite limits the parameters of one statement.
+        message_ids = [r.message_id for r in rows]
+        new = Delivery.objects.values_list("pk", flat=True)
+        ids = [pk for start in range(0, len(message_ids), 500)
+               for pk in new.filter(message_id__in=message_ids[start:start + 500])]
         queue_send(ids)
     return ids
 

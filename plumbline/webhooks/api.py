@@ -40,6 +40,7 @@ WebhookUrl = Annotated[str, StringConstraints(strict=True, max_length=2000, patt
 EventKind = Literal[(ALL, *KINDS)]  # type: ignore[valid-type]
 Events = Annotated[list[EventKind], Field(min_length=1, max_length=len(KINDS) + 1)]
 PayloadValue = Annotated[str, StringConstraints(strict=True, max_length=200)] | int | bool | None
+DeliveryStatus = Literal[tuple(Delivery.Status.values)]  # type: ignore[valid-type]
 SubjectType = Annotated[str, StringConstraints(strict=True, max_length=50, pattern=r"^[a-z_]*$")]
 
 
@@ -90,7 +91,7 @@ class DeliveryOut(Schema):
     event_id: int | None
     kind: str
     message_id: str = Field(description="The webhook-id header: the same on every retry of this delivery.")
-    status: Literal[tuple(Delivery.Status.values)]  # type: ignore[valid-type]
+    status: DeliveryStatus
     attempts: int
     next_attempt_at: dt.datetime | None
     last_attempt_at: dt.datetime | None
@@ -159,7 +160,7 @@ def delete_subscription(request: HttpRequest, webhook_id: IdParam) -> Status:
 
 @router.get("/webhooks/{webhook_id}/deliveries", response=DeliveryPage, summary="The subscription's delivery log")
 def list_deliveries(
-    request: HttpRequest, webhook_id: IdParam, status: Literal[tuple(Delivery.Status.values)] | None = None,  # type: ignore[valid-type]
+    request: HttpRequest, webhook_id: IdParam, status: DeliveryStatus | None = None,
     sort: Literal["created_at", "-created_at"] = "-created_at", cursor: QueryText | None = None,
     limit: Limit = DEFAULT_LIMIT,
 ) -> dict:

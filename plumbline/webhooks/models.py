@@ -59,7 +59,8 @@ class Delivery(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["subscription", "event_id"], name="one_delivery_per_event_and_subscription"),
+            models.UniqueConstraint(fields=["subscription", "event_id"],
+                                    name="one_delivery_per_event_and_subscription"),
         ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="delivery_due"),

@@ -46,9 +46,11 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for delivery in page_obj:
         delivery.kind_label = label(delivery.kind)
     wanted = subscription.filter or {}
+    subject = wanted.get("subject_type", "")
     return render(request, "webhooks/detail.html", {
         "subscription": subscription, "page_obj": page_obj, "event_labels": [label(k) for k in subscription.events],
-        "filter_subject": SUBJECT_TYPES.get(wanted.get("subject_type", ""), wanted.get("subject_type", "")).lower(), "filter_payload": sorted((wanted.get("payload") or {}).items()),
+        "filter_subject": SUBJECT_TYPES.get(subject, subject).lower(),
+        "filter_payload": sorted((wanted.get("payload") or {}).items()),
     })
 
 

@@ -5,23 +5,29 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import shutil
 import ssl
 import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from plumbline.accounts.actions import do_create_api_token, do_create_user
 from plumbline.webhooks import guard, sender
 from tests.conftest import PASSWORD, ROLE_USERS
+from tests.processes import database_env, processes  # noqa: F401 - fixtures
 
+ROOT = Path(__file__).resolve().parents[2]
 PUBLIC_IP = "93.184.215.14"  # a public address (documentation hosts resolve here in these tests)
 
 
@@ -198,3 +204,15 @@ def page_client(db):
         return client
 
     return make
+
+
+def database_url(tmp_path: Path) -> str:
+    """For child processes: the test's own PostgreSQL database, or a fresh migrated SQLite file (the test one lives
+    in memory)."""
+    if connection.vendor == "postgresql":
+        parts = urlsplit(os.environ["DATABASE_URL"])
+        return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
+    url = f"sqlite:///{tmp_path / 'webhooks.sqlite3'}"
+    subprocess.run([sys.executable, "-m", "plumbline.cli", "migrate", "-v0"], cwd=ROOT, check=True,
+                   env={**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)})
+    return url

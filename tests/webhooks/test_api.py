@@ -98,7 +98,8 @@ def test_list_read_change_delete(api, hook):
     assert (read.status_code, read.json()["secret"]) == (200, hook.secret)
     changed = admin.call("patch", f"/webhooks/{hook.pk}", {"events": ["*"], "is_active": False, "description": "CRM"})
     assert changed.status_code == 200
-    assert (changed.json()["events"], changed.json()["is_active"], changed.json()["description"]) == (["*"], False, "CRM")
+    after = changed.json()
+    assert (after["events"], after["is_active"], after["description"]) == (["*"], False, "CRM")
     assert admin.call("delete", f"/webhooks/{hook.pk}").status_code == 204
     assert admin.call("get", f"/webhooks/{hook.pk}").status_code == 404
     assert Subscription.objects.count() == 0
@@ -194,4 +195,33 @@ def test_only_admins_may_use_webhooks(api, hook, who):
 
 def test_anonymous_callers_get_401(api, hook):
     assert api(None).call("get", "/webhooks").status_code == 401
-    assert api(None).call("post", "/webhooks", {"url": "https://hooks.example.com/x", "events": ["*"]}).status_code == 401
+    body = {"url": "https://hooks.example.com/x", "events": ["*"]}
+    assert api(None).call("post", "/webhooks", body).status_code == 401
+
+
+def test_the_openapi_document_lists_the_webhook_operations(api):
+    paths = api(None).client.get("/api/v1/openapi.json").json()["paths"]
+    assert set(paths["/api/v1/webhooks"]) == {"get", "post"}
+    assert set(paths["/api/v1/webhooks/{webhook_id}"]) == {"get", "patch", "delete"}
+    assert set(paths["/api/v1/webhooks/{webhook_id}/deliveries"]) == {"get"}
+    assert set(paths["/api/v1/webhooks/{webhook_id}/test"]) == {"post"}
+    assert set(paths["/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver"]) == {"post"}
+    created = paths["/api/v1/webhooks"]["post"]
+    assert "Idempotency-Key" in [p["name"] for p in created["parameters"]]
+
+
+def test_the_list_reads_in_two_queries_however_many_subscriptions(api, dns, django_assert_num_queries):
+    for i in range(5):
+        do_create_subscription(by=None, url=f"https://hooks.example.com/{i}", events=["*"])
+    admin = api("admin")
+    admin.call("get", "/webhooks")
+    with django_assert_num_queries(2):  # the token with its user, the page
+        response = admin.call("get", "/webhooks", limit=3)
+    assert len(response.json()["items"]) == 3
+
+
+def test_a_null_filter_clears_it(api, dns):
+    hook = do_create_subscription(by=None, url="https://hooks.example.com/in", events=["*"],
+                                  filter={"subject_type": "deal"})
+    response = api("admin").call("patch", f"/webhooks/{hook.pk}", {"filter": None})
+    assert (response.status_code, response.json()["filter"]) == (200, {})

@@ -8,6 +8,7 @@ import json
 import pytest
 from django.db import transaction
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 from standardwebhooks import Webhook
 
 from plumbline.crm.actions import do_create_contact
@@ -124,3 +125,16 @@ def test_a_touchpoint_recorded_in_plumbline_arrives_signed_at_the_receiver(allow
     body = Webhook(subscription.secret).verify(got.body, got.headers)
     assert (body["type"], body["data"]["subject_type"], body["data"]["subject_id"]) == (
         "touchpoint.recorded", "touchpoint", touchpoint.pk)
+
+
+def test_a_batch_of_many_deliveries_is_recorded_whole(dns):
+    # given 30 subscriptions to every kind, and 40 events in one batch (1,200 deliveries)
+    for i in range(30):
+        do_create_subscription(by=None, url=f"https://hooks.example.com/{i}", events=["*"])
+    with transaction.atomic():
+        for subject_id in range(40):
+            emit(kind="contact.created", subject=("contact", subject_id))
+    # when the feed runs, then every delivery is there and queued
+    drain()
+    assert Delivery.objects.count() == 1200
+    assert DBTaskResult.objects.filter(task_path="plumbline.webhooks.sending.send_delivery").count() == 1200

@@ -48,8 +48,10 @@ def test_a_name_resolving_inside_is_refused_on_the_url_field(dns):
     assert "10.0.0.7, which is a private address" in refused.value.message
 
 
-@pytest.mark.parametrize("url", ["ftp://hooks.example.com/x", "file:///etc/passwd", "gopher://hooks.example.com",
-                                 "https://user:pw@hooks.example.com/", "https:///nohost", "http://hooks.example.com:0/"])
+@pytest.mark.parametrize("url", [
+    "ftp://hooks.example.com/x", "file:///etc/passwd", "gopher://hooks.example.com",
+    "https://user:pw@hooks.example.com/", "https:///nohost", "http://hooks.example.com:0/",
+])
 def test_only_plain_http_and_https_urls_are_taken(dns, url):
     with pytest.raises(guard.UnsafeTarget) as refused:
         guard.check_url(url)

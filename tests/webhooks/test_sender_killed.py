@@ -9,13 +9,10 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.webhooks.conftest import ROOT, database_url
 
 CHILD = r"""
 import json, os, sys
@@ -38,20 +35,9 @@ else:
 """
 
 
-def _database_url(tmp_path: Path) -> str:
-    """The test's own PostgreSQL database, or a fresh migrated SQLite file (the test one lives in memory)."""
-    if connection.vendor == "postgresql":
-        parts = urlsplit(os.environ["DATABASE_URL"])
-        return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
-    url = f"sqlite:///{tmp_path / 'killed.sqlite3'}"
-    subprocess.run([sys.executable, "-m", "plumbline.cli", "migrate", "-v0"], cwd=ROOT, check=True,
-                   env={**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)})
-    return url
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_sender_killed_mid_request_leaves_the_message_to_be_sent_again(tmp_path, receiver):
-    url = _database_url(tmp_path)
+    url = database_url(tmp_path)
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1"}
     # given a sender that the receiver kills (SIGKILL) as soon as its request arrives, before answering
     child = subprocess.Popen([sys.executable, "-c", CHILD, "send", receiver.url], cwd=ROOT, env=env,
