@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from plumbline.analytics.tasks import queue_scan
 from plumbline.core.backoff import TRANSIENT_DB_ERRORS, Backoff, drop_connections
+from plumbline.events.retention import prune_events
 from plumbline.handoff.tasks import check_slas, rescore_all
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Scheduler:
             rescore_all.enqueue()
             queue_scan()
             self.last_rescore = now.date()
+            prune_events.enqueue()
 
     def run(self) -> None:
         backoff = Backoff()
