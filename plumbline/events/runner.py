@@ -180,6 +180,7 @@ def step(
             if batch:
                 consumer.handle(batch)
             with transaction.atomic():
+                _without_waiting_for_the_disk()
                 _advance(consumer, position, new_position, len(batch), owner, caught_up=new_position >= upto)
     except LeaseLost:
         return Step(position=position, head=upto)
@@ -187,6 +188,16 @@ def step(
         _record_failure(consumer, error, batch[0].id if batch else None, owner, now or timezone.now())
         return Step(failed=True, position=position, head=upto)
     return Step(handled=len(batch), advanced=True, position=new_position, head=upto)
+
+
+def _without_waiting_for_the_disk() -> None:
+    """On PostgreSQL, commit this transaction without waiting for its WAL flush: used for a cursor advance that
+    commits alone (a non-atomic consumer's). Should the server crash, the advance may be lost, and the batch is
+    handed over again: the same as a worker dying after the handler's commits, which idempotent handlers absorb.
+    It saves a disk flush per batch, the largest single cost of reading the feed."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
 
 
 def _advance(consumer: Consumer, old: int, new: int, handled: int, owner: str, *, caught_up: bool) -> None:

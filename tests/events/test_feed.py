@@ -219,3 +219,25 @@ def test_a_consumer_reads_each_event_s_payload_and_times_as_written(users):
         assert event.recorded_at == stored.recorded_at
     finally:
         registry.unregister("test.values")
+
+
+@pytest.mark.django_db
+def test_a_non_atomic_consumer_s_cursor_follows_its_batches():
+    """Its handler commits on its own; the cursor's advance commits after (without waiting for the disk on
+    PostgreSQL: a lost advance only hands the batch over again)."""
+    given: list[int] = []
+
+    @registry.consumer("test.loose", kinds={"contact.created"}, label="Loose", atomic=False, batch_size=2)
+    def keep(events):
+        given.extend(e.subject_id for e in events)
+
+    try:
+        for n in range(1, 6):
+            write(subject_id=n)
+        write(kind="contact.updated", subject_id=9)
+        drain()
+        assert given == [1, 2, 3, 4, 5]
+        cursor = ConsumerCursor.objects.get(name="test.loose")
+        assert (cursor.position, cursor.processed) == (Event.objects.order_by("id").last().pk, 5)
+    finally:
+        registry.unregister("test.loose")
