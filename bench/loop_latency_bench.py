@@ -45,6 +45,7 @@ from django.utils import timezone  # noqa: E402
 from django_tasks_db.compat import TaskResultStatus  # noqa: E402
 from django_tasks_db.models import DBTaskResult  # noqa: E402
 
+from plumbline.accounts.models import User  # noqa: E402
 from plumbline.crm.models import Contact  # noqa: E402
 from plumbline.handoff.models import Assignment  # noqa: E402
 from plumbline.marketing.actions import do_record_touchpoints  # noqa: E402
@@ -140,11 +141,15 @@ def main() -> None:
     parser.add_argument("--worker-args", default="", help="Extra arguments for `plumbline worker`, e.g. '--interval 0.2'.")
     parser.add_argument("--drain", type=float, default=120.0)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--unlimited-capacity", action="store_true",
+                        help="Lift every rep's lead capacity (a scratch database), so each new MQL is routed.")
     parser.add_argument("--clear-queue", action="store_true",
                         help="Delete tasks waiting in the queue first (a scratch database's leftovers of a run).")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         raise SystemExit("the loop bench runs on PostgreSQL (DATABASE_URL=postgres://...)")
+    if args.unlimited_capacity:
+        User.objects.filter(role__in=["sales", "sales_manager"]).update(capacity=1_000_000)
     waiting = DBTaskResult.objects.filter(status=TaskResultStatus.READY)
     if args.clear_queue:
         waiting.delete()
