@@ -8,6 +8,7 @@ from django.db import transaction
 from plumbline.events import registry
 from plumbline.events.actions import emit
 from tests.api.conftest import Api
+from tests.processes import database_env, processes  # noqa: F401 - fixtures
 
 
 @pytest.fixture
