@@ -10,10 +10,13 @@ times (default 3), alternately:
 
 - raw: the machine's limit for reading those rows in order: a keyset SELECT of the same columns, `--batch` rows at
   a time (default 1,000, the batch size the consumer uses), through the driver itself (sqlite3, psycopg) without
-  Django, rows fetched and nothing else; on PostgreSQL also a COPY of the same rows to the client;
-- feed: a no-op consumer of every kind, its cursor set back to 0 and `runner.run_consumer` run until it has caught
-  up: claim, each batch read, handed to the handler, and the cursor advanced in its own transaction, as the worker
-  does it;
+  Django, rows fetched and nothing else (the payload as text, as the feed fetches it); on PostgreSQL also a COPY of
+  the same rows to the client;
+- feed: a no-op consumer of every kind (registered atomic=False: it writes nothing), its cursor set back to 0 and
+  `runner.run_consumer` run until it has caught up: claim, each batch read, handed to the handler, and the cursor
+  advanced in its own transaction, as the worker does it;
+- feed (atomic): the same consumer registered atomic=True (handler and advance in one transaction, which waits
+  for its WAL flush on PostgreSQL);
 - feed (one kind): the same with a consumer of `touchpoint.recorded` only (it reads half the rows, skipping the
   rest through the kind index);
 - feed (reading payloads): every kind, the handler reading each event's payload and time (decoded on first read).
@@ -85,7 +88,9 @@ def driver_connection():
 
 def raw_read(batch: int) -> tuple[int, float]:
     """Every event in id order, `batch` rows a query, fetched by the driver and nothing more; (rows, seconds)."""
-    sql = f"SELECT {', '.join(runner.FIELDS)} FROM events_event WHERE id > ? ORDER BY id LIMIT {batch}"
+    columns = ", ".join("payload::text" if f == "payload" and connection.vendor == "postgresql" else f
+                        for f in runner.FIELDS)  # the JSON as the feed fetches it: text, decoded when read
+    sql = f"SELECT {columns} FROM events_event WHERE id > ? ORDER BY id LIMIT {batch}"
     rows, last = 0, 0
     with driver_connection() as raw:
         cursor = raw.cursor()
@@ -144,16 +149,20 @@ def main() -> None:
         for event in events:
             event.payload, event.occurred_at  # noqa: B018
 
-    for name, kinds, handler in (("bench.all", None, noop), ("bench.touchpoints", {"touchpoint.recorded"}, noop),
-                                 ("bench.payloads", None, reads_payloads)):
-        registry.consumer(name, kinds=kinds, label=name, batch_size=args.batch)(handler)
-    everything, touchpoints, payloads = (registry.get(n) for n in ("bench.all", "bench.touchpoints", "bench.payloads"))
+    for name, kinds, handler, atomic in (
+        ("bench.all", None, noop, False), ("bench.all_atomic", None, noop, True),
+        ("bench.touchpoints", {"touchpoint.recorded"}, noop, False), ("bench.payloads", None, reads_payloads, False),
+    ):
+        registry.consumer(name, kinds=kinds, label=name, batch_size=args.batch, atomic=atomic)(handler)
+    everything, atomic_one, touchpoints, payloads = (
+        registry.get(n) for n in ("bench.all", "bench.all_atomic", "bench.touchpoints", "bench.payloads"))
     best: dict[str, float] = {}
     for round_ in range(args.rounds):
         steps = [("raw", lambda: raw_read(args.batch))]
         if connection.vendor == "postgresql":
             steps.append(("raw_copy", raw_copy))
         for what, run in (*steps, ("feed", lambda: feed_read(everything)),
+                          ("feed_atomic", lambda: feed_read(atomic_one)),
                           ("feed_one_kind", lambda: feed_read(touchpoints)),
                           ("feed_reading_payloads", lambda: feed_read(payloads))):
             rows, seconds = run()
@@ -163,6 +172,7 @@ def main() -> None:
     result = {
         "vendor": connection.vendor, "events": args.events, "batch": args.batch,
         "raw_per_s": round(best["raw"]), "feed_per_s": round(best["feed"]),
+        "feed_atomic_per_s": round(best["feed_atomic"]),
         "feed_one_kind_per_s": round(best["feed_one_kind"]),
         "feed_reading_payloads_per_s": round(best["feed_reading_payloads"]),
         "feed_vs_raw": round(best["feed"] / best["raw"], 3),
@@ -170,7 +180,7 @@ def main() -> None:
         "load": os.getloadavg()[0],
     }
     print(f"best: raw {result['raw_per_s']:,}/s, feed {result['feed_per_s']:,}/s "
-          f"({result['feed_vs_raw']:.0%} of raw), one kind {result['feed_one_kind_per_s']:,}/s, reading every "
+          f"({result['feed_vs_raw']:.0%} of raw), atomic {result['feed_atomic_per_s']:,}/s, one kind {result['feed_one_kind_per_s']:,}/s, reading every "
           f"payload {result['feed_reading_payloads_per_s']:,}/s; "
           f"load {result['load']:.2f}")
     print(json.dumps(result))

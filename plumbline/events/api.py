@@ -129,8 +129,9 @@ NO_SUCH_CONSUMER = {404: {"description": "No consumer has that name",
 @router.post("/events/consumers/{name}/replay", response=ConsumerOut, openapi_extra={"responses": NO_SUCH_CONSUMER},
              summary="Make a consumer read the feed again from an event (admins)")
 def replay_consumer(request: HttpRequest, name: ConsumerName, payload: ReplayIn) -> dict:
-    """Sets the consumer's cursor back to just before `from_event`; the worker runs it from there. Creates no
-    row (the cursor exists already), so it takes no Idempotency-Key: asking twice replays from the same place."""
+    """Sets the consumer's cursor back to just before `from_event`; the worker runs it from there. It creates no
+    record a client could get twice (at most the consumer's own cursor, the first time it is read), so it takes no
+    Idempotency-Key: asking twice leaves the cursor at the same place."""
     do_replay(name=name, from_event=payload.from_event, by=request.user)
     return _status_of(name)
 

@@ -34,6 +34,11 @@ class ConsumerStatus:
     caught_up_at: dt.datetime | None
 
     @property
+    def waiting(self) -> str:
+        """How long the oldest pending event has waited, for people: "<1 s", "40 s", "12 min", "3 h", "2 days"."""
+        return duration_label(self.lag_seconds) if self.lag else ""
+
+    @property
     def state_code(self) -> str:
         if self.failures:
             return "failing"
@@ -42,6 +47,18 @@ class ConsumerStatus:
     @property
     def state(self) -> str:
         return STATE_LABELS[self.state_code]
+
+
+def duration_label(seconds: float) -> str:
+    if seconds < 1:
+        return "<1 s"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172_800:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86_400:.0f} days"
 
 
 STATE_LABELS = {"caught_up": "Caught up", "behind": "Behind", "failing": "Failing"}

@@ -17,7 +17,7 @@ from plumbline.events.actions import EventSpec, do_prune, do_replay, emit, emit_
 from plumbline.events.models import ConsumerCursor, Event
 from plumbline.events.queries import consumer_status
 from plumbline.events.runner import claim, drain, release, run_all
-from plumbline.events.tasks import PUMP_PATH
+from plumbline.events.tasks import PUMP_PATH, pump
 from tests.events.conftest import write
 
 
@@ -219,3 +219,48 @@ def test_a_consumer_reads_each_event_s_payload_and_times_as_written(users):
         assert event.recorded_at == stored.recorded_at
     finally:
         registry.unregister("test.values")
+
+
+@pytest.mark.django_db
+def test_a_non_atomic_consumer_s_cursor_follows_its_batches():
+    """Its handler commits on its own; the cursor's advance commits after (without waiting for the disk on
+    PostgreSQL: a lost advance only hands the batch over again)."""
+    given: list[int] = []
+
+    @registry.consumer("test.loose", kinds={"contact.created"}, label="Loose", atomic=False, batch_size=2)
+    def keep(events):
+        given.extend(e.subject_id for e in events)
+
+    try:
+        for n in range(1, 6):
+            write(subject_id=n)
+        write(kind="contact.updated", subject_id=9)
+        drain()
+        assert given == [1, 2, 3, 4, 5]
+        cursor = ConsumerCursor.objects.get(name="test.loose")
+        assert (cursor.position, cursor.processed) == (Event.objects.order_by("id").last().pk, 5)
+    finally:
+        registry.unregister("test.loose")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_running_pump_handles_events_that_arrive_while_it_runs(seen):
+    """Under a stream, events committed while the pump works are handled by the same pump (within its budget),
+    not left for the next one to be picked up at the worker's polling interval."""
+    got, _ = seen
+    arrivals = iter([2, 3])
+
+    @registry.consumer("test.stream", kinds={"contact.created"}, label="Stream")
+    def stream(events):
+        for _ in events:
+            subject = next(arrivals, None)
+            if subject is not None:  # another writer commits while the pump runs
+                write(kind="contact.created", subject_id=subject)
+
+    try:
+        write(subject_id=1)
+        DBTaskResult.objects.all().delete()
+        assert pump.call() >= 6  # each of the three events, by both consumers
+        assert [g[2] for g in got] == [1, 2, 3]
+    finally:
+        registry.unregister("test.stream")

@@ -31,18 +31,6 @@ class Subcommand:
     handle: Callable[[BaseCommand, dict[str, Any]], None]
 
 
-def _ago(seconds: float) -> str:
-    if seconds < 1:
-        return "now" if seconds == 0 else "<1s"
-    if seconds < 120:
-        return f"{seconds:.0f}s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f}m"
-    if seconds < 172_800:
-        return f"{seconds / 3600:.0f}h"
-    return f"{seconds / 86_400:.0f}d"
-
-
 def _when(value: dt.datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
 
@@ -75,7 +63,7 @@ def _status(command: BaseCommand, options: dict[str, Any]) -> None:
             first_line = s.last_error.splitlines()[-1][:60]
             error = f"{_when(s.last_error_at)} at #{s.last_error_event}: {first_line}"
         rows.append((f"{s.label} ({s.name})", s.state, f"#{s.position} of #{s.head}", f"{s.lag:,}",
-                     _ago(s.lag_seconds), f"{s.processed:,}", s.running_in or "-", error or "-"))
+                     s.waiting or "-", f"{s.processed:,}", s.running_in or "-", error or "-"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         command.stdout.write("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
