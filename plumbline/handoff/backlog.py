@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from plumbline.crm.models import Contact, LifecycleStage
-from plumbline.handoff.actions import do_route_lead
+from plumbline.handoff.bulk import route_mqls
 from plumbline.handoff.models import Assignment
 from plumbline.handoff.routing import available
 
@@ -59,13 +59,9 @@ def backlog() -> Backlog:
 
 def do_route_waiting(*, now: dt.datetime | None = None, limit: int = 500) -> int:
     """Route waiting MQLs, oldest first, while some seller has capacity; returns how many were routed.
-    Stops before asking when nobody can take one, so managers are not told "no rep" once per waiting lead."""
-    now = now or timezone.now()
-    routed = 0
-    for contact in waiting_mqls()[:limit]:
-        if not available():
-            break
-        if do_route_lead(contact=contact, now=now) is None:
-            break
-        routed += 1
-    return routed
+    Stops before asking when nobody can take one, so managers are not told "no rep" once per waiting lead; the
+    leads still left waiting keep their recorded reason, brought up to date."""
+    if not available():
+        return 0
+    ids = list(waiting_mqls().values_list("pk", flat=True)[:limit])
+    return len(route_mqls(contact_ids=ids, now=now or timezone.now()).routed)

@@ -3,9 +3,9 @@
 `do_score_contact` explains one contact and is what events use. A full rescore (nightly decay, a new
 definitions version, `plumbline score --all`) instead scores all contacts in a few statements on SQLite or
 PostgreSQL, appends history where a score changed, writes the scores back, and returns the contacts the MQL rule
-now promotes; those go through the per-contact path so their promotion and routing are recorded exactly as for an
-event. Detailed explanations are left to `do_score_contact` (the score API and the contact page refresh them on
-view).
+now promotes. `do_bulk_promote` then promotes them from their stored scores, recording each transition with the
+reason and version `do_score_contact` records for an event (handoff.bulk routes them). Detailed explanations
+are left to `do_score_contact` (the score API and the contact page refresh them on view).
 
 Two ways to a contact's engagement, both exact:
 - Recomputed from its events: every touchpoint and sales activity, capped and decayed. For every contact on the
@@ -32,10 +32,18 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from plumbline.crm.actions import Move, Moved, do_bulk_change_lifecycle
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.queries import current_version, parsed
 from plumbline.definitions.schema import GRADES, Condition, Engagement, FitRule, PlumbLine
-from plumbline.scoring.engine import SALES_TOUCH_KINDS, _matches, rule_kinds, seniority
+from plumbline.scoring.engine import (
+    SALES_TOUCH_KINDS,
+    RuleContext,
+    _matches,
+    explain_rule,
+    rule_kinds,
+    seniority,
+)
 from plumbline.scoring.models import RescoreRun
 
 logger = logging.getLogger(__name__)
@@ -526,3 +534,46 @@ def _recompute(plumb: PlumbLine, sql: _Sql, n: int, *, targeted: bool) -> tuple[
         "last_event_at = excluded.last_event_at, rule_kinds = excluded.rule_kinds"
     )
     return recomputed, changed
+
+
+PROMOTE_CHUNK = 10_000  # contacts per reading query: far below SQLite's parameter limit
+
+
+def promotion_reasons(contact_ids: list[int], plumb: PlumbLine, number: int) -> dict[int, str]:
+    """For each contact whose stored score meets the MQL rule from an eligible stage, the transition's reason in the
+    words `do_score_contact` records (the rule's name, the version and the branch that held), from the stored
+    score: fit, grade, engagement and the hand-raiser kinds the rule names are all the rule reads."""
+    reasons: dict[int, str] = {}
+    for start in range(0, len(contact_ids), PROMOTE_CHUNK):
+        chunk = contact_ids[start:start + PROMOTE_CHUNK]
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT s.contact_id, s.fit_score, s.fit_grade, s.engagement_score, s.rule_kinds, c.lifecycle_stage "
+                "FROM scoring_contactscore s JOIN crm_contact c ON c.id = s.contact_id "
+                f"WHERE s.contact_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            rows = cur.fetchall()
+        for contact_id, fit_score, grade, engagement_score, kinds, stage in rows:
+            if stage not in plumb.mql.eligible_stages:
+                continue
+            ctx = RuleContext(fit_score, grade, engagement_score, frozenset(filter(None, kinds.split(","))), stage)
+            held, why = explain_rule(plumb.mql.when, ctx)
+            if held:
+                reasons[contact_id] = f"{plumb.mql.name} (definitions v{number}): {why}"[:500]
+    return reasons
+
+
+@transaction.atomic
+def do_bulk_promote(
+    *, contact_ids: list[int], now: dt.datetime, version: DefinitionVersion | None = None,
+) -> list[Moved]:
+    """Promote to MQL every contact of `contact_ids` whose stored score meets the MQL rule, as `do_score_contact`
+    promotes one: an automation transition with the rule's reason and the definitions version, at `now`. The
+    scores must be current (a bulk rescore has just run). Returns the promoted contacts in id order."""
+    version = version or current_version()
+    plumb = parsed(version)
+    reasons = promotion_reasons(sorted(contact_ids), plumb, int(version.number))
+    return do_bulk_change_lifecycle(
+        moves=[Move(contact_id, "mql", reason) for contact_id, reason in reasons.items()],
+        occurred_at=now, source="automation", definition_version=int(version.number),
+        from_stages=plumb.mql.eligible_stages,
+    )
