@@ -21,8 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db import connection, transaction
 from django.utils import timezone
 
 from plumbline.accounts.models import Notification, Team, User
@@ -34,9 +33,10 @@ from plumbline.handoff.business_hours import add_business_hours
 from plumbline.handoff.models import Assignment, RoundRobinState, Territory, WaitingLead
 from plumbline.handoff.routing import available, territory_matches
 from plumbline.marketing.models import Touchpoint
-from plumbline.scoring.bulk import do_bulk_promote
+from plumbline.scoring.bulk import do_bulk_promote, id_chunks
 
-BATCH = 10_000  # contacts per transaction
+BATCH = 50_000  # contacts per transaction
+DETAIL_CHUNK = 1_000  # leads read with their companies at a time, while someone can still take one
 Reason = WaitingLead.Reason
 
 
@@ -135,6 +135,15 @@ class _Router:
                 return self._give(rep, "round_robin", f"Round robin in {team.name}")
         return None
 
+    def uniform_reason(self) -> str | None:
+        """The reason every further lead waits, whatever its company, once that is so (no seller at all; or every
+        seller full while some sales team has sellers, so every lead had someone); else None."""
+        if not self.open:
+            return Reason.NO_SELLER
+        if self.free <= 0 and self.any_team_covers:
+            return Reason.CAPACITY
+        return None
+
     def why_not(self, company: _Company | None) -> str:
         """Why nobody took a lead of `company`: no seller at all, every seller a rule leads to is full, or no rule
         leads to any seller."""
@@ -155,15 +164,23 @@ class _Router:
             RoundRobinState.objects.update_or_create(team_id=team_id, defaults={"last_user_id": self.last[team_id]})
 
 
-def _leads(contact_ids: list[int], *, waiting_only: bool = True) -> list[_Lead]:
-    """The MQLs among `contact_ids` not already in a rep's queue (with `waiting_only`; else every contact named), in
-    id order, with what routing reads."""
-    in_queue = Assignment.objects.filter(contact=OuterRef("pk"), status=Assignment.Status.OPEN)
-    contacts = Contact.objects.filter(pk__in=contact_ids)
-    if waiting_only:
-        contacts = contacts.filter(lifecycle_stage=LifecycleStage.MQL).exclude(Exists(in_queue))
+def _waiting_ids(contact_ids: list[int]) -> list[int]:
+    """The MQLs among `contact_ids` not already in a rep's queue, in id order."""
+    found: list[int] = []
+    for condition, params in id_chunks("c.id", contact_ids):
+        with connection.cursor() as cur:
+            cur.execute(
+                f"SELECT c.id FROM crm_contact c WHERE {condition} AND c.lifecycle_stage = %s AND NOT EXISTS "
+                "(SELECT 1 FROM handoff_assignment a WHERE a.contact_id = c.id AND a.status = %s) ORDER BY c.id",
+                [*params, LifecycleStage.MQL, Assignment.Status.OPEN])
+            found += [pk for (pk,) in cur.fetchall()]
+    return found
+
+
+def _leads(contact_ids: list[int]) -> list[_Lead]:
+    """These contacts with what routing reads, in id order."""
     rows = (
-        contacts.order_by("pk")
+        Contact.objects.filter(pk__in=contact_ids).order_by("pk")
         .values_list("pk", "first_name", "last_name", "email", "owner_id", "source", "lifecycle_changed_at",
                      "company_id", "company__name", "company__country", "company__industry",
                      "company__employee_count", "company__owner_id")
@@ -238,7 +255,7 @@ def _record_waiting(waiting: list[tuple[_Lead, str]], now: dt.datetime) -> Count
     rows, new = [], Counter[str]()
     for lead, reason in waiting:
         since = before.get(lead.pk)
-        if since is None or (lead.mql_at is not None and since < lead.mql_at):  # an older row: waited before
+        if since is None or lead.mql_at is None or since < lead.mql_at:  # none, or from an earlier time it waited
             since = now
             new[reason] += 1
         rows.append(WaitingLead(contact_id=lead.pk, reason=reason, since=since, checked_at=now))
@@ -247,9 +264,26 @@ def _record_waiting(waiting: list[tuple[_Lead, str]], now: dt.datetime) -> Count
     return new
 
 
+def _record_all_waiting(contact_ids: list[int], reason: str, now: dt.datetime) -> int:
+    """Record that all these leads wait for the same reason; returns how many were not already waiting. One
+    statement on PostgreSQL (every lead past the reps' capacity after a first bulk rescore lands here)."""
+    if connection.vendor != "postgresql":
+        return sum(_record_waiting([(lead, reason) for lead in _leads(contact_ids)], now).values())
+    with connection.cursor() as cur:
+        cur.execute(
+            "WITH src AS (SELECT c.id, w.since AS prior FROM crm_contact c LEFT JOIN handoff_waitinglead w "
+            "  ON w.contact_id = c.id AND w.since >= c.lifecycle_changed_at WHERE c.id = ANY(%s)), "
+            "up AS (INSERT INTO handoff_waitinglead (contact_id, reason, since, checked_at) "
+            "  SELECT id, %s, COALESCE(prior, %s), %s FROM src ON CONFLICT (contact_id) DO UPDATE "
+            "  SET reason = excluded.reason, since = excluded.since, checked_at = excluded.checked_at) "
+            "SELECT COUNT(*) FROM src WHERE prior IS NULL",
+            [contact_ids, reason, now, now])
+        return int(cur.fetchone()[0])
+
+
 def record_waiting(*, contact_id: int, now: dt.datetime) -> None:
     """Record why routing found nobody for this one contact (what `do_route_lead` calls when it finds nobody)."""
-    leads = _leads([contact_id], waiting_only=False)
+    leads = _leads([contact_id])
     if leads:
         _record_waiting([(leads[0], _Router().why_not(leads[0].company))], now)
 
@@ -276,23 +310,32 @@ def route_mqls(
     after the other; record why the others wait. Idempotent: a routed MQL is in a queue and skipped next time."""
     now = now or timezone.now()
     version = version or current_version()
-    leads = _leads(sorted(contact_ids))
+    ids = _waiting_ids(sorted(contact_ids))
     result = RouteResult()
-    if not leads:
+    if not ids:
         return result
     router = _Router()
-    chosen, waiting = [], []
-    for lead in leads:
-        choice = router.choose(lead.company)
-        if choice is None:
-            waiting.append((lead, router.why_not(lead.company)))
-        else:
-            chosen.append((lead, choice))
+    chosen, waiting, rest, uniform = [], [], [], None
+    for start in range(0, len(ids), DETAIL_CHUNK):
+        uniform = router.uniform_reason()
+        if uniform is not None:  # nobody can take any further lead: no need to read them one by one
+            rest = ids[start:]
+            break
+        for lead in _leads(ids[start:start + DETAIL_CHUNK]):
+            choice = router.choose(lead.company)
+            if choice is None:
+                waiting.append((lead, router.why_not(lead.company)))
+            else:
+                chosen.append((lead, choice))
     router.save_positions()
     result.routed = _assign(chosen, now, version)
     WaitingLead.objects.filter(contact_id__in=[lead.pk for lead, _ in chosen]).delete()
     result.waiting = Counter(reason for _, reason in waiting)
     result.newly_waiting = _record_waiting(waiting, now)
+    if rest:
+        assert uniform is not None
+        result.waiting[uniform] += len(rest)
+        result.newly_waiting[uniform] += _record_all_waiting(rest, uniform, now)
     if notify_unrouted:
         notify_waiting(result.newly_waiting)
     return result

@@ -536,7 +536,16 @@ def _recompute(plumb: PlumbLine, sql: _Sql, n: int, *, targeted: bool) -> tuple[
     return recomputed, changed
 
 
-PROMOTE_CHUNK = 10_000  # contacts per reading query: far below SQLite's parameter limit
+CHUNK = 10_000  # ids per statement on SQLite: far below its parameter limit
+
+
+def id_chunks(column: str, ids: list[int]) -> list[tuple[str, list[Any]]]:
+    """`column` is one of `ids`, as SQL conditions with their parameters: one array parameter on PostgreSQL (a
+    statement of any size, planned once), IN lists of CHUNK ids on SQLite."""
+    if connection.vendor == "postgresql":
+        return [(f"{column} = ANY(%s)", [ids])] if ids else []
+    return [(f"{column} IN ({', '.join(['%s'] * len(ids[i:i + CHUNK]))})", ids[i:i + CHUNK])
+            for i in range(0, len(ids), CHUNK)]
 
 
 def promotion_reasons(contact_ids: list[int], plumb: PlumbLine, number: int) -> dict[int, str]:
@@ -544,13 +553,11 @@ def promotion_reasons(contact_ids: list[int], plumb: PlumbLine, number: int) -> 
     words `do_score_contact` records (the rule's name, the version and the branch that held), from the stored
     score: fit, grade, engagement and the hand-raiser kinds the rule names are all the rule reads."""
     reasons: dict[int, str] = {}
-    for start in range(0, len(contact_ids), PROMOTE_CHUNK):
-        chunk = contact_ids[start:start + PROMOTE_CHUNK]
+    for condition, params in id_chunks("s.contact_id", contact_ids):
         with connection.cursor() as cur:
             cur.execute(
                 "SELECT s.contact_id, s.fit_score, s.fit_grade, s.engagement_score, s.rule_kinds, c.lifecycle_stage "
-                "FROM scoring_contactscore s JOIN crm_contact c ON c.id = s.contact_id "
-                f"WHERE s.contact_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+                f"FROM scoring_contactscore s JOIN crm_contact c ON c.id = s.contact_id WHERE {condition}", params)
             rows = cur.fetchall()
         for contact_id, fit_score, grade, engagement_score, kinds, stage in rows:
             if stage not in plumb.mql.eligible_stages:

@@ -1,9 +1,12 @@
 """Many lifecycle moves at once, each recorded exactly as `do_change_lifecycle` records one.
 
-For system moves over many contacts (the bulk rescore promoting thousands of MQLs): the contacts are locked in id
-order, a contact whose current stage no longer allows the move (it moved meanwhile) is left alone, the transitions
-are written in one COPY on PostgreSQL (one multi-row INSERT on SQLite) and the contacts in one UPDATE per target
-stage. Nothing is checked per user: the caller is the system.
+For system moves over many contacts (the bulk rescore promoting hundreds of thousands of MQLs). A contact whose
+current stage no longer allows the move (it moved meanwhile) is left alone. On PostgreSQL one statement per target
+stage does it all: the UPDATE of the contacts (which locks them, and re-checks each one's stage on its latest
+version) returns each moved contact with the stage it left, and feeds the INSERT of the transitions; the contact rows
+are written once, not locked first and written again. On SQLite (one writer at a time) the stages are read, the
+transitions inserted in multi-row INSERTs and the contacts updated. Nothing is checked per user: the caller is the
+system.
 """
 
 from __future__ import annotations
@@ -13,13 +16,13 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from plumbline.core.bulk import insert_rows
 from plumbline.crm.lifecycle import refusal
-from plumbline.crm.models import Contact, LifecycleTransition
+from plumbline.crm.models import Contact, LifecycleStage, LifecycleTransition
 
-LOCK_CHUNK = 10_000  # ids per locking query: far below SQLite's parameter limit
+CHUNK = 10_000  # ids per statement on SQLite: far below its parameter limit
 
 
 @dataclass(frozen=True)
@@ -48,37 +51,59 @@ def do_bulk_change_lifecycle(
 
     A move is skipped when the contact is gone, when its current stage refuses the move (crm.lifecycle), or when
     `from_stages` is given and the contact is in none of them."""
-    by_contact = {m.contact_id: m for m in moves}
-    current = _locked_stages(sorted(by_contact))
-    applied: list[tuple[Move, str]] = []
-    for contact_id, stage in current:
-        move = by_contact[contact_id]
-        if from_stages is not None and stage not in from_stages:
+    targets: dict[str, list[Move]] = defaultdict(list)
+    for m in sorted(moves, key=lambda m: m.contact_id):
+        targets[m.to_stage].append(m)
+    moved: list[Moved] = []
+    for to_stage, group in targets.items():
+        allowed = [s for s in (from_stages if from_stages is not None else LifecycleStage.values)
+                   if refusal(s, to_stage) is None]
+        if not allowed:
             continue
-        if refusal(stage, move.to_stage) is None:
-            applied.append((move, stage))
-    ids = insert_rows(
+        move = _move_pg if connection.vendor == "postgresql" else _move_rows
+        moved += move(group, to_stage, allowed, occurred_at=occurred_at, source=source,
+                      definition_version=definition_version)
+    return sorted(moved, key=lambda m: m.contact_id)
+
+
+def _move_pg(
+    moves: list[Move], to_stage: str, allowed: list[str], *, occurred_at: dt.datetime, source: str,
+    definition_version: int | None,
+) -> list[Moved]:
+    with connection.cursor() as cur:
+        cur.execute(
+            "WITH wanted AS (SELECT * FROM unnest(%s::bigint[], %s::text[]) AS w(contact_id, reason)), "
+            "before AS (SELECT c.id, c.lifecycle_stage AS stage FROM crm_contact c JOIN wanted w ON w.contact_id = c.id "
+            "  WHERE c.lifecycle_stage = ANY(%s)), "
+            "moved AS (UPDATE crm_contact c SET lifecycle_stage = %s, lifecycle_changed_at = %s, updated_at = %s "
+            "  FROM before b WHERE c.id = b.id AND c.lifecycle_stage = b.stage RETURNING c.id, b.stage) "
+            "INSERT INTO crm_lifecycletransition (contact_id, from_stage, to_stage, occurred_at, by_id, reason, source, "
+            "  definition_version) "
+            "SELECT m.id, m.stage, %s, %s, NULL, w.reason, %s, %s FROM moved m JOIN wanted w ON w.contact_id = m.id "
+            "RETURNING contact_id, from_stage, id",
+            [[m.contact_id for m in moves], [m.reason[:500] for m in moves], allowed,
+             to_stage, occurred_at, occurred_at, to_stage, occurred_at, source, definition_version],
+        )
+        return [Moved(contact_id, stage, to_stage, pk) for contact_id, stage, pk in cur.fetchall()]
+
+
+def _move_rows(
+    moves: list[Move], to_stage: str, allowed: list[str], *, occurred_at: dt.datetime, source: str,
+    definition_version: int | None,
+) -> list[Moved]:
+    by_contact = {m.contact_id: m for m in moves}
+    ids = sorted(by_contact)
+    current: list[tuple[int, str]] = []
+    for start in range(0, len(ids), CHUNK):
+        current += (Contact.objects.select_for_update(no_key=True).filter(pk__in=ids[start:start + CHUNK])
+                    .filter(lifecycle_stage__in=allowed).order_by("pk").values_list("pk", "lifecycle_stage"))
+    pks = insert_rows(
         LifecycleTransition,
         ["contact_id", "from_stage", "to_stage", "occurred_at", "by_id", "reason", "source", "definition_version"],
-        [(m.contact_id, stage, m.to_stage, occurred_at, None, m.reason[:500], source, definition_version)
-         for m, stage in applied],
+        [(pk, stage, to_stage, occurred_at, None, by_contact[pk].reason[:500], source, definition_version)
+         for pk, stage in current],
     )
-    targets: dict[str, list[int]] = defaultdict(list)
-    for m, _ in applied:
-        targets[m.to_stage].append(m.contact_id)
-    for to_stage, contact_ids in targets.items():
-        for start in range(0, len(contact_ids), LOCK_CHUNK):
-            Contact.objects.filter(pk__in=contact_ids[start:start + LOCK_CHUNK]).update(
-                lifecycle_stage=to_stage, lifecycle_changed_at=occurred_at, updated_at=occurred_at)
-    return [Moved(m.contact_id, stage, m.to_stage, pk) for (m, stage), pk in zip(applied, ids, strict=True)]
-
-
-def _locked_stages(contact_ids: list[int]) -> list[tuple[int, str]]:
-    """Each contact's stage, its row locked to the end of the transaction (as `do_change_lifecycle` locks one; in id
-    order, so two bulk moves over overlapping contacts cannot deadlock)."""
-    rows: list[tuple[int, str]] = []
-    for start in range(0, len(contact_ids), LOCK_CHUNK):
-        chunk = contact_ids[start:start + LOCK_CHUNK]
-        rows += (Contact.objects.select_for_update(no_key=True).filter(pk__in=chunk).order_by("pk")
-                 .values_list("pk", "lifecycle_stage"))
-    return rows
+    for start in range(0, len(current), CHUNK):
+        Contact.objects.filter(pk__in=[pk for pk, _ in current[start:start + CHUNK]]).update(
+            lifecycle_stage=to_stage, lifecycle_changed_at=occurred_at, updated_at=occurred_at)
+    return [Moved(pk, stage, to_stage, t) for (pk, stage), t in zip(current, pks, strict=True)]
