@@ -293,8 +293,8 @@ def notify_waiting(newly_waiting: Counter[str]) -> None:
     total = sum(newly_waiting.values())
     if not total:
         return
-    why = "; ".join(f"{n:,} {Reason(reason).label.lower()}" for reason, n in newly_waiting.most_common())
-    message = f"{total:,} new MQL{'s' if total != 1 else ''} wait for a rep: {why}."
+    why = "; ".join(f"{Reason(reason).label}: {n:,}" for reason, n in newly_waiting.most_common())
+    message = f"{total:,} new MQL{'s' if total != 1 else ''} wait{'' if total != 1 else 's'} for a rep. {why}."
     Notification.objects.bulk_create([
         Notification(user=manager, kind="unrouted", message=message[:500], url="/queue/waiting/")
         for manager in User.objects.filter(role="sales_manager", is_active=True)
@@ -335,7 +335,7 @@ def route_mqls(
     if rest:
         assert uniform is not None
         result.waiting[uniform] += len(rest)
-        result.newly_waiting[uniform] += _record_all_waiting(rest, uniform, now)
+        result.newly_waiting += Counter({uniform: _record_all_waiting(rest, uniform, now)})  # drops a zero
     if notify_unrouted:
         notify_waiting(result.newly_waiting)
     return result

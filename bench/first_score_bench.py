@@ -1,0 +1,119 @@
+"""The first `plumbline score --all` after loading the 1M-contact demo on PostgreSQL, beside the machine's own limit.
+
+    .venv/bin/python bench/first_score_bench.py [--server postgres://postgres@127.0.0.1:5432] \
+        [--loaded plumbline_bulk1m] [--run plumbline_bulk1m_run] [--contacts 1000000]
+
+`--loaded` holds the demo as `plumbline demo --contacts N --seed 1` left it, never scored; it is created, migrated
+and loaded first when it does not exist (about 5-8 minutes for 1M contacts). Each run copies it into `--run`
+(CREATE DATABASE ... TEMPLATE, not timed), migrates the copy, and times `plumbline score --all` in a fresh process:
+the set-based rescore, then promoting and routing the new MQLs (scoring.bulk, handoff.bulk).
+
+The machine's limit, measured in the same run on the same rows: after the run (and a VACUUM, so the table is as
+clean as the freshly loaded one the run wrote to), in a transaction rolled back, an INSERT ... SELECT of as many
+lifecycle transitions as the run wrote (copies of them), and a plain UPDATE of the promoted contacts' stage and
+times: the writes no promotion can avoid. Prints both and the ratio. Not a test: run by hand, results go to
+docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+MANAGE = [sys.executable, str(ROOT / "manage.py")]
+
+
+def admin(server: str, statement: str) -> None:
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(statement)
+
+
+def exists(server: str, name: str) -> bool:
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+
+
+def manage(url: str, *args: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": url}
+    return subprocess.run([*MANAGE, *args], env=env, check=True, text=True, capture_output=capture)
+
+
+def load(server: str, name: str, contacts: int) -> None:
+    print(f"loading the demo ({contacts:,} contacts) into {name} ...", flush=True)
+    admin(server, f'CREATE DATABASE "{name}"')
+    manage(f"{server}/{name}", "migrate", "--noinput", "-v", "0")
+    started = time.perf_counter()
+    manage(f"{server}/{name}", "demo", "--contacts", str(contacts), "--seed", "1", capture=True)
+    print(f"loaded in {time.perf_counter() - started:.0f} s")
+
+
+def raw_limit(url: str, mark: int) -> tuple[int, float, float]:
+    """(rows, seconds to INSERT ... SELECT that many transitions, seconds to UPDATE that many contacts)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE crm_contact, crm_lifecycletransition")
+    with psycopg.connect(url) as conn:
+        conn.execute("CREATE TEMP TABLE promoted AS SELECT contact_id FROM crm_lifecycletransition WHERE id > %s",
+                     [mark])
+        started = time.perf_counter()
+        rows = conn.execute(
+            "INSERT INTO crm_lifecycletransition (contact_id, from_stage, to_stage, occurred_at, by_id, reason, "
+            "source, definition_version) SELECT contact_id, from_stage, to_stage, occurred_at, by_id, reason, source, "
+            "definition_version FROM crm_lifecycletransition WHERE id > %s", [mark]).rowcount
+        inserted = time.perf_counter() - started
+        started = time.perf_counter()
+        conn.execute("UPDATE crm_contact c SET lifecycle_stage = 'mql', lifecycle_changed_at = now(), "
+                     "updated_at = now() FROM promoted p WHERE c.id = p.contact_id")
+        updated = time.perf_counter() - started
+        conn.rollback()
+    return rows, inserted, updated
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--loaded", default="plumbline_bulk1m")
+    parser.add_argument("--run", default="plumbline_bulk1m_run")
+    parser.add_argument("--contacts", type=int, default=1_000_000)
+    o = parser.parse_args()
+    if not exists(o.server, o.loaded):
+        load(o.server, o.loaded, o.contacts)
+    if exists(o.server, o.run):
+        admin(o.server, f'DROP DATABASE "{o.run}"')
+    started = time.perf_counter()
+    admin(o.server, f'CREATE DATABASE "{o.run}" TEMPLATE "{o.loaded}"')
+    url = f"{o.server}/{o.run}"
+    manage(url, "migrate", "--noinput", "-v", "0")
+    print(f"copied {o.loaded} into {o.run} and migrated it in {time.perf_counter() - started:.0f} s")
+    with psycopg.connect(url) as conn:
+        mark = conn.execute("SELECT COALESCE(MAX(id), 0) FROM crm_lifecycletransition").fetchone()[0]
+        contacts = conn.execute("SELECT COUNT(*) FROM crm_contact").fetchone()[0]
+
+    load_before = os.getloadavg()[0]
+    started = time.perf_counter()
+    run = manage(url, "score", "--all", "--no-progress", capture=True)
+    whole = time.perf_counter() - started
+    print(run.stderr.strip())
+    print(run.stdout.strip())
+    handoff = re.search(r"Promoted ([\d,]+) and routed ([\d,]+) in ([\d.]+)s", run.stderr)
+    assert handoff is not None, run.stderr
+    promote_seconds = float(handoff.group(3))
+
+    rows, inserted, updated = raw_limit(url, mark)
+    print(f"\nfirst `score --all` of {contacts:,} contacts: {whole:.1f} s wall clock "
+          f"(load {load_before:.1f} before, {os.getloadavg()[0]:.1f} after); target <= 60 s")
+    print(f"  of which promoting {handoff.group(1)} MQLs and routing them: {promote_seconds:.1f} s")
+    print(f"raw limit, same rows: INSERT ... SELECT of {rows:,} transitions {inserted:.1f} s, "
+          f"UPDATE of {rows:,} contacts {updated:.1f} s, together {inserted + updated:.1f} s")
+    print(f"  promotion and routing / raw writes = {promote_seconds / (inserted + updated):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
