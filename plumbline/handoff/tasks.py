@@ -104,12 +104,12 @@ def activity_logged(contact_id: int) -> None:
 @task()
 def rescore_all() -> int:
     """Nightly: decay lowers engagement without any event, so every contact is rescored in bulk; those the
-    MQL rule now promotes go through the per-contact path so promotion and routing are recorded as usual."""
+    MQL rule now promotes are promoted and routed in bulk (handoff.bulk), recorded as the per-contact path would."""
+    from plumbline.handoff.bulk import do_promote_and_route
     from plumbline.scoring.actions import do_refresh_predictions
     from plumbline.scoring.bulk import bulk_rescore
 
     result = bulk_rescore()
     do_refresh_predictions()
-    for contact in Contact.objects.filter(pk__in=result.to_promote):
-        do_score_and_route(contact=contact, reason="nightly")
+    do_promote_and_route(contact_ids=result.to_promote)
     return result.scored

@@ -15,6 +15,8 @@ from plumbline.handoff.actions import do_accept_lead, do_route_lead
 from plumbline.handoff.backlog import do_route_waiting, waiting_by_reason
 from plumbline.handoff.bulk import route_mqls
 from plumbline.handoff.models import Assignment, Territory, WaitingLead
+from plumbline.handoff.tasks import rescore_all
+from plumbline.marketing.actions import do_record_touchpoints
 
 NOW = timezone.now().replace(microsecond=0) + dt.timedelta(hours=1)  # after the contacts become MQLs
 
@@ -140,3 +142,18 @@ def test_waiting_page_and_home_card_show_why_leads_wait(users):
     assert page.count("No company owner, territory or sales team covers it") == 3  # the summary and two rows
     assert "Page 1 of 1 (2 waiting)" in page
     assert 'href="/queue/waiting/"' in card and "2: No company owner, territory or sales team covers it" in card
+
+
+@pytest.mark.django_db
+def test_nightly_rescore_promotes_and_routes_new_mqls_in_bulk(users, lead):
+    # given a lead who asked for a demo, never scored
+    do_record_touchpoints(items=[{"contact_id": lead.pk, "kind": "demo_request", "channel": "seo"}])
+
+    # when the nightly rescore runs
+    rescore_all.call()
+
+    # then the lead is an MQL by the rule and in a rep's queue
+    lead.refresh_from_db()
+    assert lead.lifecycle_stage == "mql"
+    assert lead.lifecycle_transitions.get(to_stage="mql").source == "automation"
+    assert Assignment.objects.get(contact=lead, status="open").rep.role in ("sales", "sales_manager")
