@@ -41,8 +41,8 @@ def exists(server: str, name: str) -> bool:
         return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
 
 
-def manage(url: str, *args: str, capture: bool = False) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url}
+def manage(url: str, *args: str, capture: bool = False, log_level: str = "INFO") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": log_level}
     return subprocess.run([*MANAGE, *args], env=env, check=True, text=True, capture_output=capture)
 
 
@@ -76,6 +76,20 @@ def raw_limit(url: str, mark: int) -> tuple[int, float, float]:
     return rows, inserted, updated
 
 
+def steps(log: str) -> dict[str, float]:
+    """Seconds per step of promotion and routing, from the debug log of handoff.bulk, scoring.bulk and crm."""
+    out: dict[str, float] = {}
+    for seconds, label in re.findall(r"^([\d.]+) s, [\d,]+ rows: (promotion reasons|moved to \w+|MQLs in no queue|"
+                                     r"waiting for one reason)$", log, re.M):
+        out[label] = out.get(label, 0) + float(seconds)
+    for promoting, routing, committing in re.findall(
+            r"^([\d.]+) s promoting \d+, ([\d.]+) s routing, ([\d.]+) s committing$", log, re.M):
+        for label, seconds in (("promoting (all)", promoting), ("routing (all)", routing),
+                               ("committing", committing)):
+            out[label] = out.get(label, 0) + float(seconds)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--server", default="postgres://postgres@127.0.0.1:5432")
@@ -98,10 +112,13 @@ def main() -> None:
 
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
-    run = manage(url, "score", "--all", "--no-progress", capture=True)
+    run = manage(url, "score", "--all", "--no-progress", capture=True, log_level="DEBUG")
     whole = time.perf_counter() - started
-    print(run.stderr.strip())
+    print("\n".join(line for line in run.stderr.splitlines() if not re.match(r"[\d.]+ s", line)))
     print(run.stdout.strip())
+    print("promotion and routing, by step (summed over the batches):")
+    for step, seconds in steps(run.stderr).items():
+        print(f"  {step}: {seconds:.1f} s")
     handoff = re.search(r"Promoted ([\d,]+) and routed ([\d,]+) in ([\d.]+)s", run.stderr)
     assert handoff is not None, run.stderr
     promote_seconds = float(handoff.group(3))

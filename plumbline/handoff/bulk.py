@@ -16,6 +16,8 @@ The backlog routes them as capacity frees up.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from plumbline.handoff.routing import available, territory_matches
 from plumbline.marketing.models import Touchpoint
 from plumbline.scoring.bulk import do_bulk_promote, id_chunks
 
+logger = logging.getLogger(__name__)
 BATCH = 50_000  # contacts per transaction
 DETAIL_CHUNK = 1_000  # leads read with their companies at a time, while someone can still take one
 Reason = WaitingLead.Reason
@@ -310,7 +313,9 @@ def route_mqls(
     after the other; record why the others wait. Idempotent: a routed MQL is in a queue and skipped next time."""
     now = now or timezone.now()
     version = version or current_version()
+    began = time.perf_counter()
     ids = _waiting_ids(sorted(contact_ids))
+    logger.debug("%.2f s, %s rows: MQLs in no queue", time.perf_counter() - began, len(ids))
     result = RouteResult()
     if not ids:
         return result
@@ -334,8 +339,10 @@ def route_mqls(
     result.newly_waiting = _record_waiting(waiting, now)
     if rest:
         assert uniform is not None
+        began = time.perf_counter()
         result.waiting[uniform] += len(rest)
         result.newly_waiting += Counter({uniform: _record_all_waiting(rest, uniform, now)})  # drops a zero
+        logger.debug("%.2f s, %s rows: waiting for one reason", time.perf_counter() - began, len(rest))
     if notify_unrouted:
         notify_waiting(result.newly_waiting)
     return result
@@ -352,10 +359,15 @@ def do_promote_and_route(
     ids = sorted(contact_ids)
     result = HandoffResult()
     for start in range(0, len(ids), batch):
+        began = time.perf_counter()
         with transaction.atomic():
             promoted = do_bulk_promote(contact_ids=ids[start:start + batch], now=now, version=version)
+            promoted_at = time.perf_counter()
             routed = route_mqls(contact_ids=[m.contact_id for m in promoted], now=now, version=version,
                                 notify_unrouted=False)
+            routed_at = time.perf_counter()
+        logger.debug("%.2f s promoting %s, %.2f s routing, %.2f s committing", promoted_at - began, len(promoted),
+                     routed_at - promoted_at, time.perf_counter() - routed_at)
         result.promoted += len(promoted)
         result.routed += len(routed.routed)
         result.waiting += routed.waiting

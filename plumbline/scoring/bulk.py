@@ -578,7 +578,9 @@ def do_bulk_promote(
     scores must be current (a bulk rescore has just run). Returns the promoted contacts in id order."""
     version = version or current_version()
     plumb = parsed(version)
+    started = time.perf_counter()
     reasons = promotion_reasons(sorted(contact_ids), plumb, int(version.number))
+    logger.debug("%.2f s, %s rows: promotion reasons", time.perf_counter() - started, len(reasons))
     return do_bulk_change_lifecycle(
         moves=[Move(contact_id, "mql", reason) for contact_id, reason in reasons.items()],
         occurred_at=now, source="automation", definition_version=int(version.number),

@@ -12,6 +12,8 @@ system.
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import time
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from plumbline.core.bulk import insert_rows
 from plumbline.crm.lifecycle import refusal
 from plumbline.crm.models import Contact, LifecycleStage, LifecycleTransition
 
+logger = logging.getLogger(__name__)
 CHUNK = 10_000  # ids per statement on SQLite: far below its parameter limit
 
 
@@ -61,8 +64,10 @@ def do_bulk_change_lifecycle(
         if not allowed:
             continue
         move = _move_pg if connection.vendor == "postgresql" else _move_rows
+        started = time.perf_counter()
         moved += move(group, to_stage, allowed, occurred_at=occurred_at, source=source,
                       definition_version=definition_version)
+        logger.debug("%.2f s, %s rows: moved to %s", time.perf_counter() - started, len(group), to_stage)
     return sorted(moved, key=lambda m: m.contact_id)
 
 
