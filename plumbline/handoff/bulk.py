@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,11 +31,12 @@ from plumbline.accounts.tasks import send_notification_email
 from plumbline.crm.models import Contact, LifecycleStage
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.queries import current_version, parsed
+from plumbline.events.actions import EventSpec, emit_many
 from plumbline.handoff.business_hours import add_business_hours
 from plumbline.handoff.models import Assignment, RoundRobinState, Territory, WaitingLead
 from plumbline.handoff.routing import available, territory_matches
 from plumbline.marketing.models import Touchpoint
-from plumbline.scoring.bulk import do_bulk_promote, id_chunks
+from plumbline.scoring.bulk import RuleInputs, do_bulk_promote, id_chunks, promotion_events
 
 logger = logging.getLogger(__name__)
 BATCH = 50_000  # contacts per transaction
@@ -304,13 +305,23 @@ def notify_waiting(newly_waiting: Counter[str]) -> None:
     ])
 
 
+def assignment_events(assignments: list[Assignment]) -> list[EventSpec]:
+    """A `lead.assigned` event for each new assignment."""
+    return [EventSpec(kind="lead.assigned", subject_type="assignment", subject_id=a.pk, occurred_at=a.assigned_at,
+                      payload={"contact_id": a.contact_id, "rep_id": a.rep_id, "method": a.method,
+                               "definition_version": a.definition_version})
+            for a in assignments]
+
+
 @transaction.atomic
 def route_mqls(
     *, contact_ids: list[int], now: dt.datetime | None = None, version: DefinitionVersion | None = None,
-    notify_unrouted: bool = True,
+    notify_unrouted: bool = True, emit_events: bool = True,
 ) -> RouteResult:
     """Route the MQLs among `contact_ids` that are in no rep's queue, in id order, as `do_route_lead` would one
-    after the other; record why the others wait. Idempotent: a routed MQL is in a queue and skipped next time."""
+    after the other, with a `lead.assigned` event each (unless `emit_events` is false: the caller then writes
+    `assignment_events(result.routed)` later in the transaction); record why the others wait. Idempotent: a
+    routed MQL is in a queue and skipped next time, and a waiting one is only counted as newly waiting once."""
     now = now or timezone.now()
     version = version or current_version()
     began = time.perf_counter()
@@ -345,15 +356,19 @@ def route_mqls(
         logger.debug("%.2f s, %s rows: waiting for one reason", time.perf_counter() - began, len(rest))
     if notify_unrouted:
         notify_waiting(result.newly_waiting)
+    if emit_events:
+        emit_many(assignment_events(result.routed))
     return result
 
 
 def do_promote_and_route(
     *, contact_ids: list[int], now: dt.datetime | None = None, version: DefinitionVersion | None = None,
     batch: int = BATCH, progress: Callable[[int, int], Any] | None = None,
+    inputs: Mapping[int, RuleInputs] | None = None,
 ) -> HandoffResult:
     """Promote to MQL the contacts among `contact_ids` the MQL rule holds for (from their current stored scores)
-    and route them, `batch` contacts per transaction; sales managers hear once about the MQLs left waiting."""
+    and route them, `batch` contacts per transaction; sales managers hear once about the MQLs left waiting.
+    `inputs`: the bulk rescore's BulkResult.rule_inputs, if at hand (see `do_bulk_promote`)."""
     now = now or timezone.now()
     version = version or current_version()
     ids = sorted(contact_ids)
@@ -361,13 +376,19 @@ def do_promote_and_route(
     for start in range(0, len(ids), batch):
         began = time.perf_counter()
         with transaction.atomic():
-            promoted = do_bulk_promote(contact_ids=ids[start:start + batch], now=now, version=version)
+            promoted = do_bulk_promote(contact_ids=ids[start:start + batch], now=now, version=version,
+                                       emit_events=False, inputs=inputs)
             promoted_at = time.perf_counter()
             routed = route_mqls(contact_ids=[m.contact_id for m in promoted], now=now, version=version,
-                                notify_unrouted=False)
+                                notify_unrouted=False, emit_events=False)
             routed_at = time.perf_counter()
-        logger.debug("%.2f s promoting %s, %.2f s routing, %.2f s committing", promoted_at - began, len(promoted),
-                     routed_at - promoted_at, time.perf_counter() - routed_at)
+            # Last in the transaction: the feed's lock is held from here to the commit only.
+            emit_many([*promotion_events(promoted, now=now, number=int(version.number)),
+                       *assignment_events(routed.routed)])
+            emitted_at = time.perf_counter()
+        logger.debug("%.2f s promoting %s, %.2f s routing, %.2f s writing events, %.2f s committing",
+                     promoted_at - began, len(promoted), routed_at - promoted_at, emitted_at - routed_at,
+                     time.perf_counter() - emitted_at)
         result.promoted += len(promoted)
         result.routed += len(routed.routed)
         result.waiting += routed.waiting

@@ -111,5 +111,5 @@ def rescore_all() -> int:
 
     result = bulk_rescore()
     do_refresh_predictions()
-    do_promote_and_route(contact_ids=result.to_promote)
+    do_promote_and_route(contact_ids=result.to_promote, inputs=result.rule_inputs)
     return result.scored

@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from plumbline.core.bulk import insert_rows
 from plumbline.crm.lifecycle import refusal
 from plumbline.crm.models import Contact, LifecycleStage, LifecycleTransition
+from plumbline.events.actions import EventSpec, emit_many
 
 logger = logging.getLogger(__name__)
 CHUNK = 10_000  # ids per statement on SQLite: far below its parameter limit
@@ -45,12 +46,25 @@ class Moved:
     transition_id: int
 
 
+def lifecycle_events(
+    moved: Sequence[Moved], *, occurred_at: dt.datetime, source: str, definition_version: int | None,
+) -> list[EventSpec]:
+    """The `lifecycle.changed` event of each move, as `do_change_lifecycle` writes one."""
+    return [EventSpec(kind="lifecycle.changed", subject_type="contact", subject_id=m.contact_id,
+                      occurred_at=occurred_at,
+                      payload={"from": m.from_stage, "to": m.to_stage, "source": source,
+                               "transition_id": m.transition_id, "definition_version": definition_version})
+            for m in moved]
+
+
 @transaction.atomic
 def do_bulk_change_lifecycle(
     *, moves: Sequence[Move], occurred_at: dt.datetime, source: str = "automation",
-    definition_version: int | None = None, from_stages: Collection[str] | None = None,
+    definition_version: int | None = None, from_stages: Collection[str] | None = None, emit_events: bool = True,
 ) -> list[Moved]:
-    """Apply `moves` (one per contact) and return those applied, in contact id order.
+    """Apply `moves` (one per contact) and return those applied, in contact id order, with a `lifecycle.changed`
+    event each (unless `emit_events` is false: then the caller writes `lifecycle_events(...)` later in the same
+    transaction, as late as it can, after it has locked whatever else it needs).
 
     A move is skipped when the contact is gone, when its current stage refuses the move (crm.lifecycle), or when
     `from_stages` is given and the contact is in none of them."""
@@ -68,7 +82,11 @@ def do_bulk_change_lifecycle(
         moved += move(group, to_stage, allowed, occurred_at=occurred_at, source=source,
                       definition_version=definition_version)
         logger.debug("%.2f s, %s rows: moved to %s", time.perf_counter() - started, len(group), to_stage)
-    return sorted(moved, key=lambda m: m.contact_id)
+    moved.sort(key=lambda m: m.contact_id)
+    if emit_events:
+        emit_many(lifecycle_events(moved, occurred_at=occurred_at, source=source,
+                                   definition_version=definition_version))
+    return moved
 
 
 def _move_pg(

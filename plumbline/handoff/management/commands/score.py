@@ -47,7 +47,7 @@ class Command(BaseCommand):
                 self.stderr.write(f"Predicted {predicted:,} contacts with the active model in "
                                   f"{time.monotonic() - started:.1f}s.")
             started = time.monotonic()
-            handoff = do_promote_and_route(contact_ids=result.to_promote, progress=bar)
+            handoff = do_promote_and_route(contact_ids=result.to_promote, inputs=result.rule_inputs, progress=bar)
             bar.close()
             self.stderr.write(f"Promoted {handoff.promoted:,} and routed {handoff.routed:,} in "
                               f"{time.monotonic() - started:.1f}s.")
