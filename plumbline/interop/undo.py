@@ -106,12 +106,12 @@ def _delete_created(model: type[models.Model], ids: list[int]) -> None:
     from plumbline.marketing.actions import touchpoints_removed
     from plumbline.marketing.models import Touchpoint
 
-    contact_ids = []
+    removed = []
     if model is Touchpoint:
-        contact_ids = list(Touchpoint.objects.filter(pk__in=ids).values_list("contact_id", flat=True).distinct())
+        removed = list(Touchpoint.objects.filter(pk__in=ids).values_list("id", "contact_id"))
     model.objects.filter(pk__in=ids).delete()
-    if contact_ids:
-        touchpoints_removed(contact_ids, "import undone")
+    if removed:
+        touchpoints_removed(removed, "import undone")
 
 
 def _gone(run: ImportRun, now: dt.datetime) -> bool:

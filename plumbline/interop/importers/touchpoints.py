@@ -84,5 +84,6 @@ class TouchpointImporter:
         Touchpoint.objects.bulk_create(new, batch_size=1000)
         self.journal.created(Touchpoint, (tp.pk for tp in new))
         if new:
-            ids = [tp.pk for tp in new]
-            touchpoints_inserted(min(ids), max(ids), [tp.contact_id for tp in new], "import")
+            touchpoints_inserted(
+                [(tp.pk, tp.contact_id, tp.kind, tp.channel, tp.campaign_id, tp.occurred_at) for tp in new], "import"
+            )
