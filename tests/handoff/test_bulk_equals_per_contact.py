@@ -14,6 +14,7 @@ from plumbline.accounts.actions import do_create_user
 from plumbline.accounts.models import Notification, Team, User
 from plumbline.crm.actions import do_create_company, do_create_contact
 from plumbline.crm.models import Contact, LifecycleTransition
+from plumbline.events.models import Event
 from plumbline.handoff.actions import do_score_and_route
 from plumbline.handoff.bulk import do_promote_and_route
 from plumbline.handoff.models import Assignment, RoundRobinState, Territory, WaitingLead
@@ -117,3 +118,28 @@ def test_bulk_promotion_and_routing_record_what_the_per_contact_path_records(use
     assert sum(a[9] is not None for a in bulk["assignments"]) == 3  # the webinar came before their hand-raise
     assert [w[1:] for w in bulk["waiting"]] == [("capacity", NOW, NOW)] * 5
     assert len(bulk["assigned_notes"]) == 9
+
+
+@pytest.mark.django_db
+def test_bulk_promotion_and_routing_write_their_events(users):
+    # given fourteen contacts who now meet the MQL rule and nine free slots
+    _population(users)
+
+    # when they are promoted and routed in bulk
+    _bulk()
+
+    # then each promotion wrote lifecycle.changed and lead.mql_reached, and each assignment lead.assigned
+    transitions = {t.contact_id: t for t in LifecycleTransition.objects.filter(to_stage="mql")}
+    changed = Event.objects.filter(kind="lifecycle.changed").order_by("subject_id")
+    assert [(e.subject_type, e.subject_id, e.occurred_at) for e in changed] == [
+        ("contact", pk, NOW) for pk in sorted(transitions)]
+    assert [e.payload for e in changed] == [
+        {"from": transitions[e.subject_id].from_stage, "to": "mql", "source": "automation",
+         "transition_id": transitions[e.subject_id].pk, "definition_version": 1} for e in changed]
+    reached = Event.objects.filter(kind="lead.mql_reached").order_by("subject_id")
+    assert [(e.subject_id, e.payload) for e in reached] == [
+        (pk, {"transition_id": transitions[pk].pk, "definition_version": 1}) for pk in sorted(transitions)]
+    assigned = Event.objects.filter(kind="lead.assigned").order_by("subject_id")
+    assert [(e.subject_type, e.subject_id, e.payload) for e in assigned] == [
+        ("assignment", a.pk, {"contact_id": a.contact_id, "rep_id": a.rep_id, "method": a.method,
+                              "definition_version": 1}) for a in Assignment.objects.order_by("pk")]
