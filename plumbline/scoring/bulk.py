@@ -576,15 +576,31 @@ def promotion_reasons(inputs: dict[int, RuleInputs], plumb: PlumbLine, number: i
     """For each contact whose inputs meet the MQL rule from an eligible stage, the transition's reason in the words
     `do_score_contact` records (the rule's name, the version and the branch that held)."""
     reasons: dict[int, str] = {}
+    thresholds = sorted(_engagement_thresholds(plumb.mql.when))
+    explained: dict[tuple[Any, ...], tuple[bool, str]] = {}
     for contact_id in sorted(inputs):
         fit_score, grade, engagement_score, kinds, stage = inputs[contact_id]
         if stage not in plumb.mql.eligible_stages:
             continue
-        ctx = RuleContext(fit_score, grade, engagement_score, frozenset(filter(None, kinds.split(","))), stage)
-        held, why = explain_rule(plumb.mql.when, ctx)
+        # All the explanation depends on: engagement enters only through its comparisons with the rule's
+        # thresholds and its one-decimal wording, so leads alike in these share one explanation.
+        key = (fit_score, grade, kinds, stage, f"{engagement_score:.1f}",
+               *(engagement_score >= t for t in thresholds))
+        if key not in explained:
+            ctx = RuleContext(fit_score, grade, engagement_score, frozenset(filter(None, kinds.split(","))), stage)
+            explained[key] = explain_rule(plumb.mql.when, ctx)
+        held, why = explained[key]
         if held:
             reasons[contact_id] = f"{plumb.mql.name} (definitions v{number}): {why}"[:500]
     return reasons
+
+
+def _engagement_thresholds(cond: Condition) -> set[float]:
+    """Every engagement threshold the rule compares with, at any depth."""
+    found = {float(cond.engagement_at_least)} if cond.engagement_at_least is not None else set()
+    for child in (cond.all or []) + (cond.any or []):
+        found |= _engagement_thresholds(child)
+    return found
 
 
 def promotion_events(promoted: list[Moved], *, now: dt.datetime, number: int) -> list[EventSpec]:

@@ -1,10 +1,10 @@
 """Many lifecycle moves at once, each recorded exactly as `do_change_lifecycle` records one.
 
 For system moves over many contacts (the bulk rescore promoting hundreds of thousands of MQLs). A contact whose
-current stage no longer allows the move (it moved meanwhile) is left alone. On PostgreSQL one statement per target
-stage does it all: the UPDATE of the contacts (which locks them, and re-checks each one's stage on its latest
-version) returns each moved contact with the stage it left, and feeds the INSERT of the transitions; the contact rows
-are written once, not locked first and written again. On SQLite (one writer at a time) the stages are read, the
+current stage no longer allows the move (it moved meanwhile) is left alone. On PostgreSQL one statement per stage
+left does it all: the UPDATE of the contacts in that stage (which locks them, and checks the stage again on each
+row's latest version) returns the contacts moved and feeds the INSERT of their transitions; the contact rows are
+written once, not locked first and written again. On SQLite (one writer at a time) the stages are read, the
 transitions inserted in multi-row INSERTs and the contacts updated. Nothing is checked per user: the caller is the
 system.
 """
@@ -93,21 +93,23 @@ def _move_pg(
     moves: list[Move], to_stage: str, allowed: list[str], *, occurred_at: dt.datetime, source: str,
     definition_version: int | None,
 ) -> list[Moved]:
+    ids, reasons = [m.contact_id for m in moves], [m.reason[:500] for m in moves]
+    moved: list[Moved] = []
     with connection.cursor() as cur:
-        cur.execute(
-            "WITH wanted AS (SELECT * FROM unnest(%s::bigint[], %s::text[]) AS w(contact_id, reason)), "
-            "before AS (SELECT c.id, c.lifecycle_stage AS stage FROM crm_contact c JOIN wanted w ON w.contact_id = c.id "
-            "  WHERE c.lifecycle_stage = ANY(%s)), "
-            "moved AS (UPDATE crm_contact c SET lifecycle_stage = %s, lifecycle_changed_at = %s, updated_at = %s "
-            "  FROM before b WHERE c.id = b.id AND c.lifecycle_stage = b.stage RETURNING c.id, b.stage) "
-            "INSERT INTO crm_lifecycletransition (contact_id, from_stage, to_stage, occurred_at, by_id, reason, source, "
-            "  definition_version) "
-            "SELECT m.id, m.stage, %s, %s, NULL, w.reason, %s, %s FROM moved m JOIN wanted w ON w.contact_id = m.id "
-            "RETURNING contact_id, from_stage, id",
-            [[m.contact_id for m in moves], [m.reason[:500] for m in moves], allowed,
-             to_stage, occurred_at, occurred_at, to_stage, occurred_at, source, definition_version],
-        )
-        return [Moved(contact_id, stage, to_stage, pk) for contact_id, stage, pk in cur.fetchall()]
+        for stage in allowed:  # one statement per stage left, so the stage is known without reading it first
+            cur.execute(
+                "WITH moved AS (UPDATE crm_contact SET lifecycle_stage = %s, lifecycle_changed_at = %s, "
+                "  updated_at = %s WHERE id = ANY(%s) AND lifecycle_stage = %s RETURNING id) "
+                "INSERT INTO crm_lifecycletransition (contact_id, from_stage, to_stage, occurred_at, by_id, reason, "
+                "  source, definition_version) "
+                "SELECT m.id, %s, %s, %s, NULL, w.reason, %s, %s FROM moved m "
+                "JOIN unnest(%s::bigint[], %s::text[]) AS w(contact_id, reason) ON w.contact_id = m.id "
+                "RETURNING contact_id, id",
+                [to_stage, occurred_at, occurred_at, ids, stage,
+                 stage, to_stage, occurred_at, source, definition_version, ids, reasons],
+            )
+            moved += [Moved(contact_id, stage, to_stage, pk) for contact_id, pk in cur.fetchall()]
+    return moved
 
 
 def _move_rows(
