@@ -201,15 +201,17 @@ def _lead_sources(leads: list[_Lead], now: dt.datetime) -> dict[int, tuple[int |
     touchpoint; else no campaign, no channel and the contact's source), as `do_route_lead` records them."""
     latest: dict[int, tuple[int | None, str, str]] = {}
     with_campaign: dict[int, tuple[int | None, str, str]] = {}
-    touches = (Touchpoint.objects.filter(contact_id__in=[lead.pk for lead in leads], occurred_at__lte=now)
-               .order_by("contact_id", "-occurred_at", "-id")
-               .values_list("contact_id", "campaign_id", "channel", "source"))
     by_pk = {lead.pk: lead for lead in leads}
-    for contact_id, campaign_id, channel, source in touches:
-        row = (campaign_id, channel, source or by_pk[contact_id].source)
-        latest.setdefault(contact_id, row)
-        if campaign_id is not None:
-            with_campaign.setdefault(contact_id, row)
+    for start in range(0, len(leads), DETAIL_CHUNK):
+        touches = (Touchpoint.objects.filter(contact_id__in=[lead.pk for lead in leads[start:start + DETAIL_CHUNK]],
+                                             occurred_at__lte=now)
+                   .order_by("contact_id", "-occurred_at", "-id")
+                   .values_list("contact_id", "campaign_id", "channel", "source"))
+        for contact_id, campaign_id, channel, source in touches:
+            row = (campaign_id, channel, source or by_pk[contact_id].source)
+            latest.setdefault(contact_id, row)
+            if campaign_id is not None:
+                with_campaign.setdefault(contact_id, row)
     return {lead.pk: with_campaign.get(lead.pk) or latest.get(lead.pk) or (None, "", lead.source) for lead in leads}
 
 
@@ -254,6 +256,13 @@ def _notify_reps(leads: list[tuple[_Lead, tuple[int, str, str]]], due: dt.dateti
 
 def _record_waiting(waiting: list[tuple[_Lead, str]], now: dt.datetime) -> Counter[str]:
     """Record why each lead waits; returns the count of those that were not already waiting, by reason."""
+    new = Counter[str]()
+    for start in range(0, len(waiting), DETAIL_CHUNK):  # a bounded IN list per statement (SQLite's limit)
+        new += _record_waiting_chunk(waiting[start:start + DETAIL_CHUNK], now)
+    return new
+
+
+def _record_waiting_chunk(waiting: list[tuple[_Lead, str]], now: dt.datetime) -> Counter[str]:
     pks = [lead.pk for lead, _ in waiting]
     before = dict(WaitingLead.objects.filter(contact_id__in=pks).values_list("contact_id", "since"))
     rows, new = [], Counter[str]()
@@ -272,7 +281,8 @@ def _record_all_waiting(contact_ids: list[int], reason: str, now: dt.datetime) -
     """Record that all these leads wait for the same reason; returns how many were not already waiting. One
     statement on PostgreSQL (every lead past the reps' capacity after a first bulk rescore lands here)."""
     if connection.vendor != "postgresql":
-        return sum(_record_waiting([(lead, reason) for lead in _leads(contact_ids)], now).values())
+        return sum(sum(_record_waiting([(lead, reason) for lead in _leads(contact_ids[i:i + DETAIL_CHUNK])],
+                                       now).values()) for i in range(0, len(contact_ids), DETAIL_CHUNK))
     with connection.cursor() as cur:
         cur.execute(
             "WITH src AS (SELECT c.id, w.since AS prior FROM crm_contact c LEFT JOIN handoff_waitinglead w "
@@ -345,7 +355,8 @@ def route_mqls(
                 chosen.append((lead, choice))
     router.save_positions()
     result.routed = _assign(chosen, now, version)
-    WaitingLead.objects.filter(contact_id__in=[lead.pk for lead, _ in chosen]).delete()
+    for start in range(0, len(chosen), DETAIL_CHUNK):
+        WaitingLead.objects.filter(contact_id__in=[lead.pk for lead, _ in chosen[start:start + DETAIL_CHUNK]]).delete()
     result.waiting = Counter(reason for _, reason in waiting)
     result.newly_waiting = _record_waiting(waiting, now)
     if rest:

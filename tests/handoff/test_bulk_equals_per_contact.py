@@ -15,6 +15,7 @@ from plumbline.accounts.models import Notification, Team, User
 from plumbline.crm.actions import do_create_company, do_create_contact
 from plumbline.crm.models import Contact, LifecycleTransition
 from plumbline.events.models import Event
+from plumbline.handoff import bulk as handoff_bulk
 from plumbline.handoff.actions import do_score_and_route
 from plumbline.handoff.bulk import do_promote_and_route
 from plumbline.handoff.models import Assignment, RoundRobinState, Territory, WaitingLead
@@ -94,9 +95,11 @@ def _bulk() -> dict[str, object]:
 
 
 @pytest.mark.django_db
-def test_bulk_promotion_and_routing_record_what_the_per_contact_path_records(users):
-    # given forty contacts, fourteen of whom now meet the MQL rule, and nine free slots among the sellers
+def test_bulk_promotion_and_routing_record_what_the_per_contact_path_records(users, monkeypatch):
+    # given forty contacts, fourteen of whom now meet the MQL rule, and nine free slots among the sellers (the
+    # bulk path reading leads two at a time, so its chunking is exercised too)
     _population(users)
+    monkeypatch.setattr(handoff_bulk, "DETAIL_CHUNK", 2)
 
     # when the per-contact path promotes and routes them (then is undone), and the bulk path does the same
     undo = transaction.savepoint()
