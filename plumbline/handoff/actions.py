@@ -15,6 +15,7 @@ from plumbline.crm.actions import do_change_lifecycle, do_update_contact
 from plumbline.crm.models import Activity, Contact
 from plumbline.definitions.queries import current_version, parsed
 from plumbline.events.actions import emit
+from plumbline.handoff.bulk import record_waiting
 from plumbline.handoff.business_hours import add_business_hours
 from plumbline.handoff.models import Assignment
 from plumbline.handoff.queries import can_decide
@@ -53,6 +54,7 @@ def do_route_lead(
     sla = parsed(version).sla
     choice = choose_rep(Contact.objects.select_related("company__owner").get(pk=contact.pk), exclude=exclude)
     if choice is None:
+        record_waiting(contact_id=contact.pk, now=now)
         for manager in User.objects.filter(role="sales_manager", is_active=True):
             do_notify(user=manager, kind="unrouted", message=f"No rep is available for {contact}.",
                       url=f"/contacts/{contact.pk}/")

@@ -8,12 +8,14 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from plumbline.core.api_helpers import IdParam, In, Instant, can_view, get_or_404, text
+from plumbline.core.api_helpers import IdParam, In, Instant, Limit, QueryText, can_view, get_or_404, text
 from plumbline.core.errors import Conflict
 from plumbline.core.idempotency import idempotent
+from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.core.permissions import require
 from plumbline.crm.models import Contact
 from plumbline.handoff.actions import do_accept_lead, do_reject_lead, do_route_lead
+from plumbline.handoff.backlog import WAIT_REASONS, wait_reason, waiting_by_reason, waiting_leads
 from plumbline.handoff.models import Assignment
 from plumbline.handoff.queries import GROUPINGS, lead_quality, queue, sla_status
 
@@ -57,6 +59,23 @@ class QualityRow(Schema):
     acceptance_rate: float | None = Field(description="accepted / (accepted + rejected); null while none is decided")
 
 
+class WaitingOut(Schema):
+    contact_id: int
+    contact_email: str
+    contact_name: str
+    company: str | None
+    mql_at: dt.datetime | None = Field(description="When the contact became an MQL")
+    reason: str = Field(description="capacity | no_territory | no_seller | not_routed")
+    reason_label: str
+    waiting_since: dt.datetime | None = Field(description="The first routing attempt that found nobody for it")
+
+
+class WaitingPage(Schema):
+    items: list[WaitingOut]
+    next_cursor: str | None
+    by_reason: dict[str, int] = Field(description="Every waiting MQL counted by reason")
+
+
 def _out(a: Assignment) -> dict[str, Any]:
     sla = sla_status(a)
     return {
@@ -78,6 +97,23 @@ def get_queue(request: HttpRequest, mine: bool = True) -> list[dict[str, Any]]:
     can_view(request, "contact")
     rep = request.user if mine or request.user.role == "sales" else None
     return [_out(a) for a in queue(rep)[:500]]
+
+
+@router.get("/handoff/waiting", response=WaitingPage, summary="MQLs no rep could take yet, and why")
+def get_waiting(
+    request: HttpRequest, cursor: QueryText | None = None, limit: Limit = DEFAULT_LIMIT,
+) -> dict[str, Any]:
+    can_view(request, "contact")
+    items, next_cursor = paginate(waiting_leads(), sort="id", allowed=("id",), cursor=cursor, limit=limit)
+    return {
+        "items": [{
+            "contact_id": c.pk, "contact_email": c.email, "contact_name": str(c),
+            "company": c.company.name if c.company_id else None, "mql_at": c.lifecycle_changed_at,
+            "reason": wait_reason(c), "reason_label": WAIT_REASONS[wait_reason(c)], "waiting_since": c.waiting_since,
+        } for c in items],
+        "next_cursor": next_cursor,
+        "by_reason": waiting_by_reason(),
+    }
 
 
 @router.get("/handoff/assignments/{assignment_id}", response=AssignmentOut)

@@ -7,12 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from plumbline.crm.models import Contact, LifecycleStage
-from plumbline.handoff.actions import do_route_lead
-from plumbline.handoff.models import Assignment
+from plumbline.handoff.bulk import route_mqls
+from plumbline.handoff.models import Assignment, WaitingLead
 from plumbline.handoff.routing import available
 
 
@@ -24,6 +24,34 @@ def waiting_mqls() -> QuerySet[Contact]:
         .exclude(Exists(in_queue))
         .order_by("lifecycle_changed_at", "pk")
     )
+
+
+NOT_ROUTED = "not_routed"
+WAIT_REASONS = {**dict(WaitingLead.Reason.choices), NOT_ROUTED: "Not routed yet"}
+
+
+def waiting_leads() -> QuerySet[Contact]:
+    """`waiting_mqls` with why each waits (`wait_reason`, a WAIT_REASONS code) and since when (`waiting_since`),
+    from the last routing attempt since it became an MQL; `not_routed` when none was made yet."""
+    recorded = WaitingLead.objects.filter(contact=OuterRef("pk")).filter(
+        since__gte=F("contact__lifecycle_changed_at"))
+    return waiting_mqls().select_related("company").annotate(
+        recorded_reason=Subquery(recorded.values("reason")[:1]),
+        waiting_since=Subquery(recorded.values("since")[:1]),
+    )
+
+
+def wait_reason(contact: Contact) -> str:
+    """The WAIT_REASONS code of a contact read through `waiting_leads`."""
+    return getattr(contact, "recorded_reason", None) or NOT_ROUTED
+
+
+def waiting_by_reason() -> dict[str, int]:
+    """How many MQLs wait, by reason (every reason of WAIT_REASONS, zero included), in WAIT_REASONS order."""
+    counts = dict(waiting_leads().order_by().values_list("recorded_reason").annotate(n=Count("pk")))
+    out = {code: counts.get(code, 0) for code in WAIT_REASONS if code != NOT_ROUTED}
+    out[NOT_ROUTED] = counts.get(None, 0)
+    return out
 
 
 @dataclass(frozen=True)
@@ -59,13 +87,9 @@ def backlog() -> Backlog:
 
 def do_route_waiting(*, now: dt.datetime | None = None, limit: int = 500) -> int:
     """Route waiting MQLs, oldest first, while some seller has capacity; returns how many were routed.
-    Stops before asking when nobody can take one, so managers are not told "no rep" once per waiting lead."""
-    now = now or timezone.now()
-    routed = 0
-    for contact in waiting_mqls()[:limit]:
-        if not available():
-            break
-        if do_route_lead(contact=contact, now=now) is None:
-            break
-        routed += 1
-    return routed
+    Stops before asking when nobody can take one, so managers are not told "no rep" once per waiting lead; the
+    leads still left waiting keep their recorded reason, brought up to date."""
+    if not available():
+        return 0
+    ids = list(waiting_mqls().values_list("pk", flat=True)[:limit])
+    return len(route_mqls(contact_ids=ids, now=now or timezone.now()).routed)

@@ -78,3 +78,25 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contact} → {self.rep}"
+
+
+class WaitingLead(models.Model):
+    """An MQL that routing could not give to any rep, and why, from the last attempt. Only meaningful while the
+    contact is still an MQL without an open assignment and `since` is not older than its becoming an MQL (an older
+    row is from an earlier time it waited); the backlog reads it that way and replaces it on the next attempt."""
+
+    class Reason(models.TextChoices):
+        CAPACITY = "capacity", "Every rep who could take it is at capacity"
+        NO_TERRITORY = "no_territory", "No company owner, territory or sales team covers it"
+        NO_SELLER = "no_seller", "No seller is active and in the office"
+
+    contact = models.OneToOneField("crm.Contact", on_delete=models.CASCADE, primary_key=True, related_name="+")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    since = models.DateTimeField(help_text="The first routing attempt that found nobody for it.")
+    checked_at = models.DateTimeField(help_text="The last routing attempt.")
+
+    class Meta:
+        indexes = [models.Index(fields=["reason"], name="waitinglead_reason")]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} waits: {self.reason}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.db.models import Count, Q
 
@@ -35,8 +36,16 @@ def available(
     return [u for u in qs.order_by("id") if include_full or u.open_leads < u.capacity]
 
 
-def _territory_matches(t: Territory, contact: Contact) -> bool:
-    company = contact.company
+class CompanyFacts(Protocol):
+    """What territory rules read of a company (a Company, or the bulk router's row)."""
+
+    country: str
+    industry: str
+    employee_count: int | None
+
+
+def territory_matches(t: Territory, company: CompanyFacts | None) -> bool:
+    """Whether a lead of `company` (None: the contact has no company) falls in territory `t`."""
     if company is None:
         return not (t.countries or t.industries or t.min_employees or t.max_employees)
     if t.countries and company.country.upper() not in {c.upper() for c in t.countries}:
@@ -68,7 +77,7 @@ def choose_rep(contact: Contact, *, exclude: set[int] = frozenset()) -> Choice |
         if available([company.owner]):
             return Choice(company.owner, "company_owner", f"Owner of {company.name}")
     for territory in Territory.objects.filter(is_active=True).select_related("rep", "team"):
-        if not _territory_matches(territory, contact):
+        if not territory_matches(territory, company):
             continue
         if territory.rep_id and territory.rep_id not in exclude and available([territory.rep]):
             return Choice(territory.rep, "territory", f"Territory {territory.name}")

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -16,7 +17,7 @@ from plumbline.core.forms import run_action
 from plumbline.core.pages import page
 from plumbline.definitions.labels import label
 from plumbline.handoff.actions import do_accept_lead, do_reject_lead
-from plumbline.handoff.backlog import backlog
+from plumbline.handoff.backlog import WAIT_REASONS, backlog, wait_reason, waiting_by_reason, waiting_leads
 from plumbline.handoff.forms import RejectForm
 from plumbline.handoff.models import Assignment
 from plumbline.handoff.queries import GROUPINGS, can_decide, lead_quality, queue, sla_status
@@ -108,4 +109,20 @@ def contact_panel(request: HttpRequest, pk: int) -> HttpResponse:
 @page("contact")
 def backlog_card(request: HttpRequest) -> HttpResponse:
     """The home page's handoff card (loaded by HTMX): every MQL is in a rep's queue or waiting, with the reason."""
-    return render(request, "handoff/_backlog.html", {"backlog": backlog()})
+    return render(request, "handoff/_backlog.html", {
+        "backlog": backlog(),
+        "by_reason": [(WAIT_REASONS[code], n) for code, n in waiting_by_reason().items() if n],
+    })
+
+
+WAITING_PAGE = 50
+
+
+@page("contact")
+def waiting_page(request: HttpRequest) -> HttpResponse:
+    """MQLs no rep could take yet, the longest-waiting first, each with the reason, 50 to a page."""
+    pages = Paginator(waiting_leads(), WAITING_PAGE)
+    current = pages.get_page(request.GET.get("page"))
+    rows = [(c, WAIT_REASONS[wait_reason(c)]) for c in current.object_list]
+    by_reason = [(WAIT_REASONS[code], n) for code, n in waiting_by_reason().items() if n]
+    return render(request, "handoff/waiting.html", {"rows": rows, "page": current, "by_reason": by_reason})

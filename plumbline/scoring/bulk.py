@@ -3,9 +3,9 @@
 `do_score_contact` explains one contact and is what events use. A full rescore (nightly decay, a new
 definitions version, `plumbline score --all`) instead scores all contacts in a few statements on SQLite or
 PostgreSQL, appends history where a score changed, writes the scores back, and returns the contacts the MQL rule
-now promotes; those go through the per-contact path so their promotion and routing are recorded exactly as for an
-event. Detailed explanations are left to `do_score_contact` (the score API and the contact page refresh them on
-view).
+now promotes. `do_bulk_promote` then promotes them from their stored scores, recording each transition with the
+reason and version `do_score_contact` records for an event (handoff.bulk routes them). Detailed explanations
+are left to `do_score_contact` (the score API and the contact page refresh them on view).
 
 Two ways to a contact's engagement, both exact:
 - Recomputed from its events: every touchpoint and sales activity, capped and decayed. For every contact on the
@@ -26,16 +26,26 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from plumbline.crm.actions import Move, Moved, do_bulk_change_lifecycle, lifecycle_events
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.queries import current_version, parsed
 from plumbline.definitions.schema import GRADES, Condition, Engagement, FitRule, PlumbLine
-from plumbline.scoring.engine import SALES_TOUCH_KINDS, _matches, rule_kinds, seniority
+from plumbline.events.actions import EventSpec, emit_many
+from plumbline.scoring.engine import (
+    SALES_TOUCH_KINDS,
+    RuleContext,
+    _matches,
+    explain_rule,
+    rule_kinds,
+    seniority,
+)
 from plumbline.scoring.models import RescoreRun
 
 logger = logging.getLogger(__name__)
@@ -44,11 +54,17 @@ BULK_EXPLANATION = "'{\"bulk\": true}'"  # detail is recomputed per contact on v
 NUMERIC = {"company.employee_count": "co.employee_count", "company.annual_revenue": "co.annual_revenue"}
 
 
+RuleInputs = tuple[int, str, float, str, str]  # fit score, fit grade, engagement, rule kinds (',a,b,'), stage
+
+
 @dataclass
 class BulkResult:
     scored: int  # every contact: each one's score is current afterwards
     changed: int  # history rows added
     to_promote: list[int]
+    # What the MQL rule read of each contact to promote, from the same statement: do_bulk_promote words the
+    # transitions' reasons from it without reading the scores again.
+    rule_inputs: dict[int, RuleInputs] = field(default_factory=dict)
     recomputed: int = 0  # contacts recomputed from their events (the others were decayed in place)
 
 
@@ -397,10 +413,14 @@ def bulk_rescore(
         started_at=started, finished_at=timezone.now(), definition_version=n, full=full, scored=scored,
         recomputed=recomputed, changed=changed + added, touchpoint_mark=marks[0], activity_mark=marks[1],
     )
-    return BulkResult(scored=scored, changed=changed + added, to_promote=promote, recomputed=recomputed)
+    return BulkResult(scored=scored, changed=changed + added, to_promote=list(promote), recomputed=recomputed,
+                      rule_inputs=promote)
 
 
-def _promotions(plumb: PlumbLine, *, targeted: bool) -> list[int]:
+RULE_INPUTS = "s.contact_id, s.fit_score, s.fit_grade, s.engagement_score, s.rule_kinds, c.lifecycle_stage"
+
+
+def _promotions(plumb: PlumbLine, *, targeted: bool) -> dict[int, RuleInputs]:
     """Contacts in a stage the MQL rule may promote from whose stored scores now meet the rule. After a targeted
     run only the recomputed contacts and those whose engagement rose can newly meet it: a decayed score keeps its
     fit, grade and hand-raisers, and its engagement only rose if its points are negative."""
@@ -409,11 +429,11 @@ def _promotions(plumb: PlumbLine, *, targeted: bool) -> list[int]:
     started = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute(
-            "SELECT s.contact_id FROM scoring_contactscore s JOIN crm_contact c ON c.id = s.contact_id "
+            f"SELECT {RULE_INPUTS} FROM scoring_contactscore s JOIN crm_contact c ON c.id = s.contact_id "
             f"WHERE c.lifecycle_stage IN ({lits(list(plumb.mql.eligible_stages))}) AND {_rule_sql(plumb.mql.when)} "
             f"{where}ORDER BY s.contact_id"
         )
-        promote = [row[0] for row in cur.fetchall()]
+        promote = {row[0]: row[1:] for row in cur.fetchall()}
     logger.debug("%.2f s, %s rows: promotions", time.perf_counter() - started, len(promote))
     return promote
 
@@ -526,3 +546,97 @@ def _recompute(plumb: PlumbLine, sql: _Sql, n: int, *, targeted: bool) -> tuple[
         "last_event_at = excluded.last_event_at, rule_kinds = excluded.rule_kinds"
     )
     return recomputed, changed
+
+
+CHUNK = 10_000  # ids per statement on SQLite: far below its parameter limit
+
+
+def id_chunks(column: str, ids: list[int]) -> list[tuple[str, list[Any]]]:
+    """`column` is one of `ids`, as SQL conditions with their parameters: one array parameter on PostgreSQL (a
+    statement of any size, planned once), IN lists of CHUNK ids on SQLite."""
+    if connection.vendor == "postgresql":
+        return [(f"{column} = ANY(%s)", [ids])] if ids else []
+    return [(f"{column} IN ({', '.join(['%s'] * len(ids[i:i + CHUNK]))})", ids[i:i + CHUNK])
+            for i in range(0, len(ids), CHUNK)]
+
+
+def rule_inputs(contact_ids: list[int]) -> dict[int, RuleInputs]:
+    """What the MQL rule reads of each contact: its stored score's fit, grade, engagement and the hand-raiser kinds
+    the rule names, and its stage."""
+    found: dict[int, RuleInputs] = {}
+    for condition, params in id_chunks("s.contact_id", contact_ids):
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT {RULE_INPUTS} FROM scoring_contactscore s JOIN crm_contact c ON c.id = s.contact_id "
+                        f"WHERE {condition}", params)
+            found.update((row[0], row[1:]) for row in cur.fetchall())
+    return found
+
+
+def promotion_reasons(inputs: dict[int, RuleInputs], plumb: PlumbLine, number: int) -> dict[int, str]:
+    """For each contact whose inputs meet the MQL rule from an eligible stage, the transition's reason in the words
+    `do_score_contact` records (the rule's name, the version and the branch that held)."""
+    reasons: dict[int, str] = {}
+    thresholds = sorted(_engagement_thresholds(plumb.mql.when))
+    explained: dict[tuple[Any, ...], tuple[bool, str]] = {}
+    for contact_id in sorted(inputs):
+        fit_score, grade, engagement_score, kinds, stage = inputs[contact_id]
+        if stage not in plumb.mql.eligible_stages:
+            continue
+        # All the explanation depends on: engagement enters only through its comparisons with the rule's
+        # thresholds and its one-decimal wording, so leads alike in these share one explanation.
+        key = (fit_score, grade, kinds, stage, f"{engagement_score:.1f}",
+               *(engagement_score >= t for t in thresholds))
+        if key not in explained:
+            ctx = RuleContext(fit_score, grade, engagement_score, frozenset(filter(None, kinds.split(","))), stage)
+            explained[key] = explain_rule(plumb.mql.when, ctx)
+        held, why = explained[key]
+        if held:
+            reasons[contact_id] = f"{plumb.mql.name} (definitions v{number}): {why}"[:500]
+    return reasons
+
+
+def _engagement_thresholds(cond: Condition) -> set[float]:
+    """Every engagement threshold the rule compares with, at any depth."""
+    found = {float(cond.engagement_at_least)} if cond.engagement_at_least is not None else set()
+    for child in (cond.all or []) + (cond.any or []):
+        found |= _engagement_thresholds(child)
+    return found
+
+
+def promotion_events(promoted: list[Moved], *, now: dt.datetime, number: int) -> list[EventSpec]:
+    """The events of promotions: `lifecycle.changed` and `lead.mql_reached` for each contact."""
+    return [*lifecycle_events(promoted, occurred_at=now, source="automation", definition_version=number),
+            *(EventSpec(kind="lead.mql_reached", subject_type="contact", subject_id=m.contact_id, occurred_at=now,
+                        payload={"transition_id": m.transition_id, "definition_version": number})
+              for m in promoted)]
+
+
+@transaction.atomic
+def do_bulk_promote(
+    *, contact_ids: list[int], now: dt.datetime, version: DefinitionVersion | None = None, emit_events: bool = True,
+    inputs: Mapping[int, RuleInputs] | None = None,
+) -> list[Moved]:
+    """Promote to MQL every contact of `contact_ids` whose stored score meets the MQL rule, as `do_score_contact`
+    promotes one: an automation transition with the rule's reason and the definitions version, at `now`, and the
+    events `lifecycle.changed` and `lead.mql_reached` (unless `emit_events` is false: then the caller writes
+    `promotion_events(...)` later in the transaction). The scores must be current (a bulk rescore has just run);
+    `inputs`, what that rescore's promotion query read (BulkResult.rule_inputs), saves reading them again. The
+    stage is checked again as each contact is moved. Returns the promoted contacts in id order."""
+    version = version or current_version()
+    plumb = parsed(version)
+    number = int(version.number)
+    started = time.perf_counter()
+    if inputs is None:
+        read = rule_inputs(sorted(contact_ids))
+    else:
+        read = {pk: inputs[pk] for pk in contact_ids if pk in inputs}
+    reasons = promotion_reasons(read, plumb, number)
+    logger.debug("%.2f s, %s rows: promotion reasons", time.perf_counter() - started, len(reasons))
+    promoted = do_bulk_change_lifecycle(
+        moves=[Move(contact_id, "mql", reason) for contact_id, reason in reasons.items()],
+        occurred_at=now, source="automation", definition_version=number,
+        from_stages=plumb.mql.eligible_stages, emit_events=False,
+    )
+    if emit_events:
+        emit_many(promotion_events(promoted, now=now, number=number))
+    return promoted

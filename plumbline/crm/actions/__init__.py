@@ -6,6 +6,7 @@ from plumbline.crm.actions.activities import (
     do_log_activity,
     do_update_activity,
 )
+from plumbline.crm.actions.bulk_lifecycle import Move, Moved, do_bulk_change_lifecycle, lifecycle_events
 from plumbline.crm.actions.companies import do_create_company, do_delete_company, do_update_company
 from plumbline.crm.actions.contacts import (
     do_change_lifecycle,
@@ -26,7 +27,8 @@ from plumbline.crm.actions.pipelines import do_create_pipeline, do_delete_pipeli
 from plumbline.crm.actions.stages import do_add_stage, do_remove_stage, do_reorder_stages, do_update_stage
 
 __all__ = [
-    "do_add_stage", "do_change_lifecycle", "do_complete_task", "do_create_company", "do_create_contact", "do_create_deal",
+    "Move", "Moved", "do_add_stage", "do_bulk_change_lifecycle", "lifecycle_events",
+    "do_change_lifecycle", "do_complete_task", "do_create_company", "do_create_contact", "do_create_deal",
     "do_create_pipeline", "do_delete_activity", "do_delete_company", "do_delete_contact", "do_delete_deal",
     "do_delete_pipeline", "do_log_activity", "do_merge_contacts", "do_move_deal", "do_remove_deal_contact", "do_remove_stage",
     "do_reorder_stages", "do_set_deal_contact", "do_undo_merge", "do_update_activity", "do_update_company", "do_update_contact",

@@ -12,6 +12,7 @@ from plumbline.crm.models import Contact
 from plumbline.definitions.queries import current_version
 from plumbline.handoff.actions import do_score_and_route
 from plumbline.handoff.backlog import backlog
+from plumbline.handoff.bulk import do_promote_and_route
 from plumbline.scoring.bulk import bulk_rescore
 from plumbline.scoring.predictive.actions import do_refresh_predictions
 from plumbline.scoring.predictive.predict import predictions_prefetched
@@ -35,23 +36,34 @@ class Command(BaseCommand):
             raise CommandError("--full goes with --all.")
         current_version()
         started = time.monotonic()
+        bar = ProgressBar("Promoting" if o["all"] else "Scoring", enabled=not o["no_progress"])
         if o["all"]:
             result = bulk_rescore(full=o["full"])
-            scored, candidates = result.scored, result.to_promote
-            self.stderr.write(f"Scored {scored:,} contacts in {time.monotonic() - started:.1f}s "
+            self.stderr.write(f"Scored {result.scored:,} contacts in {time.monotonic() - started:.1f}s "
                               f"({result.recomputed:,} recomputed from their events, the others decayed in place; "
-                              f"{result.changed:,} changed); promoting {len(candidates):,}.")
+                              f"{result.changed:,} changed); promoting {len(result.to_promote):,}.")
             started = time.monotonic()
             predicted = do_refresh_predictions()
             if predicted:
                 self.stderr.write(f"Predicted {predicted:,} contacts with the active model in "
                                   f"{time.monotonic() - started:.1f}s.")
+            started = time.monotonic()
+            handoff = do_promote_and_route(contact_ids=result.to_promote, inputs=result.rule_inputs, progress=bar)
+            bar.close()
+            self.stderr.write(f"Promoted {handoff.promoted:,} and routed {handoff.routed:,} in "
+                              f"{time.monotonic() - started:.1f}s.")
+            scored, mqls = result.scored, handoff.routed
         else:
-            candidates = list(Contact.objects.filter(pk__in=o["contact_ids"]).values_list("pk", flat=True))
-            scored = len(candidates)
-        bar = ProgressBar("Promoting" if o["all"] else "Scoring", enabled=not o["no_progress"])
-        mqls = 0
-        done = 0
+            scored, mqls = self._one_by_one(o["contact_ids"], bar)
+        self.stdout.write(f"Scored {scored:,} contacts; {mqls:,} became MQLs and were routed.")
+        waiting = backlog()
+        if waiting.waiting:
+            self.stdout.write(f"{waiting.waiting:,} MQLs wait for a rep: {waiting.reason}.")
+
+    def _one_by_one(self, contact_ids: list[int], bar: ProgressBar) -> tuple[int, int]:
+        """Named contacts go through the per-contact path, as an event would send them."""
+        candidates = list(Contact.objects.filter(pk__in=contact_ids).values_list("pk", flat=True))
+        mqls = done = 0
         for start in range(0, len(candidates), 500):
             chunk = candidates[start:start + 500]
             # the predictive model scores the chunk in one call; each contact then reads its own result
@@ -61,7 +73,4 @@ class Command(BaseCommand):
                     done += 1
                     bar(done, len(candidates))
         bar.close()
-        self.stdout.write(f"Scored {scored:,} contacts; {mqls:,} became MQLs and were routed.")
-        waiting = backlog()
-        if waiting.waiting:
-            self.stdout.write(f"{waiting.waiting:,} MQLs wait for a rep: {waiting.reason}.")
+        return len(candidates), mqls
