@@ -8,49 +8,36 @@ lead already routed, or already reported to the managers as unroutable, is not r
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from plumbline.accounts.models import Notification, User
-from plumbline.crm.models import Contact, LifecycleStage
+from plumbline.accounts.models import User
 from plumbline.events.registry import consumer
 from plumbline.events.runner import FeedEvent
-from plumbline.handoff.actions import FIRST_TOUCH_KINDS, do_check_sla, do_reroute_open_leads, do_route_lead
+from plumbline.handoff.actions import FIRST_TOUCH_KINDS, do_check_sla, do_reroute_open_leads
+from plumbline.handoff.bulk import route_mqls
 from plumbline.handoff.models import Assignment
 
 
 @consumer("handoff.route", kinds={"lead.mql_reached", "user.deactivated"}, label="Routing new MQLs",
-          batch_size=100)
+          batch_size=500)
 def route(events: list[FeedEvent]) -> None:
-    """In feed order: route each new MQL that is still an MQL and was not handled since it became one, and
-    reroute the open leads of a deactivated rep. When routing finds nobody for a lead, the managers are told (by
-    `do_route_lead`) once, and the batch's later new MQLs wait in the backlog (handoff.backlog), which the
-    scheduler routes as reps free capacity: no "no rep" message per lead."""
-    nobody = False
+    """In feed order: route the batch's new MQLs set-based (`handoff.bulk.route_mqls`: reps, capacity,
+    territories and round-robin positions read once per batch, the same choices as `do_route_lead` one after the
+    other), and reroute the open leads of a deactivated rep where that event falls. An MQL nobody can take waits
+    with its reason (`WaitingLead`); managers get one note per batch with the counts by reason, and the
+    scheduler's minute check routes waiting MQLs as reps free capacity. Idempotent: a contact that is no longer an
+    MQL, or is in a rep's queue already, is skipped, and a waiting one is counted as newly waiting only once."""
+    mqls: list[int] = []
     for event in events:
         if event.kind == "user.deactivated":
+            if mqls:
+                route_mqls(contact_ids=mqls)
+                mqls = []
             do_reroute_open_leads(rep=User(pk=event.subject_id), now=event.occurred_at)
-        elif not nobody:
-            contact = _still_waiting(event)
-            nobody = contact is not None and do_route_lead(contact=contact) is None
-
-
-def _still_waiting(event: FeedEvent) -> Contact | None:
-    """The event's contact when it is an MQL that nothing has handled since it reached MQL: no assignment since
-    (open, or decided already), no managers told that no rep could take it."""
-    handled = Assignment.objects.filter(contact=OuterRef("pk")).filter(
-        Q(status=Assignment.Status.OPEN) | Q(assigned_at__gte=event.occurred_at))
-    contact = (
-        Contact.objects.filter(pk=event.subject_id, lifecycle_stage=LifecycleStage.MQL).exclude(Exists(handled)).first()
-    )
-    if contact is None:
-        return None
-    told = Notification.objects.filter(kind="unrouted", url=_url(contact.pk), created_at__gte=event.recorded_at)
-    return None if told.exists() else contact
-
-
-def _url(contact_id: int) -> str:
-    return f"/contacts/{contact_id}/"
+        else:
+            mqls.append(event.subject_id)
+    if mqls:
+        route_mqls(contact_ids=mqls)
 
 
 @consumer("handoff.first_touch", kinds={"activity.logged"}, label="SLA clocks stopped by a first touch")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from django_tasks import task
 
-from plumbline.crm.models import Contact
-from plumbline.scoring.bulk import bulk_rescore
+from plumbline.scoring.bulk import bulk_rescore, do_bulk_promote
 from plumbline.scoring.predictive.actions import do_refresh_predictions, do_run_training
-from plumbline.scoring.rescore import rescore_contacts
 
 
 @task()
@@ -18,13 +17,18 @@ def train_model(run_id: int) -> str:
     return run.status if run is not None else "skipped"
 
 
+PROMOTE_BATCH = 50_000  # contacts promoted per transaction (one statement per stage left on PostgreSQL)
+
+
 @task()
 def rescore_all() -> int:
-    """Nightly and after a publish: decay lowers engagement without any event, so every contact is rescored in
-    bulk; those the MQL rule now promotes go through the per-contact path, so each promotion is recorded as usual
-    with its `lead.mql_reached` event (handoff routes them from the feed)."""
+    """Nightly: decay lowers engagement without any event, so every contact is rescored in bulk; those the MQL
+    rule now promotes are promoted set-based (`do_bulk_promote`: the same transitions, reasons and versions as one
+    at a time), with a `lead.mql_reached` event each, from which handoff routes them."""
     result = bulk_rescore()
     do_refresh_predictions()
-    rescore_contacts(list(Contact.objects.filter(pk__in=result.to_promote).values_list("pk", flat=True)),
-                     reason="nightly")
+    now = timezone.now()
+    ids = sorted(result.to_promote)
+    for start in range(0, len(ids), PROMOTE_BATCH):
+        do_bulk_promote(contact_ids=ids[start:start + PROMOTE_BATCH], now=now, inputs=result.rule_inputs)
     return result.scored

@@ -11,12 +11,16 @@ from django.utils import timezone
 
 from plumbline.accounts.models import Notification, Team, User
 from plumbline.crm.actions import do_create_company, do_create_contact
+from plumbline.events import registry
+from plumbline.events.models import ConsumerCursor as EventCursors
+from plumbline.events.models import Event
+from plumbline.events.runner import drain, head
 from plumbline.handoff.actions import do_accept_lead, do_route_lead
 from plumbline.handoff.backlog import do_route_waiting, waiting_by_reason
 from plumbline.handoff.bulk import route_mqls
 from plumbline.handoff.models import Assignment, Territory, WaitingLead
-from plumbline.scoring.tasks import rescore_all
 from plumbline.marketing.actions import do_record_touchpoints
+from plumbline.scoring.tasks import rescore_all
 
 NOW = timezone.now().replace(microsecond=0) + dt.timedelta(hours=1)  # after the contacts become MQLs
 
@@ -145,12 +149,17 @@ def test_waiting_page_and_home_card_show_why_leads_wait(users):
 
 
 @pytest.mark.django_db
-def test_nightly_rescore_promotes_and_routes_new_mqls_in_bulk(users, lead):
+def test_nightly_rescore_promotes_new_mqls_in_bulk_and_the_feed_routes_them(users, lead):
     # given a lead who asked for a demo, never scored
     do_record_touchpoints(items=[{"contact_id": lead.pk, "kind": "demo_request", "channel": "seo"}])
+    EventCursors.objects.all().delete()
+    for consumer in registry.consumers():  # the feed's readers have read past the touchpoint: only the
+        EventCursors.objects.create(name=consumer.name, position=head())  # nightly run can promote it
 
-    # when the nightly rescore runs
+    # when the nightly rescore runs, and the worker runs the feed
     rescore_all.call()
+    assert Event.objects.filter(kind="lead.mql_reached", subject_id=lead.pk).count() == 1
+    drain()
 
     # then the lead is an MQL by the rule and in a rep's queue
     lead.refresh_from_db()
