@@ -17,8 +17,7 @@ from plumbline.core.permissions import can
 from plumbline.core.validation import NUL_MESSAGE, has_nul
 from plumbline.interop.csvfile import CsvRows, FileError, unescape
 from plumbline.interop.importers import IMPORTERS
-from plumbline.interop.importers.base import ImportReport, Row, RowError
-from plumbline.interop.importers.contacts import report_failed
+from plumbline.interop.importers.base import ImportReport, Row, RowError, report_failed
 from plumbline.interop.undo import Journal, NoJournal, recover_interrupted_imports
 
 MODES = ("all-or-nothing", "good-rows")
