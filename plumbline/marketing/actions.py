@@ -231,14 +231,15 @@ def _write_batch(by: Any, items: Sequence[Any]) -> tuple[list[int], list[tuple[A
     check(by, "add", "touchpoint")
     rows, campaigns = _rows(validate_touchpoints(items))
     ids = bulk.insert_rows(Touchpoint, COLUMNS, rows)
-    touchpoints_inserted(min(ids), max(ids), [row[0] for row in rows])
+    touchpoints_inserted(ids, rows)
     return ids, rows, campaigns
 
 
-def touchpoints_inserted(first_id: int, last_id: int, contact_ids: list[int], reason: str = "event") -> None:
-    """What follows touchpoints inserted with ids `first_id`..`last_id` for these contacts: their first touches at
-    once, their scores once the transaction commits."""
-    first_touch.note_inserted(first_id, last_id)
+def touchpoints_inserted(ids: list[int], rows: list[tuple[Any, ...]], reason: str = "event") -> None:
+    """What follows touchpoints just inserted (`ids`, and their `rows` in `COLUMNS` order): their contacts' first
+    touches at once, their scores once the transaction commits."""
+    first_touch.note_rows((row[0], pk, row[10], row[2], row[1]) for pk, row in zip(ids, rows, strict=True))
+    contact_ids = [row[0] for row in rows]
     _queue_rescore(sorted(set(contact_ids)), reason)
 
 
@@ -334,7 +335,7 @@ def _write_imported_touchpoints(cleaned: list[tuple[RowResult, tuple[Any, ...]]]
     ids = bulk.insert_rows(Touchpoint, COLUMNS, rows)
     journal.created(Touchpoint, ids)
     if ids:
-        touchpoints_inserted(min(ids), max(ids), [row[0] for row in rows], "import")
+        touchpoints_inserted(ids, rows, "import")
 
 
 def _queue_rescore(contact_ids: list[int], reason: str = "event") -> None:
