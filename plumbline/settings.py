@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "plumbline.core",
+    "plumbline.events",
     "plumbline.crm",
     "plumbline.marketing",
     "plumbline.interop",
@@ -149,6 +150,10 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+
+# The change feed (plumbline.events): events older than this that every consumer has passed may be pruned
+# (`plumbline events prune`, and nightly by the scheduler).
+EVENTS_RETENTION_DAYS = envint("EVENTS_RETENTION_DAYS", 90)
 
 for _key, _value in email_settings(envstr("EMAIL_URL", "")).items():
     globals()[_key] = _value

@@ -17,6 +17,7 @@ from plumbline.core.permissions import check, default_owner
 from plumbline.core.validation import apply_changes, full_clean
 from plumbline.crm.actions.imports import NO_JOURNAL, Journal, RowResult
 from plumbline.crm.models import Contact
+from plumbline.events.actions import EventSpec, emit, emit_many
 from plumbline.marketing import first_touch
 from plumbline.marketing.models import Campaign, Channel, Touchpoint
 from plumbline.marketing.schemas import (
@@ -231,23 +232,45 @@ def _write_batch(by: Any, items: Sequence[Any]) -> tuple[list[int], list[tuple[A
     check(by, "add", "touchpoint")
     rows, campaigns = _rows(validate_touchpoints(items))
     ids = bulk.insert_rows(Touchpoint, COLUMNS, rows)
-    touchpoints_inserted(ids, rows)
+    touchpoints_inserted(
+        [(pk, row[0], row[3], row[2], row[1], row[10]) for pk, row in zip(ids, rows, strict=True)],
+        actor=by,
+    )
     return ids, rows, campaigns
 
 
-def touchpoints_inserted(ids: list[int], rows: list[tuple[Any, ...]], reason: str = "event") -> None:
-    """What follows touchpoints just inserted (`ids`, and their `rows` in `COLUMNS` order): their contacts' first
-    touches at once, their scores once the transaction commits."""
-    first_touch.note_rows((row[0], pk, row[10], row[2], row[1]) for pk, row in zip(ids, rows, strict=True))
-    contact_ids = [row[0] for row in rows]
-    _queue_rescore(sorted(set(contact_ids)), reason)
+Recorded = tuple[int, int, str, str, int | None, dt.datetime]  # (id, contact, kind, channel, campaign, when)
 
 
-def touchpoints_removed(contact_ids: list[int], reason: str = "event") -> None:
-    """What follows touchpoints removed in bulk (an import taken back): the contacts' first touches are recomputed
-    and their scores once the transaction commits."""
-    ids = sorted(set(contact_ids))
+def touchpoints_inserted(recorded: list[Recorded], reason: str = "event", *, actor: Any = None) -> None:
+    """What follows touchpoints inserted (by this module's batches and by the CSV import): their first touches at
+    once, a `touchpoint.recorded` event each (scores follow through the change feed)."""
+    if not recorded:
+        return
+    first_touch.note_rows((contact_id, pk, when, channel, campaign_id)
+                          for pk, contact_id, _, channel, campaign_id, when in recorded)
+    actor_id = getattr(actor, "pk", None)
+    emit_many(
+        EventSpec(
+            kind="touchpoint.recorded", subject_type="touchpoint", subject_id=pk, occurred_at=when, actor_id=actor_id,
+            payload={"contact_id": contact_id, "kind": kind, "channel": channel, "campaign_id": campaign_id,
+                     "reason": reason},
+        )
+        for pk, contact_id, kind, channel, campaign_id, when in recorded
+    )
+    _queue_rescore(sorted({r[1] for r in recorded}), reason)
+
+
+def touchpoints_removed(removed: list[tuple[int, int]], reason: str = "event") -> None:
+    """What follows touchpoints removed in bulk (an import taken back), given as (touchpoint id, contact id): the
+    contacts' first touches are recomputed, and a `touchpoint.deleted` event each."""
+    ids = sorted({contact_id for _, contact_id in removed})
     first_touch.refresh(ids)
+    emit_many(
+        EventSpec(kind="touchpoint.deleted", subject_type="touchpoint", subject_id=pk,
+                  payload={"contact_id": contact_id, "reason": reason})
+        for pk, contact_id in removed
+    )
     _queue_rescore(ids, reason)
 
 
@@ -313,11 +336,11 @@ def do_import_touchpoints(
         done = complete(item, result.errors)
         if not result.errors:
             cleaned.append((result, (contact, done[0].pk if done[0] else None, *done[1:])))
-    _write_imported_touchpoints(cleaned, journal)
+    _write_imported_touchpoints(cleaned, journal, by)
     return results
 
 
-def _write_imported_touchpoints(cleaned: list[tuple[RowResult, tuple[Any, ...]]], journal: Journal) -> None:
+def _write_imported_touchpoints(cleaned: list[tuple[RowResult, tuple[Any, ...]]], journal: Journal, by: Any) -> None:
     existing = set()
     if cleaned:
         existing = set(Touchpoint.objects.filter(
@@ -334,8 +357,8 @@ def _write_imported_touchpoints(cleaned: list[tuple[RowResult, tuple[Any, ...]]]
             rows.append((*row, now))
     ids = bulk.insert_rows(Touchpoint, COLUMNS, rows)
     journal.created(Touchpoint, ids)
-    if ids:
-        touchpoints_inserted(ids, rows, "import")
+    touchpoints_inserted([(pk, row[0], row[3], row[2], row[1], row[10]) for pk, row in zip(ids, rows, strict=True)],
+                         "import", actor=by)
 
 
 def _queue_rescore(contact_ids: list[int], reason: str = "event") -> None:
@@ -361,9 +384,10 @@ def do_record_touchpoint(*, by: Any = None, **fields: Any) -> Touchpoint:
 @transaction.atomic
 def do_delete_touchpoint(*, by: Any = None, touchpoint: Touchpoint) -> None:
     check(by, "delete", "touchpoint", touchpoint)
-    contact_id = touchpoint.contact_id
+    contact_id, pk = touchpoint.contact_id, touchpoint.pk
     touchpoint.delete()
     first_touch.refresh([contact_id])
+    emit(kind="touchpoint.deleted", subject=("touchpoint", pk), payload={"contact_id": contact_id}, actor=by)
     _queue_rescore([contact_id])
 
 
@@ -394,5 +418,9 @@ def do_update_touchpoint(*, by: Any = None, touchpoint: Touchpoint, changes: dic
     touchpoint.save()
     # Recomputed whatever changed: the row just saved is whole, so this holds even if `touchpoint` was stale.
     first_touch.refresh([touchpoint.contact_id])
+    emit(kind="touchpoint.corrected", subject=touchpoint, actor=by, payload={
+        "contact_id": touchpoint.contact_id, "kind": touchpoint.kind, "channel": touchpoint.channel,
+        "campaign_id": touchpoint.campaign_id, "changed": sorted(changes),
+    })
     _queue_rescore([touchpoint.contact_id])
     return touchpoint

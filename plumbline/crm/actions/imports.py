@@ -10,7 +10,7 @@ else about it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -38,6 +38,7 @@ from plumbline.crm.models import (
     LifecycleTransition,
     PipelineStage,
 )
+from plumbline.events.actions import EventSpec, emit_many
 
 
 class Journal(Protocol):
@@ -283,7 +284,26 @@ def do_import_contacts(
     refit = [c.pk for c, fields in changed.values() if fields & CONTACT_FIT_FIELDS]
     if refit:
         queue_field_change_rescore(sorted(refit))
+    emit_many(_contact_events(new.values(), changed.values(), transitions, by_id, now))
     return results
+
+
+def _contact_events(
+    new: Iterable[NewContact], changed: Iterable[tuple[Contact, set[str]]],
+    transitions: list[tuple[Contact | NewContact, str, str, str]], by_id: int | None, now: Any,
+) -> Iterator[EventSpec]:
+    """The import's events, written in bulk: each new contact, each changed one (which fields), each stage move of
+    an existing contact (a new contact's first stage is in its `contact.created`)."""
+    for c in new:
+        yield EventSpec("contact.created", "contact", c.pk, {
+            "lifecycle_stage": c.lifecycle_stage, "company_id": c.company_id, "owner_id": c.owner_id,
+            "source": "import"}, now, by_id)
+    for c, fields in changed:
+        yield EventSpec("contact.updated", "contact", c.pk, {"changed": sorted(fields), "source": "import"}, now, by_id)
+    for c, from_stage, to_stage, reason in transitions:
+        if from_stage:
+            yield EventSpec("lifecycle.changed", "contact", c.pk, {
+                "from": from_stage, "to": to_stage, "reason": reason, "source": "import"}, now, by_id)
 
 
 def _contacts_by_email(emails: set[str]) -> dict[str, Contact]:

@@ -1,0 +1,49 @@
+"""Every kind of event the feed carries, with the label people read. Kinds are dotted names: `<subject>.<what>`.
+
+`emit` refuses a kind that is not listed here, so a typo fails in the test that writes it, not silently in a
+consumer that never hears of it. The marketing apps add their kinds here as they arrive."""
+
+from __future__ import annotations
+
+KINDS: dict[str, str] = {
+    # contacts and companies
+    "contact.created": "Contact created",
+    "contact.updated": "Contact updated",
+    "contact.merged": "Contacts merged",
+    "contact.unmerged": "Merge undone",
+    "contact.erased": "Contact erased",
+    "company.created": "Company created",
+    "company.updated": "Company updated",
+    "lifecycle.changed": "Lifecycle stage changed",
+    # what a contact did
+    "touchpoint.recorded": "Touchpoint recorded",
+    "touchpoint.corrected": "Touchpoint corrected",
+    "touchpoint.deleted": "Touchpoint deleted",
+    "activity.logged": "Activity logged",
+    # scoring and the handoff
+    "score.changed": "Score changed",
+    "lead.mql_reached": "Became a marketing-qualified lead",
+    "lead.assigned": "Lead assigned",
+    "lead.accepted": "Lead accepted",
+    "lead.rejected": "Lead rejected",
+    "lead.sla_breached": "SLA breached",
+    # the plumb line and the team
+    "definitions.published": "Plumb line published",
+    "user.deactivated": "User deactivated",
+    # deals
+    "deal.created": "Deal created",
+    "deal.moved": "Deal moved",
+    "deal.won": "Deal won",
+    "deal.lost": "Deal lost",
+    # imports
+    "import.finished": "Import finished",
+    "import.undone": "Import undone",
+}
+
+
+def label(kind: str) -> str:
+    return KINDS.get(kind, kind)
+
+
+def choices() -> list[tuple[str, str]]:
+    return sorted(KINDS.items(), key=lambda item: item[0])
