@@ -1,0 +1,91 @@
+"""The importers only parse and map columns; the owning apps' bulk verbs apply the record's rules, write the
+change feed's events in bulk and rescore what changed."""
+
+import io
+
+import pytest
+from django_tasks_db.models import DBTaskResult
+
+from plumbline.crm.actions import CompanyResolver, do_create_contact, do_import_contacts, do_import_deals
+from plumbline.crm.models import Contact, Deal
+from plumbline.events.models import Event
+from plumbline.interop.actions import do_import
+from plumbline.interop.models import ImportRun
+
+
+def _import(kind: str, text: str, **kw):
+    return do_import(kind=kind, stream=io.BytesIO(text.encode()), filename="f.csv", **kw)
+
+
+def _events(kind: str):
+    return list(Event.objects.filter(kind=kind).order_by("id").values_list("subject_type", "subject_id", "payload"))
+
+
+@pytest.mark.django_db
+def test_new_contacts_announce_themselves_in_bulk_and_changed_ones_say_what_changed(users):
+    do_create_contact(email="old@example.com", title="Intern")
+    text = "email,title,lifecycle_stage\nann@example.com,CTO,mql\nbob@example.com,,\nold@example.com,CEO,lead\n"
+
+    report = _import("contacts", text)
+
+    ann, bob, old = (Contact.objects.get(email=f"{n}@example.com") for n in ("ann", "bob", "old"))
+    assert (report.created, report.updated) == (2, 1)
+    assert _events("contact.created") == [
+        ("contact", ann.pk, {"lifecycle_stage": "mql", "company_id": None, "owner_id": None, "source": "import"}),
+        ("contact", bob.pk, {"lifecycle_stage": "subscriber", "company_id": None, "owner_id": None,
+                             "source": "import"}),
+    ]
+    assert _events("contact.updated") == [
+        ("contact", old.pk, {"changed": ["lifecycle_changed_at", "lifecycle_stage", "title"], "source": "import"})]
+    assert _events("lifecycle.changed") == [
+        ("contact", old.pk, {"from": "subscriber", "to": "lead", "reason": "Imported from f.csv", "source": "import"})]
+    assert _events("import.finished") == [("importrun", ImportRun.objects.get().pk, {"kind": "contacts"})]
+
+
+@pytest.mark.django_db
+def test_a_dry_run_or_a_rejected_import_leaves_no_contact_events(users):
+    _import("contacts", "email\nann@example.com\n", dry_run=True)
+    _import("contacts", "email\nbob@example.com\nnot an email\n")
+    assert Contact.objects.count() == 0
+    assert not Event.objects.filter(kind="contact.created").exists()
+    assert _events("import.undone") == [("importrun", ImportRun.objects.get().pk, {"kind": "contacts"})]
+
+
+@pytest.mark.django_db
+def test_contacts_whose_fit_fields_change_are_rescored_after_the_commit(users, django_capture_on_commit_callbacks):
+    ann = do_create_contact(email="ann@example.com", title="Intern")
+    bob = do_create_contact(email="bob@example.com", title="CTO", first_name="Bob")
+    queued = DBTaskResult.objects.filter(task_path="plumbline.handoff.tasks.process_contacts")
+    with django_capture_on_commit_callbacks(execute=True):
+        # ann's title is read by the fit rules, bob's first name is not
+        _import("contacts", "email,title,first_name\nann@example.com,CTO,\nbob@example.com,CTO,Robert\n")
+    assert [t.args_kwargs["args"] for t in queued] == [[[ann.pk], "field change"]]
+    assert Contact.objects.get(pk=bob.pk).first_name == "Robert"
+
+
+@pytest.mark.django_db
+def test_the_contact_verb_refuses_an_illegal_move_without_writing_the_row(users):
+    ann = do_create_contact(email="ann@example.com", lifecycle_stage="customer")
+    rows = [{"email": "ann@example.com", "lifecycle_stage": "lead", "title": "CTO"},
+            {"email": "cy@example.com", "first_name": "Cy"}]
+
+    results = do_import_contacts(rows=rows, companies=CompanyResolver())
+
+    assert [(r.outcome, [e.field for e in r.errors]) for r in results] == [
+        ("", ["lifecycle_stage"]), ("create", [])]
+    assert (Contact.objects.get(pk=ann.pk).lifecycle_stage, Contact.objects.get(pk=ann.pk).title) == ("customer", "")
+    assert Contact.objects.get(email="cy@example.com").first_name == "Cy"
+
+
+@pytest.mark.django_db
+def test_the_deal_verb_closes_a_deal_moved_to_a_won_stage(users, pipeline):
+    won = pipeline.stages.get(kind="won")
+    rows = [{"name": "Pilot", "pipeline": pipeline, "stage": None, "company_name": "Acme"}]
+    do_import_deals(rows=rows, companies=CompanyResolver())
+    deal = Deal.objects.get()
+    assert (deal.status, deal.closed_at) == ("open", None)
+
+    [result] = do_import_deals(rows=[{**rows[0], "stage": won}], companies=CompanyResolver())
+
+    deal.refresh_from_db()
+    assert (result.outcome, deal.stage, deal.status, deal.closed_at is not None) == ("update", won, "won", True)
