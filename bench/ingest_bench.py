@@ -11,9 +11,9 @@ Needs a PostgreSQL database with the demo company loaded (`plumbline demo --cont
   the commit, so the events the batch writes (when the events app is installed) are included. The raw limit is the
   same rows (and one event row each, when there is an events table) written with COPY over one psycopg connection,
   one transaction per 1,000 rows, contact ids known in advance: no HTTP, no validation, no lookups.
-- Contacts: `do_import` (all-or-nothing, chunks of 500 rows, as the CLI runs it) of a CSV of new contacts with 5,000
+- Contacts: `do_import` (all-or-nothing, in chunks, as the CLI runs it) of a CSV of new contacts with 5,000
   new companies. The raw limit is the same contacts and their lifecycle transitions written with COPY, one
-  transaction per 500 rows (ids reserved from the sequence first, as the import does), companies left out.
+  transaction per import chunk (ids reserved from the sequence first, as the import does), companies left out.
 Everything a run writes is deleted at its end (rows are tagged), so runs can repeat on the same database.
 """
 
@@ -46,10 +46,10 @@ from django.db import connection  # noqa: E402
 
 from plumbline.accounts.actions import do_create_api_token  # noqa: E402
 from plumbline.accounts.models import User  # noqa: E402
+from plumbline.interop import actions as import_actions  # noqa: E402
 from plumbline.interop.actions import do_import  # noqa: E402
 
 BATCH = 1000
-CHUNK = 500
 
 
 def dsn() -> str:
@@ -86,7 +86,7 @@ def raw_touchpoint_copy(contacts: list[tuple[int, str]], batches: int, when: str
     now = dt.datetime.now(dt.UTC).isoformat()
     tp_sql = ("COPY marketing_touchpoint (contact_id, campaign_id, channel, kind, source, medium, utm_campaign, "
               "utm_content, utm_term, content, occurred_at, value, created_at) FROM STDIN")
-    ev_sql = ("COPY events_event (kind, subject_type, subject_id, payload, occurred_at, actor_id) FROM STDIN")
+    ev_sql = "COPY events_event (kind, subject_type, subject_id, payload, occurred_at, recorded_at, actor_id) FROM STDIN"
     with psycopg.connect(dsn()) as conn:
         started = time.perf_counter()
         for b in range(batches):
@@ -97,8 +97,9 @@ def raw_touchpoint_copy(contacts: list[tuple[int, str]], batches: int, when: str
                 if events:
                     with cursor.copy(ev_sql) as out:
                         out.write("".join(
-                            f'touchpoint.recorded\tcontact\t{c}\t{{"touchpoint_id": 0, "kind": "page_view", '
-                            f'"channel": "seo"}}\t{when}\t\\N\n' for c in part))
+                            f'touchpoint.recorded\ttouchpoint\t{c}\t{{"contact_id": {c}, "kind": "page_view", '
+                            f'"channel": "seo", "campaign_id": null, "reason": "event"}}\t{when}\t{now}\t\\N\n'
+                            for c in part))
         return time.perf_counter() - started
 
 
@@ -175,11 +176,13 @@ def contacts_csv(rows: int, tag: str) -> bytes:
 
 
 def raw_contact_copy(rows: int, tag: str) -> float:
+    """Seconds to COPY the contacts and their transitions, one transaction per import chunk."""
     now = dt.datetime.now(dt.UTC).isoformat()
+    chunk = import_actions.chunk_rows()
     with psycopg.connect(dsn()) as conn:
         started = time.perf_counter()
-        for start in range(0, rows, CHUNK):
-            n = min(CHUNK, rows - start)
+        for start in range(0, rows, chunk):
+            n = min(chunk, rows - start)
             with conn.transaction(), conn.cursor() as cursor:
                 cursor.execute("SELECT nextval(pg_get_serial_sequence('crm_contact', 'id')) "
                                "FROM generate_series(1, %s)", [n])
@@ -200,7 +203,12 @@ def raw_contact_copy(rows: int, tag: str) -> float:
 def contacts(args: argparse.Namespace) -> None:
     tag = "b" + uuid.uuid4().hex[:8]
     data = contacts_csv(args.csv_rows, tag)
-    print(f"csv import of {args.csv_rows:,} new contacts (5,000 new companies), {load()}")
+    events = table_exists("events_event")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM events_event" if events else "SELECT 0")
+        events_before = cursor.fetchone()[0]
+    print(f"csv import of {args.csv_rows:,} new contacts (5,000 new companies), chunks of "
+          f"{import_actions.chunk_rows():,} rows, {load()}")
     try:
         raw1 = raw_contact_copy(args.csv_rows, tag + "r")
         started = time.perf_counter()
@@ -214,9 +222,11 @@ def contacts(args: argparse.Namespace) -> None:
             cursor.execute(f"DELETE FROM crm_lifecycletransition WHERE contact_id IN ({mine})", [f"%@{tag}%.example.org"])
             cursor.execute("DELETE FROM crm_contact WHERE email LIKE %s", [f"%@{tag}%.example.org"])
             cursor.execute("DELETE FROM crm_company WHERE domain LIKE %s", [f"{tag}%.example.org"])
-            if table_exists("events_event"):
-                cursor.execute("DELETE FROM events_event WHERE kind = 'contact.created' AND occurred_at >= "
-                               "now() - interval '1 day' AND subject_id NOT IN (SELECT id FROM crm_contact)")
+            if events:
+                cursor.execute("SELECT count(*) FROM events_event WHERE id > %s AND kind = 'contact.created'",
+                               [events_before])
+                print(f"  contact.created events written by the import: {cursor.fetchone()[0]:,}")
+                cursor.execute("DELETE FROM events_event WHERE id > %s AND kind LIKE 'contact.%%'", [events_before])
     raw = args.csv_rows / ((raw1 + raw2) / 2)
     print(f"  raw COPY (contacts + transitions): {args.csv_rows / raw1:,.0f} and {args.csv_rows / raw2:,.0f} rows/s")
     print(f"  import:   {args.csv_rows / took:,.0f} rows/s = {args.csv_rows / took / raw:.2f} of raw COPY "
@@ -229,7 +239,10 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=30)
     parser.add_argument("--csv-rows", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--chunk-rows", type=int, default=None, help="rows per import chunk (default: the app's)")
     args = parser.parse_args()
+    if args.chunk_rows:
+        import_actions.CHUNK_ROWS = args.chunk_rows
     if connection.vendor != "postgresql":
         sys.exit("Point DATABASE_URL at PostgreSQL with the demo company loaded.")
     if args.only != "contacts":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache, lru_cache
 from typing import Any
 
 from django.db.models import Model
@@ -50,6 +51,20 @@ class ImportReport:
         return asdict(self)
 
 
+@lru_cache(maxsize=100_000)
+def _domain(value: str) -> tuple[str | None, str | None]:
+    """normalize_domain's result or refusal; a file names the same company domains again and again."""
+    try:
+        return normalize_domain(value), None
+    except DomainError as exc:
+        return None, exc.message
+
+
+@cache
+def _max_length(model: type[Model], field: str) -> int | None:
+    return model._meta.get_field(field).max_length
+
+
 class Row:
     """One CSV row: its line, its values by field name, and the column each field came from (for errors)."""
 
@@ -69,8 +84,8 @@ class Row:
         self.errors.append(RowError(self.line, self.columns.get(name, name) if name else None, message))
 
     def text(self, name: str, model: type[Model], model_field: str | None = None) -> str:
-        value = self.get(name)
-        limit = model._meta.get_field(model_field or name).max_length
+        value = self.values.get(name, "")
+        limit = _max_length(model, model_field or name)
         if limit and len(value) > limit:
             self.error(name, f"is longer than {limit} characters.")
         return value
@@ -82,11 +97,10 @@ class Row:
         return value
 
     def domain(self, name: str) -> str | None:
-        try:
-            return normalize_domain(self.get(name))
-        except DomainError as exc:
-            self.error(name, exc.message)
-            return None
+        domain, problem = _domain(self.get(name))
+        if problem:
+            self.error(name, problem)
+        return domain
 
     def integer(self, name: str, *, minimum: int = 0) -> int | None:
         value = self.get(name).replace(",", "").replace("_", "")
