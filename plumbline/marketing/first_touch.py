@@ -6,8 +6,9 @@ transaction that wrote the touchpoints:
   its contact's first when it is earlier than the stored one (it may arrive dated before it) or the contact
   had none; the upsert compares against the row as committed, so concurrent batches cannot lose an earlier one.
 - `note_rows`: the same for touchpoints whose values the caller holds (a batch it just wrote): each contact's
-  earliest of them is upserted from arrays on PostgreSQL, without reading the new rows back, and only where it
-  comes before the stored first touch (a join drops the others, so their rows are not even locked).
+  earliest of them is upserted from arrays on PostgreSQL, without reading the new rows back. Every one goes
+  through the upsert, even when the stored touch is earlier: the upsert locks that row, so a `refresh` of the
+  contact (its first touch deleted meanwhile) waits for this transaction and then sees its touchpoints.
 - `refresh`: where the stored value may no longer hold (a touchpoint updated, deleted, or moved to another
   contact), recompute those contacts from the touchpoints table: three statements per 5,000 contacts. Their
   rows are locked first, so a concurrent batch that noted an earlier touch commits before they are read.
@@ -79,8 +80,6 @@ def note_rows(rows: Iterable[tuple[int, int, Any, str, int | None]]) -> None:
             _INSERT + "SELECT n.contact_id, n.touchpoint_id, n.occurred_at, n.channel, n.campaign_id FROM unnest("
             "%s::bigint[], %s::bigint[], %s::timestamptz[], %s::varchar[], %s::bigint[]) WITH ORDINALITY "
             "AS n(contact_id, touchpoint_id, occurred_at, channel, campaign_id, i) "
-            f"LEFT JOIN {_TABLE} f ON f.contact_id = n.contact_id WHERE f.contact_id IS NULL "
-            "OR n.occurred_at < f.occurred_at OR (n.occurred_at = f.occurred_at AND n.touchpoint_id < f.touchpoint_id) "
             f"ORDER BY n.i ON CONFLICT (contact_id) DO UPDATE {_SET} WHERE {_EARLIER}",
             columns,
         )
