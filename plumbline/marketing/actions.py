@@ -86,7 +86,6 @@ def do_delete_campaign(*, by: Any = None, campaign: Campaign) -> None:
 COLUMNS = ("contact_id", "campaign_id", "channel", "kind", "source", "medium", "utm_campaign", "utm_content",
            "utm_term", "content", "occurred_at", "value", "created_at")
 _CHANNELS = frozenset(Channel.values)  # computed once: `Channel.values` builds a new list on every access
-_CAMPAIGN_FIELDS = ("id", "channel", "utm_campaign", "name")
 
 
 class BatchRejected(ValidationFailed):
@@ -115,11 +114,11 @@ def validate_touchpoints(items: Sequence[Any]) -> list[TouchpointIn]:
 def _contacts_by_email(emails: set[str]) -> dict[str, int]:
     if not emails:
         return {}
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":  # one array parameter: no statement of 1,000 placeholders to parse
-            cursor.execute("SELECT email, id FROM crm_contact WHERE email = ANY(%s)", [list(emails)])
-            return dict(cursor.fetchall())
-    return dict(Contact.objects.filter(email__in=emails).values_list("email", "pk"))
+    if connection.vendor != "postgresql":
+        return dict(Contact.objects.filter(email__in=emails).values_list("email", "pk"))
+    with connection.cursor() as cursor:  # one array parameter: no statement of 1,000 placeholders to parse
+        cursor.execute("SELECT email, id FROM crm_contact WHERE email = ANY(%s)", [list(emails)])
+        return dict(cursor.fetchall())
 
 
 def _resolve_contacts(items: Sequence[TouchpointIn]) -> tuple[set[int], dict[str, int]]:
@@ -135,8 +134,7 @@ def _load_campaigns(items: Sequence[TouchpointFields]) -> dict[Any, Campaign]:
     utms = {i.utm_campaign for i in items if i.campaign_id is None and i.utm_campaign}
     found: dict[Any, Campaign] = {}
     if ids or utms:
-        for c in (Campaign.objects.filter(pk__in=ids) | Campaign.objects.filter(utm_campaign__in=utms)).only(
-                *_CAMPAIGN_FIELDS):
+        for c in Campaign.objects.filter(pk__in=ids) | Campaign.objects.filter(utm_campaign__in=utms):
             found[c.pk] = c
             found[("utm", c.utm_campaign)] = c
     return found
@@ -310,7 +308,7 @@ def do_import_touchpoints(
     check(by, "add", "touchpoint")
     contacts = _contacts_by_email({str(r.get("contact_email") or "").strip().lower() for r in rows})
     keys = {r["campaign"] for r in rows if r.get("campaign")}
-    campaigns = {c.utm_campaign: c for c in Campaign.objects.filter(utm_campaign__in=keys).only(*_CAMPAIGN_FIELDS)}
+    campaigns = {c.utm_campaign: c for c in Campaign.objects.filter(utm_campaign__in=keys)}
     complete = _Completer({c.pk: c for c in campaigns.values()}, timezone.now())
     results, cleaned = [], []
     for row in rows:
