@@ -7,7 +7,7 @@ import pytest
 from django_tasks_db.models import DBTaskResult
 
 from plumbline.crm.actions import CompanyResolver, do_create_contact, do_import_contacts, do_import_deals
-from plumbline.crm.models import Contact, Deal
+from plumbline.crm.models import Company, Contact, Deal
 from plumbline.events.models import Event
 from plumbline.interop.actions import do_import
 from plumbline.interop.models import ImportRun
@@ -40,6 +40,18 @@ def test_new_contacts_announce_themselves_in_bulk_and_changed_ones_say_what_chan
     assert _events("lifecycle.changed") == [
         ("contact", old.pk, {"from": "subscriber", "to": "lead", "reason": "Imported from f.csv", "source": "import"})]
     assert _events("import.finished") == [("importrun", ImportRun.objects.get().pk, {"kind": "contacts"})]
+
+
+@pytest.mark.django_db
+def test_companies_created_or_changed_by_an_import_are_announced(users):
+    _import("companies", "name,domain,industry\nAcme,acme.com,Software\n")
+    _import("companies", "name,domain,industry\nAcme,acme.com,Hardware\nInitech,initech.com,\n")
+    acme, initech = (Company.objects.get(domain=d) for d in ("acme.com", "initech.com"))
+    assert [(e.kind, e.subject_id, e.payload) for e in Event.objects.filter(kind__startswith="company.").order_by("id")] == [
+        ("company.created", acme.pk, {"source": "import"}),
+        ("company.created", initech.pk, {"source": "import"}),
+        ("company.updated", acme.pk, {"changed": ["industry"], "source": "import"}),
+    ]
 
 
 @pytest.mark.django_db
@@ -89,3 +101,9 @@ def test_the_deal_verb_closes_a_deal_moved_to_a_won_stage(users, pipeline):
 
     deal.refresh_from_db()
     assert (result.outcome, deal.stage, deal.status, deal.closed_at is not None) == ("update", won, "won", True)
+    first = pipeline.stages.order_by("position").first()
+    assert [(e.kind, e.subject_id) for e in Event.objects.order_by("id")] == [
+        ("company.created", deal.company_id), ("deal.created", deal.pk), ("deal.moved", deal.pk),
+        ("deal.won", deal.pk)]
+    assert Event.objects.get(kind="deal.won").payload == {
+        "from_stage_id": first.pk, "to_stage_id": won.pk, "reason": "", "source": "import"}

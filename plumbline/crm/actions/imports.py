@@ -274,7 +274,7 @@ def do_import_contacts(
         if contact.pk and fields:
             changed.setdefault(data["email"], (contact, set()))[1].update(fields)
         result.outcome = "update" if fields else "unchanged"
-    companies.save_new(journal)
+    new_companies = companies.save_new(journal)
     _write_new_contacts(list(new.values()), journal)
     _write_changed(Contact, changed.values(), now, journal)
     by_id = by.pk if by is not None else None
@@ -284,7 +284,8 @@ def do_import_contacts(
     refit = [c.pk for c, fields in changed.values() if fields & CONTACT_FIT_FIELDS]
     if refit:
         queue_field_change_rescore(sorted(refit))
-    emit_many(_contact_events(new.values(), changed.values(), transitions, by_id, now))
+    emit_many([*_company_events(new_companies, (), by_id, now),
+               *_contact_events(new.values(), changed.values(), transitions, by_id, now)])
     return results
 
 
@@ -367,12 +368,13 @@ def do_import_companies(
         for k in fields:
             setattr(company, k, values[k])
         results.append(RowResult(outcome))
-    companies.save_new(journal)
+    new_companies = companies.save_new(journal)
     _write_changed(Company, changed.values(), now, journal)
     refit = [pk for pk, (_, fields) in changed.items() if fields & COMPANY_FIT_FIELDS]
     if refit:
         queue_field_change_rescore(list(Contact.objects.filter(company_id__in=refit).order_by("pk")
                                         .values_list("pk", flat=True)))
+    emit_many(_company_events(new_companies, changed.values(), by.pk if by is not None else None, now))
     return results
 
 
@@ -442,7 +444,7 @@ def do_import_deals(
                 changed.setdefault(deal.pk, (deal, set()))[1].update(fields)
             result.outcome = "update" if fields else "unchanged"
         result.shown = {"stage": (stage or deal.stage).name, "company": company or ""}
-    companies.save_new(journal)
+    new_companies = companies.save_new(journal)
     Deal.objects.bulk_create(new.values(), batch_size=1000)
     journal.created(Deal, (d.pk for d in new.values()))
     _write_changed(Deal, changed.values(), now, journal)
@@ -450,7 +452,33 @@ def do_import_deals(
         [DealTransition(deal=d, from_stage=f, to_stage=t, occurred_at=now, by=by, reason=r, amount=d.amount)
          for d, f, t, r in moves], batch_size=1000)
     journal.created(DealTransition, (t.pk for t in transitions))
+    by_id = by.pk if by is not None else None
+    emit_many([*_company_events(new_companies, (), by_id, now), *_deal_events(new.values(), moves, by_id, now)])
     return results
+
+
+def _company_events(new: Iterable[Company], changed: Iterable[tuple[Company, set[str]]], by_id: int | None,
+                    now: Any) -> Iterator[EventSpec]:
+    for c in new:
+        yield EventSpec("company.created", "company", c.pk, {"source": "import"}, now, by_id)
+    for c, fields in changed:
+        yield EventSpec("company.updated", "company", c.pk, {"changed": sorted(fields), "source": "import"}, now, by_id)
+
+
+def _deal_events(new: Iterable[Deal], moves: list[tuple[Deal, PipelineStage | None, PipelineStage, str]],
+                 by_id: int | None, now: Any) -> Iterator[EventSpec]:
+    """Each new deal, and each stage move of an existing one (won or lost when it closes it)."""
+    for d in new:
+        yield EventSpec("deal.created", "deal", d.pk, {
+            "pipeline_id": d.pipeline_id, "stage_id": d.stage_id, "status": d.status, "company_id": d.company_id,
+            "source": "import"}, now, by_id)
+    for d, from_stage, to_stage, reason in moves:
+        if from_stage is None:
+            continue
+        payload = {"from_stage_id": from_stage.pk, "to_stage_id": to_stage.pk, "reason": reason, "source": "import"}
+        yield EventSpec("deal.moved", "deal", d.pk, payload, now, by_id)
+        if d.status in (Deal.Status.WON, Deal.Status.LOST):
+            yield EventSpec(f"deal.{d.status}", "deal", d.pk, payload, now, by_id)
 
 
 def _existing_deals(rows: Sequence[dict[str, Any]], companies: CompanyResolver) -> dict[tuple, Deal]:
