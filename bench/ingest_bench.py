@@ -12,8 +12,9 @@ Needs a PostgreSQL database with the demo company loaded (`plumbline demo --cont
   same rows (and one event row each, when there is an events table) written with COPY over one psycopg connection,
   one transaction per 1,000 rows, contact ids known in advance: no HTTP, no validation, no lookups.
 - Contacts: `do_import` (all-or-nothing, in chunks, as the CLI runs it) of a CSV of new contacts with 5,000
-  new companies. The raw limit is the same contacts and their lifecycle transitions written with COPY, one
-  transaction per import chunk (ids reserved from the sequence first, as the import does), companies left out.
+  new companies. The raw limit is the same contacts, their lifecycle transitions and their contact.created events
+  written with COPY, one transaction per import chunk (ids reserved from the sequence first, as the import does),
+  companies left out.
 Everything a run writes is deleted at its end (rows are tagged), so runs can repeat on the same database.
 """
 
@@ -175,8 +176,8 @@ def contacts_csv(rows: int, tag: str) -> bytes:
     return out.getvalue().encode()
 
 
-def raw_contact_copy(rows: int, tag: str) -> float:
-    """Seconds to COPY the contacts and their transitions, one transaction per import chunk."""
+def raw_contact_copy(rows: int, tag: str, events: bool) -> float:
+    """Seconds to COPY the contacts, their transitions (and their events), one transaction per import chunk."""
     now = dt.datetime.now(dt.UTC).isoformat()
     chunk = import_actions.chunk_rows()
     with psycopg.connect(dsn()) as conn:
@@ -197,6 +198,12 @@ def raw_contact_copy(rows: int, tag: str) -> float:
                 with cursor.copy("COPY crm_lifecycletransition (contact_id, from_stage, to_stage, occurred_at, by_id, "
                                  "reason, source) FROM STDIN") as out:
                     out.write("".join(f"{pk}\t\tlead\t{now}\t\\N\tImported from bench.csv\timport\n" for pk in ids))
+                if events:
+                    with cursor.copy("COPY events_event (kind, subject_type, subject_id, payload, occurred_at, "
+                                     "recorded_at, actor_id) FROM STDIN") as out:
+                        out.write("".join(
+                            f'contact.created\tcontact\t{pk}\t{{"lifecycle_stage": "lead", "company_id": null, '
+                            f'"owner_id": null, "source": "import"}}\t{now}\t{now}\t\\N\n' for pk in ids))
         return time.perf_counter() - started
 
 
@@ -210,12 +217,12 @@ def contacts(args: argparse.Namespace) -> None:
     print(f"csv import of {args.csv_rows:,} new contacts (5,000 new companies), chunks of "
           f"{import_actions.chunk_rows():,} rows, {load()}")
     try:
-        raw1 = raw_contact_copy(args.csv_rows, tag + "r")
+        raw1 = raw_contact_copy(args.csv_rows, tag + "r", events)
         started = time.perf_counter()
         report = do_import(kind="contacts", stream=io.BytesIO(data), filename="bench.csv")
         took = time.perf_counter() - started
         assert not report.errors and not report.file_error and report.created == args.csv_rows, report.errors[:3]
-        raw2 = raw_contact_copy(args.csv_rows, tag + "s")
+        raw2 = raw_contact_copy(args.csv_rows, tag + "s", events)
     finally:
         with connection.cursor() as cursor:
             mine = "SELECT id FROM crm_contact WHERE email LIKE %s"
@@ -225,10 +232,10 @@ def contacts(args: argparse.Namespace) -> None:
             if events:
                 cursor.execute("SELECT count(*) FROM events_event WHERE id > %s AND kind = 'contact.created'",
                                [events_before])
-                print(f"  contact.created events written by the import: {cursor.fetchone()[0]:,}")
+                print(f"  contact.created events written (import and raw COPY): {cursor.fetchone()[0]:,}")
                 cursor.execute("DELETE FROM events_event WHERE id > %s AND kind LIKE 'contact.%%'", [events_before])
     raw = args.csv_rows / ((raw1 + raw2) / 2)
-    print(f"  raw COPY (contacts + transitions): {args.csv_rows / raw1:,.0f} and {args.csv_rows / raw2:,.0f} rows/s")
+    print(f"  raw COPY (contacts, transitions{', events' if events else ''}): {args.csv_rows / raw1:,.0f} and {args.csv_rows / raw2:,.0f} rows/s")
     print(f"  import:   {args.csv_rows / took:,.0f} rows/s = {args.csv_rows / took / raw:.2f} of raw COPY "
           f"({took:.1f} s), {load()}")
 
