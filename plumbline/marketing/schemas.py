@@ -73,7 +73,6 @@ class TouchpointIn(TouchpointFields):
 
 TOUCHPOINTS = TypeAdapter(list[TouchpointIn])
 TOUCHPOINT_FIELDS = TypeAdapter(TouchpointFields)
-TEXT_FIELDS = ("source", "medium", "utm_campaign", "utm_content", "utm_term", "content")
 
 
 def field_errors(exc: ValidationError, *, nested: bool) -> list[tuple[int, DomainError]]:
