@@ -68,7 +68,7 @@ class Probe(threading.Thread):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--chunk-rows", type=int, default=actions.CHUNK_ROWS)
+    parser.add_argument("--chunk-rows", type=int, default=None, help="rows per chunk (default: the app's)")
     args = parser.parse_args()
     actions.CHUNK_ROWS = args.chunk_rows
     if connection.vendor != "sqlite":

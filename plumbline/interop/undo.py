@@ -19,6 +19,7 @@ from django.apps import apps
 from django.db import models, transaction
 from django.utils import timezone
 
+from plumbline.events.actions import emit
 from plumbline.interop.models import ImportRun, ImportUndo
 
 # A run counts as gone once its last chunk is this old (a chunk takes a second or so), or at once when it ran on
@@ -74,6 +75,8 @@ class Journal(NoJournal):
         with transaction.atomic():
             ImportUndo.objects.filter(run=self.run).delete()
             ImportRun.objects.filter(pk=self.run.pk).update(status=ImportRun.Status.DONE, finished_at=timezone.now())
+            emit(kind="import.finished", subject=("importrun", self.run.pk), payload={"kind": self.run.kind},
+                 actor=self.run.by_id)
 
     def undo(self) -> None:
         undo_run(self.run)
@@ -87,7 +90,10 @@ def undo_run(run: ImportRun) -> None:
             if record is not None:  # another process may be recovering the same run
                 _apply(record)
                 record.delete()
-    ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.UNDONE, finished_at=timezone.now())
+    with transaction.atomic():
+        ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.UNDONE, finished_at=timezone.now())
+        # what its committed chunks announced (contacts created, ...) is gone again
+        emit(kind="import.undone", subject=("importrun", run.pk), payload={"kind": run.kind}, actor=run.by_id)
 
 
 def _apply(record: ImportUndo) -> None:

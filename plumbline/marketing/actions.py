@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from collections.abc import Sequence
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
+from pydantic import ValidationError
 
 from plumbline.core import bulk
 from plumbline.core.errors import DomainError, MissingReferences, ValidationFailed
 from plumbline.core.permissions import check, default_owner
 from plumbline.core.validation import apply_changes, full_clean
+from plumbline.crm.actions.imports import NO_JOURNAL, Journal, RowResult
 from plumbline.crm.models import Contact
 from plumbline.events.actions import EventSpec, emit, emit_many
 from plumbline.marketing import first_touch
-from plumbline.marketing.models import Campaign, Channel, Touchpoint, TouchpointKind
+from plumbline.marketing.models import Campaign, Channel, Touchpoint
+from plumbline.marketing.schemas import (
+    TOUCHPOINT_FIELDS,
+    TOUCHPOINTS,
+    TouchpointFields,
+    TouchpointIn,
+    field_errors,
+)
 
 CAMPAIGN_FIELDS = (
     "name", "channel", "cost", "currency", "starts_on", "ends_on", "utm_campaign", "vanity_slug", "landing_url",
@@ -74,106 +82,10 @@ def do_delete_campaign(*, by: Any = None, campaign: Campaign) -> None:
 
 # --- touchpoints -------------------------------------------------------------------------------------------
 
-_TEXT_LIMITS = {
-    "source": 100, "medium": 100, "utm_campaign": 100, "utm_content": 200, "utm_term": 200, "content": 300,
-}
-_KNOWN_KEYS = frozenset({
-    "contact_id", "contact_email", "campaign_id", "channel", "kind", "occurred_at", "value", *_TEXT_LIMITS,
-})
-# Computed once: `Channel.values` builds a new list (and every label) on each access, which used to be most of
-# the time spent validating a batch.
-_CHANNELS = frozenset(Channel.values)
-_KINDS = frozenset(TouchpointKind.values)
-_ZERO = Decimal("0.00")
-_CENT = Decimal("0.01")
-_VALUE_LIMIT = Decimal("1e12")
 # The columns written for a touchpoint, in the order of the row tuples below.
 COLUMNS = ("contact_id", "campaign_id", "channel", "kind", "source", "medium", "utm_campaign", "utm_content",
            "utm_term", "content", "occurred_at", "value", "created_at")
-
-
-def _is_id(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _parse_when(value: Any) -> dt.datetime:
-    if isinstance(value, dt.datetime):
-        when = value
-    elif isinstance(value, str):
-        when = parse_datetime(value.strip())
-        if when is None:
-            raise ValueError("must be an ISO 8601 date-time like 2026-01-31T09:30:00Z")
-    else:
-        raise ValueError("must be an ISO 8601 date-time")
-    if timezone.is_naive(when):
-        when = timezone.make_aware(when, dt.UTC)
-    return when
-
-
-def clean_touchpoint(
-    item: dict[str, Any], campaigns: dict[Any, Campaign], *, now: dt.datetime | None = None,
-    times: dict[Any, Any] | None = None,
-) -> tuple[dict[str, Any], list[DomainError]]:
-    """Validate one touchpoint; returns the cleaned fields and its errors (empty when valid).
-
-    The one definition of a valid touchpoint: the batch API, single records and the CSV importer all use it.
-    `now` is the time of touchpoints without `occurred_at`; `times` caches parsed `occurred_at` strings across
-    the items of one batch (they often share a few timestamps).
-    """
-    errors: list[DomainError] = []
-    clean: dict[str, Any] = {}
-    if not _KNOWN_KEYS.issuperset(item):
-        for key in sorted(set(item) - _KNOWN_KEYS):
-            errors.append(DomainError(f"Unknown field {key!r}.", field=key))
-    campaign = None
-    campaign_id = item.get("campaign_id")
-    if campaign_id is not None:
-        campaign = campaigns.get(campaign_id) if _is_id(campaign_id) else None
-        if campaign is None:
-            errors.append(DomainError(f"No campaign with id {campaign_id}.", field="campaign_id", code="does_not_exist"))
-    elif item.get("utm_campaign"):
-        campaign = campaigns.get(("utm", str(item["utm_campaign"])))
-    clean["campaign"] = campaign
-    channel = item.get("channel") or (campaign.channel if campaign else None)
-    missing_campaign = campaign_id is not None and campaign is None  # its error says why there is no channel
-    if not missing_campaign and (not isinstance(channel, str) or channel not in _CHANNELS):
-        errors.append(DomainError(f"Unknown channel {channel!r}.", field="channel"))
-    clean["channel"] = channel
-    kind = item.get("kind")
-    if not isinstance(kind, str) or kind not in _KINDS:
-        errors.append(DomainError(f"Unknown touchpoint kind {kind!r}.", field="kind"))
-    clean["kind"] = kind
-    when = item.get("occurred_at") or now or timezone.now()
-    try:
-        if times is not None and isinstance(when, str):
-            parsed = times.get(when)
-            if parsed is None:
-                parsed = times[when] = _parse_when(when)
-            clean["occurred_at"] = parsed
-        else:
-            clean["occurred_at"] = _parse_when(when)
-    except ValueError as exc:
-        errors.append(DomainError(f"occurred_at {exc}.", field="occurred_at"))
-    value = item.get("value")
-    if value is None:
-        clean["value"] = _ZERO
-    else:
-        try:
-            number = Decimal(str(value))
-            if not number.is_finite() or abs(number) >= _VALUE_LIMIT:
-                raise InvalidOperation
-            clean["value"] = number.quantize(_CENT)
-        except (InvalidOperation, ValueError):
-            errors.append(DomainError("value must be a number below 1e12.", field="value"))
-    for key, limit in _TEXT_LIMITS.items():
-        text = item.get(key)
-        text = "" if text is None else str(text).strip()
-        if len(text) > limit:
-            errors.append(DomainError(f"{key} is longer than {limit} characters.", field=key, code="max_length"))
-        clean[key] = text
-    if campaign and not clean["utm_campaign"]:
-        clean["utm_campaign"] = campaign.utm_campaign
-    return clean, errors
+_CHANNELS = frozenset(Channel.values)  # computed once: `Channel.values` builds a new list on every access
 
 
 class BatchRejected(ValidationFailed):
@@ -187,17 +99,39 @@ class BatchRejected(ValidationFailed):
         self.message = f"{len({i for i, _ in item_errors})} of the items are invalid; nothing was recorded."
 
 
-def _resolve_contacts(items: list[dict[str, Any]]) -> tuple[dict[int, int], dict[str, int]]:
-    ids = {i["contact_id"] for i in items if isinstance(i.get("contact_id"), int)}
-    emails = {i["contact_email"].strip().lower() for i in items if isinstance(i.get("contact_email"), str)}
-    by_id = {pk: pk for pk in Contact.objects.filter(pk__in=ids).values_list("pk", flat=True)} if ids else {}
-    by_email = dict(Contact.objects.filter(email__in=emails).values_list("email", "pk")) if emails else {}
-    return by_id, by_email
+def validate_touchpoints(items: Sequence[Any]) -> list[TouchpointIn]:
+    """Check the shape of every item of a batch with the one touchpoint schema; raises `BatchRejected`."""
+    if not items:
+        raise DomainError("Send at least one touchpoint.", field="items", code="required")
+    if len(items) > MAX_BATCH:
+        raise DomainError(f"Send at most {MAX_BATCH} touchpoints per batch.", field="items", code="max_length")
+    try:
+        return TOUCHPOINTS.validate_python(items)
+    except ValidationError as exc:
+        raise BatchRejected(field_errors(exc, nested=True)) from None
 
 
-def _load_campaigns(items: list[dict[str, Any]]) -> dict[Any, Campaign]:
-    ids = {i["campaign_id"] for i in items if isinstance(i.get("campaign_id"), int)}
-    utms = {i["utm_campaign"] for i in items if isinstance(i.get("utm_campaign"), str) and i.get("campaign_id") is None}
+def _contacts_by_email(emails: set[str]) -> dict[str, int]:
+    if not emails:
+        return {}
+    if connection.vendor != "postgresql":
+        return dict(Contact.objects.filter(email__in=emails).values_list("email", "pk"))
+    with connection.cursor() as cursor:  # one array parameter: no statement of 1,000 placeholders to parse
+        cursor.execute("SELECT email, id FROM crm_contact WHERE email = ANY(%s)", [list(emails)])
+        return dict(cursor.fetchall())
+
+
+def _resolve_contacts(items: Sequence[TouchpointIn]) -> tuple[set[int], dict[str, int]]:
+    ids = {i.contact_id for i in items if i.contact_id is not None}
+    emails = {i.contact_email.strip().lower() for i in items if i.contact_id is None and i.contact_email}
+    found = set(Contact.objects.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    return found, _contacts_by_email(emails)
+
+
+def _load_campaigns(items: Sequence[TouchpointFields]) -> dict[Any, Campaign]:
+    """Campaigns named by id, or (without an id) by the UTM key, keyed by id and by ("utm", key)."""
+    ids = {i.campaign_id for i in items if i.campaign_id is not None}
+    utms = {i.utm_campaign for i in items if i.campaign_id is None and i.utm_campaign}
     found: dict[Any, Campaign] = {}
     if ids or utms:
         for c in Campaign.objects.filter(pk__in=ids) | Campaign.objects.filter(utm_campaign__in=utms):
@@ -206,61 +140,95 @@ def _load_campaigns(items: list[dict[str, Any]]) -> dict[Any, Campaign]:
     return found
 
 
-def _contact_of(item: dict[str, Any], by_id: dict[int, int], by_email: dict[str, int],
-                errors: list[DomainError]) -> int | None:
-    contact_id = item.get("contact_id")
-    if contact_id is not None:
-        contact_pk = by_id.get(contact_id) if _is_id(contact_id) else None
+def _contact_of(item: TouchpointIn, ids: set[int], by_email: dict[str, int], errors: list[DomainError]) -> int | None:
+    if item.contact_id is not None:
+        if item.contact_id not in ids:
+            errors.append(DomainError(f"No contact with id {item.contact_id}.", field="contact_id",
+                                      code="does_not_exist"))
+            return None
+        return item.contact_id
+    if item.contact_email:
+        contact_pk = by_email.get(item.contact_email.strip().lower())
         if contact_pk is None:
-            errors.append(DomainError(f"No contact with id {contact_id}.", field="contact_id", code="does_not_exist"))
-        return contact_pk
-    if item.get("contact_email"):
-        contact_pk = by_email.get(str(item["contact_email"]).strip().lower())
-        if contact_pk is None:
-            errors.append(DomainError(f"No contact with email {item['contact_email']}.", field="contact_email",
+            errors.append(DomainError(f"No contact with email {item.contact_email}.", field="contact_email",
                                       code="does_not_exist"))
         return contact_pk
     errors.append(DomainError("Give contact_id or contact_email.", field="contact_id", code="required"))
     return None
 
 
-def _clean_batch(items: list[Any]) -> tuple[list[tuple[Any, ...]], dict[Any, Campaign]]:
-    """Validate a whole batch: references resolved with one query per kind, then one pass over the items.
+class _Completer:
+    """What a touchpoint takes from the records it names, once its shape is valid: its campaign (by id, or by UTM
+    key when it names none), the campaign's channel and UTM key when it gives none, its time in UTC (now when it
+    gives none). One per batch: instants are converted once per distinct value."""
 
-    Returns the rows in `COLUMNS` order; raises `BatchRejected` naming every bad item and field.
-    """
-    if not items:
-        raise DomainError("Send at least one touchpoint.", field="items", code="required")
-    if len(items) > MAX_BATCH:
-        raise DomainError(f"Send at most {MAX_BATCH} touchpoints per batch.", field="items", code="max_length")
-    objects = [i for i in items if isinstance(i, dict)]
-    by_id, by_email = _resolve_contacts(objects)
-    campaigns = _load_campaigns(objects)
+    def __init__(self, campaigns: dict[Any, Campaign], now: dt.datetime) -> None:
+        self.campaigns, self.now = campaigns, now
+        self.times: dict[dt.datetime, dt.datetime] = {}
+
+    def __call__(self, item: TouchpointFields, errors: list[DomainError]) -> tuple[Any, ...] | None:
+        """(campaign, channel, kind, texts..., occurred_at, value) or None when `errors` got something."""
+        campaign = None
+        if item.campaign_id is not None:
+            campaign = self.campaigns.get(item.campaign_id)
+            if campaign is None:
+                errors.append(DomainError(f"No campaign with id {item.campaign_id}.", field="campaign_id",
+                                          code="does_not_exist"))
+        elif item.utm_campaign:
+            campaign = self.campaigns.get(("utm", item.utm_campaign))
+        channel = item.channel or (campaign.channel if campaign else None)
+        if channel is None and item.campaign_id is None:  # a missing campaign's error already says why
+            errors.append(DomainError("Give a channel or a campaign_id (a campaign gives its channel).",
+                                      field="channel", code="required"))
+        elif channel is not None and channel not in _CHANNELS:  # a campaign's channel from before a rename
+            errors.append(DomainError(f"Unknown channel {channel!r}.", field="channel"))
+        when = self._utc(item.occurred_at, errors)
+        if errors:
+            return None
+        utm = item.utm_campaign.strip() or (campaign.utm_campaign if campaign else "")
+        return (campaign, channel, item.kind, item.source.strip(), item.medium.strip(), utm,
+                item.utm_content.strip(), item.utm_term.strip(), item.content.strip(), when, item.value)
+
+    def _utc(self, when: dt.datetime | None, errors: list[DomainError]) -> dt.datetime | None:
+        if when is None:
+            return self.now
+        utc = self.times.get(when)
+        if utc is None:
+            # PostgreSQL refuses offsets beyond +-15:59 that ISO 8601 allows, and an instant such as year 1 east
+            # of UTC has no UTC value at all.
+            try:
+                utc = self.times[when] = when.astimezone(dt.UTC)
+            except OverflowError:
+                errors.append(DomainError("occurred_at is outside the supported range of dates.", field="occurred_at"))
+        return utc
+
+
+def _rows(items: list[TouchpointIn]) -> tuple[list[tuple[Any, ...]], dict[Any, Campaign]]:
+    """The rows of a valid-shaped batch in `COLUMNS` order: references resolved with one query per kind, then
+    one pass; raises `BatchRejected` naming every item with a missing contact or campaign."""
+    ids, by_email = _resolve_contacts(items)
+    campaigns = _load_campaigns(items)
     now = timezone.now()
-    times: dict[Any, Any] = {}
+    complete = _Completer(campaigns, now)
     rows: list[tuple[Any, ...]] = []
     item_errors: list[tuple[int, DomainError]] = []
     for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            item_errors.append((index, DomainError("Each item must be an object.", field=None)))
-            continue
-        c, errors = clean_touchpoint(item, campaigns, now=now, times=times)
-        contact_pk = _contact_of(item, by_id, by_email, errors)
+        errors: list[DomainError] = []
+        contact_pk = _contact_of(item, ids, by_email, errors)
+        done = complete(item, errors)
         if errors:
             item_errors.extend((index, e) for e in errors)
         elif not item_errors:
-            campaign = c["campaign"]
-            rows.append((contact_pk, campaign.pk if campaign else None, c["channel"], c["kind"], c["source"],
-                         c["medium"], c["utm_campaign"], c["utm_content"], c["utm_term"], c["content"],
-                         c["occurred_at"], c["value"], now))
+            campaign = done[0]
+            rows.append((contact_pk, campaign.pk if campaign else None, *done[1:], now))
     if item_errors:
         raise BatchRejected(item_errors)
     return rows, campaigns
 
 
-def _write_batch(by: Any, items: list[Any]) -> tuple[list[int], list[tuple[Any, ...]], dict[Any, Campaign]]:
+def _write_batch(by: Any, items: Sequence[Any]) -> tuple[list[int], list[tuple[Any, ...]], dict[Any, Campaign]]:
     check(by, "add", "touchpoint")
-    rows, campaigns = _clean_batch(items)
+    rows, campaigns = _rows(validate_touchpoints(items))
     ids = bulk.insert_rows(Touchpoint, COLUMNS, rows)
     touchpoints_inserted(
         [(pk, row[0], row[3], row[2], row[1], row[10]) for pk, row in zip(ids, rows, strict=True)],
@@ -277,8 +245,8 @@ def touchpoints_inserted(recorded: list[Recorded], reason: str = "event", *, act
     once, a `touchpoint.recorded` event each (scores follow through the change feed)."""
     if not recorded:
         return
-    ids = [r[0] for r in recorded]
-    first_touch.note_inserted(min(ids), max(ids))
+    first_touch.note_rows((contact_id, pk, when, channel, campaign_id)
+                          for pk, contact_id, _, channel, campaign_id, when in recorded)
     actor_id = getattr(actor, "pk", None)
     emit_many(
         EventSpec(
@@ -303,17 +271,18 @@ def touchpoints_removed(removed: list[tuple[int, int]], reason: str = "event") -
 
 
 @transaction.atomic
-def do_record_touchpoint_batch(*, by: Any = None, items: list[Any]) -> list[int]:
+def do_record_touchpoint_batch(*, by: Any = None, items: Sequence[Any]) -> list[int]:
     """Record up to 1,000 touchpoints, all or nothing, and return their ids in the order of `items`.
 
-    The same rules and errors as `do_record_touchpoints`, without building a model object per row (the batch
-    API answers with ids only). On PostgreSQL the rows are written with COPY.
+    Items are dicts (or `TouchpointIn`), checked with the touchpoint schema in one call; the errors name each
+    item's index and field. The same rules as `do_record_touchpoints`, without building a model object per row
+    (the batch API answers with ids only). On PostgreSQL the rows are written with COPY.
     """
     return _write_batch(by, items)[0]
 
 
 @transaction.atomic
-def do_record_touchpoints(*, by: Any = None, items: list[dict[str, Any]]) -> list[Touchpoint]:
+def do_record_touchpoints(*, by: Any = None, items: Sequence[Any]) -> list[Touchpoint]:
     """Record up to 1,000 touchpoints, all or nothing. Contacts are matched by `contact_id` or `contact_email`."""
     ids, rows, campaigns = _write_batch(by, items)
     created = []
@@ -324,6 +293,68 @@ def do_record_touchpoints(*, by: Any = None, items: list[dict[str, Any]]) -> lis
         tp._state.adding, tp._state.db = False, "default"
         created.append(tp)
     return created
+
+
+@transaction.atomic
+def do_import_touchpoints(
+    *, by: Any = None, rows: Sequence[dict[str, Any]], journal: Journal = NO_JOURNAL,
+) -> list[RowResult]:
+    """Record imported touchpoints: each row names its contact by `contact_email`, maybe its campaign by UTM key
+    (`campaign`), and gives the touchpoint's own fields, checked with the touchpoint schema. A row already recorded
+    (same contact, kind, channel, time and campaign) is not recorded twice. Each row gets every error it has;
+    first touches and scores follow the new rows as they follow a batch."""
+    check(by, "add", "touchpoint")
+    contacts = _contacts_by_email({str(r.get("contact_email") or "").strip().lower() for r in rows})
+    keys = {r["campaign"] for r in rows if r.get("campaign")}
+    campaigns = {c.utm_campaign: c for c in Campaign.objects.filter(utm_campaign__in=keys)}
+    complete = _Completer({c.pk: c for c in campaigns.values()}, timezone.now())
+    results, cleaned = [], []
+    for row in rows:
+        result = RowResult()
+        results.append(result)
+        fields = {k: v for k, v in row.items() if k not in ("contact_email", "campaign")}
+        if row.get("campaign"):
+            campaign = campaigns.get(row["campaign"])
+            if campaign is None:
+                result.refuse("campaign", f"No campaign with UTM key {row['campaign']!r}.")
+            else:
+                fields["campaign_id"] = campaign.pk
+        contact = contacts.get(str(row.get("contact_email") or "").strip().lower())
+        if contact is None:
+            result.refuse("contact_email", f"No contact with email {row.get('contact_email')!r}.")
+        try:
+            item = TOUCHPOINT_FIELDS.validate_python(fields)
+        except ValidationError as exc:
+            result.errors += [e for _, e in field_errors(exc, nested=False)]
+            if not fields.get("channel") and "campaign_id" not in fields:
+                result.refuse("channel", "Give a channel or a campaign (a campaign gives its channel).")
+            continue
+        done = complete(item, result.errors)
+        if not result.errors:
+            cleaned.append((result, (contact, done[0].pk if done[0] else None, *done[1:])))
+    _write_imported_touchpoints(cleaned, journal, by)
+    return results
+
+
+def _write_imported_touchpoints(cleaned: list[tuple[RowResult, tuple[Any, ...]]], journal: Journal, by: Any) -> None:
+    existing = set()
+    if cleaned:
+        existing = set(Touchpoint.objects.filter(
+            contact_id__in={r[0] for _, r in cleaned}, occurred_at__in={r[10] for _, r in cleaned},
+        ).values_list("contact_id", "kind", "channel", "occurred_at", "campaign_id"))
+    now = timezone.now()
+    rows = []
+    for result, row in cleaned:
+        key = (row[0], row[3], row[2], row[10], row[1])
+        result.outcome = "unchanged" if key in existing else "create"
+        result.shown = {"kind": row[3], "channel": row[2], "occurred_at": row[10].isoformat()}
+        if key not in existing:
+            existing.add(key)
+            rows.append((*row, now))
+    ids = bulk.insert_rows(Touchpoint, COLUMNS, rows)
+    journal.created(Touchpoint, ids)
+    touchpoints_inserted([(pk, row[0], row[3], row[2], row[1], row[10]) for pk, row in zip(ids, rows, strict=True)],
+                         "import", actor=by)
 
 
 def do_record_touchpoint(*, by: Any = None, **fields: Any) -> Touchpoint:
@@ -346,26 +377,29 @@ def do_delete_touchpoint(*, by: Any = None, touchpoint: Touchpoint) -> None:
     emit(kind="touchpoint.deleted", subject=("touchpoint", pk), payload={"contact_id": contact_id}, actor=by)
 
 
-_UPDATABLE_KEYS = _KNOWN_KEYS - {"contact_id", "contact_email"}
+_UPDATABLE_KEYS = frozenset(TouchpointFields.model_fields)
 
 
 @transaction.atomic
 def do_update_touchpoint(*, by: Any = None, touchpoint: Touchpoint, changes: dict[str, Any]) -> Touchpoint:
-    """Correct a touchpoint (its campaign, channel, kind, UTM fields, time, value); the contact stays."""
+    """Correct a touchpoint (its campaign, channel, kind, UTM fields, time, value); the contact stays. The result
+    is checked as a whole with the touchpoint schema, as a new one would be."""
     check(by, "change", "touchpoint", touchpoint)
     unknown = sorted(set(changes) - _UPDATABLE_KEYS)
     if unknown:
         raise ValidationFailed([DomainError(f"Unknown or read-only field {k!r}.", field=k) for k in unknown])
-    current = {
-        "campaign_id": touchpoint.campaign_id, "channel": touchpoint.channel, "kind": touchpoint.kind,
-        "occurred_at": touchpoint.occurred_at, "value": touchpoint.value,
-        **{key: getattr(touchpoint, key) for key in _TEXT_LIMITS},
-    }
-    merged = {**current, **changes}
-    clean, errors = clean_touchpoint(merged, _load_campaigns([merged]))
+    current = {key: getattr(touchpoint, key) for key in _UPDATABLE_KEYS}
+    try:
+        item = TouchpointFields.model_validate({**current, **changes})
+    except ValidationError as exc:
+        raise ValidationFailed([e for _, e in field_errors(exc, nested=False)]) from None
+    errors: list[DomainError] = []
+    done = _Completer(_load_campaigns([item]), timezone.now())(item, errors)
     if errors:
         raise ValidationFailed(errors)
-    for key, value in clean.items():
+    campaign = done[0]
+    touchpoint.campaign = campaign
+    for key, value in zip(COLUMNS[2:12], done[1:], strict=True):
         setattr(touchpoint, key, value)
     touchpoint.save()
     # Recomputed whatever changed: the row just saved is whole, so this holds even if `touchpoint` was stale.

@@ -7,9 +7,9 @@ from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from plumbline.core import bulk
+from plumbline.crm.actions.imports import NEW_CONTACT_COLUMNS
 from plumbline.crm.models import Company, Contact, LifecycleTransition
 from plumbline.interop.actions import do_import
-from plumbline.interop.importers.contacts import NEW_CONTACT_COLUMNS
 
 TEXT = (
     "email,first_name,last_name,title,company_domain,company_name,owner,lifecycle_stage,lifecycle_reason\n"

@@ -28,7 +28,18 @@ def test_batch_with_one_bad_item_writes_nothing_and_reports_each_error():
             {"contact_email": "nobody@example.com", "kind": "teleport", "channel": "seo"},
         ])
     assert Touchpoint.objects.count() == 0
-    assert sorted((i, e.field) for i, e in exc.value.item_errors) == [(1, "contact_email"), (1, "kind")]
+    assert [(i, e.field, e.code) for i, e in exc.value.item_errors] == [(1, "kind", "literal_error")]
+    # once every item has the shape of a touchpoint, the records they name are looked up
+    with pytest.raises(BatchRejected) as exc:
+        do_record_touchpoints(items=[
+            {"contact_email": "a@example.com", "kind": "page_view", "channel": "seo"},
+            {"contact_email": "nobody@example.com", "kind": "page_view", "channel": "seo"},
+            {"contact_email": "a@example.com", "kind": "page_view"},
+            {"contact_email": "a@example.com", "kind": "page_view", "campaign_id": 999},
+        ])
+    assert [(i, e.field, e.code) for i, e in exc.value.item_errors] == [
+        (1, "contact_email", "does_not_exist"), (2, "channel", "required"), (3, "campaign_id", "does_not_exist")]
+    assert Touchpoint.objects.count() == 0
 
 
 @pytest.mark.django_db

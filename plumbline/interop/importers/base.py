@@ -1,17 +1,18 @@
-"""What every importer shares: the report, row errors, text/number cleaning and the company resolver."""
+"""What every importer shares: the report, row errors, text/number cleaning, counting the verbs' results."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cache, lru_cache
 from typing import Any
 
-from django.db.models import Model, Q
+from django.db.models import Model
 
 from plumbline.core.errors import DomainError
 from plumbline.core.validation import normalize_domain
-from plumbline.crm.models import Company, Contact
+from plumbline.crm.actions import RowResult
 
 PREVIEW_ROWS = 20
 
@@ -50,6 +51,20 @@ class ImportReport:
         return asdict(self)
 
 
+@lru_cache(maxsize=100_000)
+def _domain(value: str) -> tuple[str | None, str | None]:
+    """normalize_domain's result or refusal; a file names the same company domains again and again."""
+    try:
+        return normalize_domain(value), None
+    except DomainError as exc:
+        return None, exc.message
+
+
+@cache
+def _max_length(model: type[Model], field: str) -> int | None:
+    return model._meta.get_field(field).max_length
+
+
 class Row:
     """One CSV row: its line, its values by field name, and the column each field came from (for errors)."""
 
@@ -69,8 +84,8 @@ class Row:
         self.errors.append(RowError(self.line, self.columns.get(name, name) if name else None, message))
 
     def text(self, name: str, model: type[Model], model_field: str | None = None) -> str:
-        value = self.get(name)
-        limit = model._meta.get_field(model_field or name).max_length
+        value = self.values.get(name, "")
+        limit = _max_length(model, model_field or name)
         if limit and len(value) > limit:
             self.error(name, f"is longer than {limit} characters.")
         return value
@@ -82,11 +97,10 @@ class Row:
         return value
 
     def domain(self, name: str) -> str | None:
-        try:
-            return normalize_domain(self.get(name))
-        except DomainError as exc:
-            self.error(name, exc.message)
-            return None
+        domain, problem = _domain(self.get(name))
+        if problem:
+            self.error(name, problem)
+        return domain
 
     def integer(self, name: str, *, minimum: int = 0) -> int | None:
         value = self.get(name).replace(",", "").replace("_", "")
@@ -134,71 +148,32 @@ class Row:
         return user
 
 
-class CompanyResolver:
-    """Finds companies by normalised domain (or exact name when there is no domain), creating missing ones.
-
-    One query per chunk resolves every key; new companies are saved in one bulk insert before the rows that
-    reference them. With `link_contacts` (the companies import, like `do_create_company`), contacts without a
-    company whose email is at a new company's domain join it; the contacts import links its own rows instead.
-    """
-
-    def __init__(self, *, link_contacts: bool = False) -> None:
-        self.link_contacts = link_contacts
-        self.by_domain: dict[str, Company] = {}
-        self.by_name: dict[str, Company] = {}
-        self.new: list[Company] = []
-
-    def load(self, domains: set[str], names: set[str]) -> None:
-        domains -= set(self.by_domain)
-        names -= set(self.by_name)
-        if not domains and not names:
-            return
-        for company in Company.objects.filter(Q(domain__in=domains) | Q(name__in=names)).order_by("id"):
-            if company.domain:
-                self.by_domain.setdefault(company.domain, company)
-            self.by_name.setdefault(company.name, company)
-
-    def find(self, domain: str | None, name: str) -> Company | None:
-        if domain:
-            return self.by_domain.get(domain)
-        return self.by_name.get(name) if name else None
-
-    def find_or_add(self, domain: str | None, name: str) -> Company | None:
-        if not domain and not name:
-            return None
-        company = self.find(domain, name)
-        if company is None:
-            company = Company(name=name or domain or "", domain=domain)
-            self.new.append(company)
-            if domain:
-                self.by_domain[domain] = company
-            self.by_name.setdefault(company.name, company)
-        return company
-
-    def save_new(self, journal: Any) -> list[Company]:
-        created, self.new = self.new, []
-        if not created:
-            return []
-        Company.objects.bulk_create(created, batch_size=1000)
-        journal.created(Company, (c.pk for c in created))
-        with_domain = [c for c in created if c.domain] if self.link_contacts else []
-        for start in range(0, len(with_domain), 100):
-            part = with_domain[start:start + 100]
-            unlinked = Contact.objects.filter(company__isnull=True).filter(
-                _any(Q(email__endswith="@" + c.domain) for c in part)
-            )
-            by_domain = {c.domain: c for c in part}
-            changed = []
-            for contact in unlinked.only("id", "email"):
-                contact.company = by_domain[contact.email.rsplit("@", 1)[-1]]
-                changed.append(contact)
-            journal.updating(Contact, changed, ["company"])
-            Contact.objects.bulk_update(changed, ["company"], batch_size=1000)
-        return created
+def report_failed(report: ImportReport, row: Row) -> None:
+    report.failed += 1
+    report.errors.extend(row.errors)
 
 
-def _any(conditions: Any) -> Q:
-    result = Q(pk__in=[])
-    for q in conditions:
-        result |= q
-    return result
+def preview(report: ImportReport, row: Row, outcome: str, data: dict[str, Any]) -> None:
+    if len(report.preview) < PREVIEW_ROWS:
+        shown = {k: ("" if v is None else getattr(v, "username", v)) for k, v in data.items()}
+        report.preview.append({"line": row.line, "action": outcome, "values": {k: str(v) for k, v in shown.items()}})
+
+
+def apply_results(report: ImportReport, rows: list[tuple[Row, dict[str, Any]]], results: list[RowResult],
+                  fields: tuple[str, ...]) -> None:
+    """Count what a bulk verb did with each row of a chunk; its errors go on the row's column (when the field is
+    one of the file's) and line."""
+    for (row, data), result in zip(rows, results, strict=True):
+        if result.errors:
+            for error in result.errors:
+                row.error(error.field if error.field in fields else None, error.message)
+            report_failed(report, row)
+            continue
+        if result.outcome == "create":
+            report.created += 1
+        elif result.outcome == "update":
+            report.updated += 1
+        else:
+            report.unchanged += 1
+        if len(report.preview) < PREVIEW_ROWS:
+            preview(report, row, result.outcome, {**data, **(result.shown or {})})

@@ -1,14 +1,13 @@
-"""Companies: upserted by normalised domain, or by exact name when the row has no domain."""
+"""Companies: the columns are parsed and checked here; `crm.actions.do_import_companies` upserts them by
+normalised domain, or by exact name when the row has no domain."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
-
+from plumbline.crm.actions import CompanyResolver, do_import_companies
 from plumbline.crm.models import Company
-from plumbline.interop.importers.base import CompanyResolver, ImportReport, Row
-from plumbline.interop.importers.contacts import differs, preview
+from plumbline.interop.importers.base import ImportReport, Row, apply_results
 
 
 class CompanyImporter:
@@ -48,33 +47,6 @@ class CompanyImporter:
         return None if row.errors else data
 
     def process(self, rows: list[tuple[Row, dict[str, Any]]], report: ImportReport) -> None:
-        self.companies.load({d["domain"] for _, d in rows if d["domain"]},
-                            {d["name"] for _, d in rows if not d["domain"]})
-        now = timezone.now()
-        changed: dict[int, tuple[Company, set[str]]] = {}
-        for row, data in rows:
-            company = self.companies.find(data["domain"], data["name"])
-            if company is None:
-                company = self.companies.find_or_add(data["domain"], data["name"])
-                fields = set(data) - {"domain"}
-                outcome = "create"
-                report.created += 1
-            else:
-                fields = {k for k, v in data.items() if k != "domain" and differs(company, k, v)}
-                if company.pk and fields:
-                    changed.setdefault(company.pk, (company, set()))[1].update(fields)
-                outcome = "update" if fields and company.pk else "unchanged" if not fields else "create"
-                if outcome == "update":
-                    report.updated += 1
-                elif outcome == "unchanged":
-                    report.unchanged += 1
-            for k in fields:
-                setattr(company, k, data[k])
-            preview(report, row, outcome, data)
-        self.companies.save_new(self.journal)
-        if changed:
-            fields = set().union(*(f for _, f in changed.values())) | {"updated_at"}
-            for company, _ in changed.values():
-                company.updated_at = now
-            self.journal.updating(Company, [c for c, _ in changed.values()], fields)
-            Company.objects.bulk_update([c for c, _ in changed.values()], sorted(fields), batch_size=1000)
+        results = do_import_companies(by=self.by, rows=[d for _, d in rows], companies=self.companies,
+                                      journal=self.journal)
+        apply_results(report, rows, results, self.fields)
