@@ -19,7 +19,7 @@ def test_every_app_registers_its_resources_at_startup():
     # Then the table holds every resource of the apps, and nothing else
     assert sorted(permissions.resources()) == [
         "activity", "campaign", "company", "contact", "deal", "definitions", "framework", "import", "messaging",
-        "model", "objection", "pipeline", "touchpoint", "user",
+        "model", "objection", "pipeline", "touchpoint", "user", "webhook",
     ]
 
 

@@ -76,12 +76,21 @@ def test_blank_name_bad_probability_and_kind_are_all_reported_and_nothing_is_add
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("position", [-1, 7, True])
+@pytest.mark.parametrize("position", [-1, True])
 def test_a_position_outside_the_pipeline_is_refused(pipeline, position):
     with pytest.raises(DomainError) as exc:
         do_add_stage(pipeline=pipeline, name="Somewhere", position=position)
     assert (exc.value.field, exc.value.message) == ("position", "Position must be from 0 to 6.")
     assert stages(pipeline) == ORIGINAL
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("position", [6, 7, 2_147_483_647])
+def test_a_position_past_the_last_stage_appends(pipeline, position):
+    added = do_add_stage(pipeline=pipeline, name="Somewhere", position=position)
+    assert added.position == 6
+    assert [(name, pos) for name, pos, _, _ in stages(pipeline)] == [(name, pos) for name, pos, _, _ in ORIGINAL] + [
+        ("Somewhere", 6)]
 
 
 @pytest.mark.django_db

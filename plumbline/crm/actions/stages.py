@@ -78,7 +78,7 @@ def do_add_stage(
     *, by: Any = None, pipeline: Pipeline, name: str, probability: int = 0,
     kind: str = PipelineStage.Kind.OPEN, position: int | None = None,
 ) -> PipelineStage:
-    """Add a stage at `position` (0 is first; the number of stages appends), by default as described above."""
+    """Add a stage at `position` (0 is first; the number of stages or more appends), by default as described above."""
     check(by, "change", "pipeline", pipeline)
     errors = []
     try:
@@ -96,8 +96,10 @@ def do_add_stage(
     stages = _lock(pipeline)
     if position is None:
         position = _default_position(stages, kind)
-    elif isinstance(position, bool) or not isinstance(position, int) or not 0 <= position <= len(stages):
+    elif isinstance(position, bool) or not isinstance(position, int) or position < 0:
         raise DomainError(f"Position must be from 0 to {len(stages)}.", field="position")
+    else:
+        position = min(position, len(stages))  # past the last stage appends, as a list insert does
     _check_unique(pipeline, name)
     stage = PipelineStage.objects.create(
         pipeline=pipeline, name=name, probability=probability, kind=kind,
