@@ -86,12 +86,17 @@ def test_replay_sets_the_consumer_back_and_it_reads_again(api, seen):
     assert [g[2] for g in got] == [1, 2, 3, 2, 3]
 
 
+PAST_THE_END = object()
+
+
 @pytest.mark.parametrize(("body", "field"), [
     ({"from_event": 0}, "from_event"), ({"from_event": "3"}, "from_event"), ({}, "from_event"),
-    ({"from_event": 1, "to": 2}, "to"), ({"from_event": 10_000}, "from_event"),
+    ({"from_event": 1, "to": 2}, "to"), ({"from_event": PAST_THE_END}, "from_event"),
 ])
 def test_a_bad_replay_is_422_naming_the_field(api, seen, body, field):
     write(subject_id=1)
+    if body.get("from_event") is PAST_THE_END:  # PostgreSQL's ids go on from earlier tests: beyond the last one
+        body = {"from_event": Event.objects.order_by("-id").values_list("id", flat=True)[0] + 1_000}
     response = api("admin").post("/events/consumers/test.recorder/replay", body)
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == [field]
