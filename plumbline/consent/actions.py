@@ -147,6 +147,7 @@ def do_set_preferences(
     """The preference centre's save: the active types in `granted` (codes) are granted, the others withdrawn;
     only the types whose state changes get a ledger row. The person chose it on the page: no second opt-in."""
     check(by, "change", "consent")
+    at = at or timezone.now()  # one instant for the whole save
     wanted = set(granted)
     types = list(SubscriptionType.objects.filter(active=True))
     unknown = wanted - {t.code for t in types}
@@ -177,6 +178,7 @@ def do_unsubscribe_all(
 ) -> list[ConsentEntry]:
     """Unsubscribe from everything: each granted or requested type is withdrawn, then the email channel."""
     check(by, "change", "consent")
+    at = at or timezone.now()
     latest = _latest(contact)
     entries = []
     for sub in SubscriptionType.objects.filter(channel=Channel.EMAIL):
