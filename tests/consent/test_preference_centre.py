@@ -74,5 +74,5 @@ def test_a_forged_or_other_purpose_link_is_refused(ada):
 
 def test_an_unknown_type_posted_is_refused_and_writes_nothing(ada):
     answer = Client().post(_path(ada), {"subscription": ["gossip"]})
-    assert answer.status_code == 400 and "No subscription type" in answer.content.decode()
+    assert answer.status_code == 422 and "No subscription type" in answer.content.decode()
     assert ConsentEntry.objects.count() == 1
