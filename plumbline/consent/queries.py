@@ -77,10 +77,11 @@ def current_consent(contact: Contact | int) -> list[TypeState]:
     return rows
 
 
-def channel_states(contact: Contact | int) -> dict[str, str | None]:
-    """Per channel, the channel-wide state (granted, withdrawn, requested, or None)."""
+def channel_states(contact: Contact | int) -> list[tuple[str, str]]:
+    """Per channel, its label and the label of its channel-wide state ("Not asked" when nothing was recorded)."""
     latest = latest_entries(contact)
-    return {ch.value: (latest[(ch.value, None)].status if (ch.value, None) in latest else None) for ch in Channel}
+    return [(ch.label, Status(latest[(ch.value, None)].status).label if (ch.value, None) in latest else "Not asked")
+            for ch in Channel]
 
 
 def is_granted(contact: Contact | int, *, channel: str, subscription: str | None = None) -> bool:
