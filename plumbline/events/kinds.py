@@ -38,6 +38,10 @@ KINDS: dict[str, str] = {
     "deal.moved": "Deal moved",
     "deal.won": "Deal won",
     "deal.lost": "Deal lost",
+    # consent (plumbline.consent)
+    "consent.granted": "Consent granted",
+    "consent.withdrawn": "Consent withdrawn",
+    "consent.requested": "Consent confirmation requested",
     # imports
     "import.finished": "Import finished",
     "import.undone": "Import undone",
