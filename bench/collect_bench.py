@@ -12,7 +12,7 @@
 4. Raw limits, the same way in the same run: the same client against a Django view that does nothing but answer
    304 (/t.js with its ETag: the whole middleware stack, no database), and the same rows inserted straight into
    the database from C threads with a psycopg (or sqlite3) connection each (one INSERT ... ON CONFLICT DO NOTHING
-   of B rows and a commit per batch, as the endpoint does), with no HTTP and no Django.
+   of B rows, its own transaction in autocommit, as the endpoint's), with no HTTP and no Django.
 5. Processing: every visitor made known (a contact each through crm's action, a Visitor row each), every hit marked
    pending, then `do_process_hits` until none is left (hits -> touchpoints with their events) beside the raw
    insert of the same number of touchpoints with `bulk.insert_rows`.
@@ -134,8 +134,7 @@ def pct(values: list[float], q: float) -> float:
 
 def raw_insert(env: dict[str, str], kind: str, site_id: int, visitors: list[str], size: int, seconds: float,
                connections: int) -> float:
-    """Events/s of the endpoint's statement (an INSERT ... ON CONFLICT DO NOTHING of `size` rows) and a commit per
-    batch, straight from psycopg (or sqlite3) in `connections` threads: no HTTP, no Django."""
+    """Events/s of an INSERT ... ON CONFLICT DO NOTHING of `size` rows per batch, committed (autocommit), straight from psycopg (or sqlite3) in `connections` threads: no HTTP, no Django."""
     import threading
 
     cols = ("site_id", "event_id", "visitor_id", "session_id", "kind", "url", "path", "title", "referrer",
@@ -165,19 +164,14 @@ def raw_insert(env: dict[str, str], kind: str, site_id: int, visitors: list[str]
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             while time.perf_counter() < until:
-                params = rows()
-                conn.execute("BEGIN IMMEDIATE")
-                conn.execute(sql, params)
-                conn.execute("COMMIT")
+                conn.execute(sql, rows())  # autocommit: the statement is its own transaction
                 counts[i] += size
         else:
             import psycopg
 
-            with psycopg.connect(env["DATABASE_URL"]) as conn:
+            with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
                 while time.perf_counter() < until:
-                    params = rows()
-                    with conn.transaction():
-                        conn.execute(sql, params)
+                    conn.execute(sql, rows())  # autocommit: the statement is its own transaction, as collect's
                     counts[i] += size
 
     until = time.perf_counter() + seconds
