@@ -112,7 +112,7 @@ def test_erasure_leaves_the_name_and_email_in_no_text_column_and_the_totals_unch
     assert ConsentEntry.objects.filter(contact=contact).values_list("status", "proof").get() == (
         "granted", {"erased": True})
     # and: who erased whom is recorded, without personal data, and the feed says so
-    assert (record.contact_id, record.erased_by, record.erasers) == (person.pk, users["admin"], ["consent", "handoff", "playbook"])
+    assert (record.contact_id, record.erased_by, record.erasers) == (person.pk, users["admin"], ["consent", "handoff", "playbook", "tracking"])
     assert ErasureRecord.objects.count() == 1
     erased = Event.objects.get(kind="contact.erased")
     assert (erased.subject_type, erased.subject_id, erased.payload) == (
