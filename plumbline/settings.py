@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "plumbline.events",
     "plumbline.crm",
     "plumbline.marketing",
+    "plumbline.tracking",
     "plumbline.consent",
     "plumbline.interop",
     "plumbline.demo",
