@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "plumbline.playbook",
     "plumbline.worker",
     "plumbline.webhooks",
+    "plumbline.webforms",
 ]
 
 MIDDLEWARE = [

@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("plumbline.analytics.urls")),
     path("", include("plumbline.accounts.urls")),
     path("", include("plumbline.webhooks.urls")),
+    path("", include("plumbline.webforms.urls")),
 ]
 
 handler400 = "plumbline.core.security.bad_request"  # a body over the limit is a 413 that says so
