@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "plumbline.crm",
     "plumbline.marketing",
     "plumbline.consent",
+    "plumbline.tracking",
     "plumbline.interop",
     "plumbline.demo",
     "plumbline.analytics",

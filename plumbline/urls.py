@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("plumbline.accounts.urls")),
     path("", include("plumbline.webhooks.urls")),
     path("", include("plumbline.webforms.urls")),
+    path("", include("plumbline.tracking.urls")),
 ]
 
 handler400 = "plumbline.core.security.bad_request"  # a body over the limit is a 413 that says so

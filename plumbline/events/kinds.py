@@ -19,6 +19,7 @@ KINDS: dict[str, str] = {
     "touchpoint.recorded": "Touchpoint recorded",
     "touchpoint.corrected": "Touchpoint corrected",
     "touchpoint.deleted": "Touchpoint deleted",
+    "visitor.identified": "Website visitor identified",
     "activity.logged": "Activity logged",
     "activity.updated": "Activity corrected",
     "activity.deleted": "Activity deleted",
