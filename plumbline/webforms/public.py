@@ -53,8 +53,9 @@ def _visit(request: HttpRequest, data: dict[str, Any]) -> Visit:
     visitor = str(data.get("visitor_id") or data.get("plumbline_visitor") or "") or visitor_id_from_request(
         request) or ""
     page_url = str(data.get("page_url") or request.headers.get("Referer") or "")[:500]
+    ip = spam.client_ip(request)
     return Visit(visitor_id=visitor, page_url=page_url, utm={k: v for k, v in utm.items() if v},
-                 ip_hash=spam.hash_ip(spam.client_ip(request)))
+                 ip_hash=spam.hash_ip(ip), ip=ip)
 
 
 def _known(request: HttpRequest, data: dict[str, Any] | None = None) -> Contact | None:

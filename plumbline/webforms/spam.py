@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from plumbline.core.errors import DomainError
+from plumbline.core.security import client_address
 from plumbline.webforms.models import UsedChallenge
 
 HONEYPOT = "website_url"  # a field people never see (hidden by CSS) and bots love to fill
@@ -86,11 +87,8 @@ def hash_ip(ip: str | None) -> str:
 
 
 def client_ip(request: Any) -> str:
-    if getattr(settings, "BEHIND_TLS_PROXY", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
+    """The address rate limits count by (the same rule as sign-in throttling: core.security)."""
+    return client_address(request) or ""
 
 
 def rate_limit(ip_hash: str, *, limit: int | None = None, window: int = 3600) -> None:

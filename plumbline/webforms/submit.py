@@ -51,6 +51,7 @@ class Visit:
     page_url: str = ""
     utm: dict[str, str] = field(default_factory=dict)
     ip_hash: str = ""
+    ip: str = ""  # only handed to the consent ledger, which keeps its own keyed hash of it; never stored here
 
 
 @dataclass
@@ -153,15 +154,15 @@ def _consent(contact: Contact, form: Form, asked: list[FormField], answers: dict
     for f in asked:
         if f.type != FieldType.CONSENT or not answers.get(f.key) or f.subscription not in types:
             continue
-        proof = {"form": form.slug, "field": f.key, "text": f.label, "ip_hash": visit.ip_hash,
+        proof = {"form": form.slug, "form_name": form.name, "field": f.key, "text": f.label, "ip": visit.ip,
                  "page_url": visit.page_url, "at": at.isoformat()}
         sub = types[f.subscription]
         if sub.channel == "email" and sub.double_opt_in:
-            do_request_opt_in(contact=contact, subscription=f.subscription, source=f"form:{form.slug}", proof=proof,
+            do_request_opt_in(contact=contact, subscription=f.subscription, source="form", proof=proof,
                               at=at)
         else:
             do_record_consent(contact=contact, channel=sub.channel, subscription=f.subscription, granted=True,
-                              basis="consent", source=f"form:{form.slug}", proof=proof, at=at)
+                              basis="consent", source="form", proof=proof, at=at)
 
 
 def _notify(form: Form, contact: Contact) -> None:
