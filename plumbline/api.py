@@ -147,8 +147,8 @@ def _mount() -> None:
     from plumbline.marketing.api import router as marketing_router
     from plumbline.playbook.api import router as playbook_router
     from plumbline.scoring.api import router as scoring_router
-    from plumbline.webforms.api import router as webforms_router
     from plumbline.tracking.api import router as tracking_router
+    from plumbline.webforms.api import router as webforms_router
     from plumbline.webhooks.api import router as webhooks_router
 
     api.add_router("/", accounts_router)
