@@ -71,3 +71,34 @@ def submit(slug: str, answers: dict[str, Any], *, key: str | None = None, pow_: 
 
 def visitor() -> str:
     return secrets.token_urlsafe(16)
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class Api:
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def call(self, method: str, path: str, body: Any = None, **headers: str) -> Any:
+        extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+        kwargs = {"content_type": "application/json", "data": json.dumps(body)} if body is not None else {}
+        return getattr(Client(), method)(f"/api/v1{path}", HTTP_AUTHORIZATION=f"Bearer {self.token}", **kwargs,
+                                         **extra)
+
+
+@pytest.fixture
+def api(tokens):
+    return lambda who: Api(tokens[who])
+
+
+@pytest.fixture
+def browser(users):
+    """browser("marketing") is a signed-in client of that user."""
+    def make(who: str) -> Client:
+        client = Client()
+        client.force_login(users[who])
+        return client
+    return make
