@@ -138,6 +138,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _mount() -> None:
     from plumbline.accounts.api import router as accounts_router
     from plumbline.analytics.api import router as analytics_router
+    from plumbline.consent.api import router as consent_router
     from plumbline.crm.api import routers as crm_routers
     from plumbline.crm.api.tasks import router as tasks_router
     from plumbline.definitions.api import router as definitions_router
@@ -155,6 +156,7 @@ def _mount() -> None:
     for router in crm_routers:
         api.add_router("/", router)
     api.add_router("/", marketing_router)
+    api.add_router("/", consent_router)  # /contacts/{id}/consent and /subscription-types: no crm path clashes
     api.add_router("/", definitions_router)
     api.add_router("/", events_router)
     api.add_router("/", scoring_router)

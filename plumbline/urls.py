@@ -18,6 +18,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("", include("plumbline.crm.urls")),
     path("", include("plumbline.marketing.urls")),
+    path("", include("plumbline.consent.urls")),
     path("", include("plumbline.interop.urls")),
     path("", include("plumbline.handoff.urls")),
     path("", include("plumbline.definitions.urls")),

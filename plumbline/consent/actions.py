@@ -253,3 +253,18 @@ def erase_consent(contact_ids: list[int]) -> None:
     """Erasure keeps the ledger's facts (what was granted or withdrawn, when, on which basis: a withdrawal must
     keep holding) and strips the proof of what could identify the person (user agent, IP hash, texts)."""
     ConsentEntry.objects.filter(contact_id__in=contact_ids).update(proof={"erased": True})
+
+
+DEFAULT_TYPES = (
+    ("newsletter", "Newsletter", "Our monthly newsletter: articles, guides and what is new.", 1),
+    ("product_news", "Product news", "Announcements of new features and releases.", 2),
+    ("events", "Events", "Invitations to webinars, meetups and conferences.", 3),
+)
+
+
+def ensure_default_types() -> None:
+    """The types every instance starts with (the migration seeds them; a flushed database gets them back here)."""
+    for code, label, description, position in DEFAULT_TYPES:
+        SubscriptionType.objects.get_or_create(code=code, defaults={
+            "label": label, "description": description, "channel": Channel.EMAIL, "double_opt_in": True,
+            "position": position})

@@ -1,5 +1,5 @@
 """Who may record consent and define subscription types (the levels: plumbline/core/permissions.py). Recording
-a contact's consent is a change to the contact, so it follows the contact's levels; erasing is for admins only."""
+a contact's consent is a change to the contact, so it follows the contact's levels."""
 
 from plumbline.core.permissions import Resource, register
 
@@ -7,6 +7,4 @@ register(
     Resource("consent", marketing="all", sales="all", sales_manager="all", viewer="read", noun="consent"),
     Resource("subscription_type", marketing="all", sales="read", sales_manager="read", viewer="read",
              noun="subscription types"),
-    Resource("privacy", marketing="none", sales="none", sales_manager="none", viewer="none",
-             noun="privacy requests"),
 )

@@ -138,3 +138,17 @@ def register_merge_step(name: str, fn: MergeStep) -> None:
 
 def merge_steps() -> list[MergeStep]:
     return [fn for _, fn in sorted(_merge_steps.items())]
+
+
+# Panels of the contact page: `fn(request, contact) -> str`, HTML (rendered from the app's own template) shown in
+# the page's side column, or "" for none. Consent shows the contact's consent and the privacy buttons.
+ContactPanel = Callable[[Any, Any], str]
+_contact_panels: dict[str, ContactPanel] = {}
+
+
+def register_contact_panel(name: str, fn: ContactPanel) -> None:
+    _contact_panels[name] = fn
+
+
+def contact_panels() -> list[ContactPanel]:
+    return [fn for _, fn in sorted(_contact_panels.items())]
