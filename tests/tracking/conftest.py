@@ -20,3 +20,6 @@ def gdpr_site(db) -> Site:
     forget_cached_sites()
     yield do_create_site(name="Acme EU", origins="https://eu.acme.test", gdpr_mode=True)
     forget_cached_sites()
+
+
+from tests.processes import database_env, processes  # noqa: E402, F401 - fixtures of the kill -9 test
