@@ -43,11 +43,11 @@ def export_contact(contact: Any) -> dict:
 
 
 def erase_contacts(contact_ids: list[int]) -> None:
-    """Erasure: the submissions keep counting for their form, without anything personal (answers, visitor id,
-    page, hashed address); the flow answers go."""
+    """Erasure: the submissions and flow answers stay on the anonymised contact (so per-form and per-result
+    counts do not change) without anything personal: no answers, visitor id, page or hashed address."""
     Submission.objects.filter(contact_id__in=contact_ids).update(
-        contact=None, answers={}, visitor_id="", page_url="", ip_hash="", utm={})
-    FlowAnswer.objects.filter(contact_id__in=contact_ids).delete()
+        answers={}, visitor_id="", page_url="", ip_hash="", idempotency_key=None)
+    FlowAnswer.objects.filter(contact_id__in=contact_ids).update(answers={})
 
 
 def merge_contacts(survivor: Any, other: Any, by: Any, at: Any) -> None:
