@@ -8,7 +8,7 @@ import nh3
 from django.db import transaction
 from django.utils.text import slugify
 
-from plumbline.core.errors import DomainError, ValidationFailed
+from plumbline.core.errors import Conflict, DomainError, ValidationFailed
 from plumbline.core.permissions import check
 from plumbline.core.validation import apply_changes, full_clean
 from plumbline.crm.models import CustomField
@@ -43,7 +43,7 @@ def _unique_slug(base: str, **owner: Any) -> str:
 
 def _check_slug(slug: str, **owner: Any) -> None:
     if _slug_taken(slug, **owner):
-        raise DomainError(f"The address /f/{slug} is taken by another form or flow.", field="slug", code="conflict")
+        raise Conflict(f"The address /f/{slug} is taken by another form or flow.", field="slug")
 
 
 def _clean_fields(rows: list[dict[str, Any]]) -> list[FormField]:
@@ -175,7 +175,7 @@ def do_create_landing_page(*, by: Any = None, headline: str, **values: Any) -> L
     apply_changes(page, _page_values({"headline": (headline or "").strip(), **values}), PAGE_FIELDS)
     page.slug = page.slug or slugify(page.headline)[:70] or "page"
     if LandingPage.objects.filter(slug=page.slug).exists():
-        raise DomainError(f"The address /lp/{page.slug} is taken.", field="slug", code="conflict")
+        raise Conflict(f"The address /lp/{page.slug} is taken.", field="slug")
     full_clean(page)
     page.save()
     return page
@@ -186,7 +186,7 @@ def do_update_landing_page(*, by: Any = None, page: LandingPage, changes: dict[s
     check(by, "change", "form", page)
     apply_changes(page, _page_values(changes), PAGE_FIELDS)
     if LandingPage.objects.filter(slug=page.slug).exclude(pk=page.pk).exists():
-        raise DomainError(f"The address /lp/{page.slug} is taken.", field="slug", code="conflict")
+        raise Conflict(f"The address /lp/{page.slug} is taken.", field="slug")
     full_clean(page)
     page.save()
     return page

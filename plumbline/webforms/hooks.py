@@ -17,14 +17,24 @@ from plumbline.webforms.models import FlowAnswer, Submission
 from plumbline.webforms.queries import timeline_flow_answers, timeline_submissions
 
 
+def _shown(value: Any) -> str:
+    return "yes" if value is True else str(value)
+
+
 def _submission_entry(s: Submission) -> TimelineEntry:
-    detail = " · ".join(f"{k}: {v}" for k, v in s.answers.items() if v not in ("", None, False))[:300]
+    labels = {f.key: f.label for f in s.form.fields.all()}
+    detail = " · ".join(f"{labels.get(k, k)}: {_shown(v)}" for k, v in s.answers.items()
+                        if v not in ("", None, False))[:300]
     return TimelineEntry("form_submission", s.submitted_at, f"Submitted the form {s.form.name}", detail, s)
 
 
 def _flow_entry(a: FlowAnswer) -> TimelineEntry:
-    detail = " · ".join(f"{k}: {v}" for k, v in a.answers.items())[:300]
-    return TimelineEntry("flow_answer", a.answered_at, f"Answered {a.flow.name}: {a.result}", detail, a)
+    definition = a.flow.definition or {}
+    questions = {s["key"]: s["question"] for s in definition.get("steps", [])}
+    results = {r["key"]: r["title"] for r in definition.get("results", [])}
+    detail = " · ".join(f"{questions.get(k, k)} {v}" for k, v in a.answers.items())[:300]
+    return TimelineEntry("flow_answer", a.answered_at, f"Answered {a.flow.name}: {results.get(a.result, a.result)}",
+                         detail, a)
 
 
 def export_contact(contact: Any) -> dict:

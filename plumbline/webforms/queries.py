@@ -100,7 +100,8 @@ def fields_to_ask(form: Form, contact: Contact | None) -> list[FormField]:
 def timeline_submissions(*, contact: Any, company: Any, deal: Any) -> QuerySet | None:
     if contact is None:
         return None
-    return Submission.objects.filter(contact=contact).select_related("form").alias(occurred_at=F("submitted_at"))
+    return (Submission.objects.filter(contact=contact).select_related("form").prefetch_related("form__fields")
+            .alias(occurred_at=F("submitted_at")))
 
 
 def timeline_flow_answers(*, contact: Any, company: Any, deal: Any) -> QuerySet | None:

@@ -126,5 +126,5 @@ def test_flows_through_the_api_check_their_definition(api, newsletter):
     assert {e["field"] for e in bad.json()["errors"]} == {"definition.steps", "definition.results"}
     taken = api("marketing").call("post", "/flows", {"name": "Other", "slug": "newsletter", "form_id": newsletter.pk,
                                                      "definition": FLOW_EXAMPLE})
-    assert (taken.status_code, taken.json()["errors"][0]["field"]) == (400, "slug")
+    assert (taken.status_code, taken.json()["errors"][0]["field"]) == (409, "slug")
     assert Flow.objects.count() == 1

@@ -74,7 +74,7 @@ def step(client: Client, path: str, data: dict) -> str:
     return response.content.decode()
 
 
-def test_a_fitting_founder_of_a_big_team_is_sent_to_sales_and_becomes_an_mql(flow):
+def test_a_fitting_founder_of_a_big_team_is_sent_to_sales_and_becomes_an_mql(flow, users):
     # Given a contact of a company that fits the ideal customer profile, scored
     do_create_company(name="Acme", domain="acme.com", industry="Software", employee_count=800, country="US")
     lead = do_create_contact(email="cto@acme.com", title="CTO", lifecycle_stage="lead")
@@ -100,8 +100,13 @@ def test_a_fitting_founder_of_a_big_team_is_sent_to_sales_and_becomes_an_mql(flo
     lead.refresh_from_db()
     assert lead.lifecycle_stage == "mql"
     # and the contact's timeline shows the answers
-    titles = [e.title for e in timeline(contact=lead)]
-    assert "Answered Find your fit: sales" in titles and "Submitted the form Newsletter" in titles
+    entries = {e.title: e.detail for e in timeline(contact=lead)}
+    assert entries["Answered Find your fit: Let's talk"] == "What describes you best? Founder · How big is your team? 51+"
+    assert entries["Submitted the form Newsletter"] == "Email: cto@acme.com"
+    page = Client()
+    page.force_login(users["rep1"])
+    html = page.get(f"/contacts/{lead.pk}/").content.decode()
+    assert "Guided flow" in html and "Answered Find your fit: Let&#x27;s talk" in html
 
 
 def test_other_answers_get_content_from_the_messaging_library(flow):
