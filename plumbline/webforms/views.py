@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import secrets
 from typing import Any
@@ -27,6 +26,7 @@ from plumbline.webforms.actions import (
     do_update_form,
     do_update_landing_page,
 )
+from plumbline.webforms.export import csv_rows
 from plumbline.webforms.fields import targets
 from plumbline.webforms.forms import FLOW_EXAMPLE, FlowForm, FormSettingsForm, LandingPageForm
 from plumbline.webforms.models import FieldType, Flow, Form, HiddenSource, LandingPage
@@ -183,26 +183,6 @@ def form_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_change": can(request.user, "change", "form", form),
         "can_delete": can(request.user, "delete", "form", form),
     })
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_rows(form: Form) -> Any:
-    """The submissions as CSV lines, streamed: a header, then one line per submission (answers by field label)."""
-    fields = list(form.fields.all())
-    writer = csv.writer(_Echo())
-    yield writer.writerow(["submitted_at", "contact_email", *[f.label for f in fields], "utm_source", "utm_medium",
-                           "utm_campaign", "page_url"])
-    for s in queries.submissions(form).iterator(chunk_size=1000):
-        answers = [s.answers.get(f.key, "") for f in fields]
-        yield writer.writerow([s.submitted_at.isoformat(), s.contact.email if s.contact_id else "",
-                               *["yes" if a is True else "no" if a is False else ("" if a is None else a)
-                                 for a in answers],
-                               s.utm.get("utm_source", ""), s.utm.get("utm_medium", ""),
-                               s.utm.get("utm_campaign", ""), s.page_url])
 
 
 @page("submission")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+from io import StringIO
 import re
 
 import pytest
+from django.core.management import call_command
 
 from plumbline.webforms.forms import FLOW_EXAMPLE
 from plumbline.webforms.models import Flow, Form, LandingPage
@@ -117,3 +119,14 @@ def test_landing_pages_and_flows_are_edited_from_the_ui(browser, newsletter):
     flow = Flow.objects.get()
     page = client.get(f"/forms/flows/{flow.pk}/").content.decode()
     assert "What describes you best?" in page and "talk to sales" in page
+
+
+def test_the_cli_lists_forms_and_prints_submissions(newsletter):
+    assert submit("newsletter", {"email": "a@example.com", "utm_campaign": "spring"}).status_code == 201
+    out = StringIO()
+    call_command("forms", "list", stdout=out)
+    assert out.getvalue() == f"{newsletter.pk}  /f/newsletter  Newsletter  (takes submissions)  1 submission\n"
+    out = StringIO()
+    call_command("forms", "submissions", "newsletter", "--csv", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2 and lines[1].split(",")[1:3] == ["a@example.com", "a@example.com"]
