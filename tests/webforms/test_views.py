@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from io import StringIO
 import re
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
