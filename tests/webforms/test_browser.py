@@ -12,8 +12,9 @@ from plumbline.consent.actions import do_create_subscription_type
 from plumbline.consent.models import ConsentEntry, SubscriptionType
 from plumbline.crm.models import Contact
 from plumbline.webforms.actions import do_create_form
-from plumbline.webforms.models import Submission
+from plumbline.webforms.models import Form, Submission
 from tests.browser.conftest import browser_page  # noqa: F401 - the Chromium fixture
+from tests.browser.test_core_flow import sign_in
 from tests.webforms.conftest import NEWSLETTER_FIELDS
 
 pytestmark = pytest.mark.browser
@@ -110,3 +111,25 @@ def test_the_fallback_sha256_matches_the_browsers(live_server, form, browser_pag
         return true;
     }""")
     assert same is True
+
+
+def test_a_marketer_adds_and_removes_field_rows_with_htmx(live_server, form, users, browser_page):  # noqa: F811
+    page = browser_page
+    sign_in(page, live_server.url, "marketing")
+    page.goto(f"{live_server.url}/forms/new/")
+    page.fill("#id_name", "Demo request")
+    # When they add two rows, remove the second, and fill the first
+    page.click("text=Add a field")
+    page.click("text=Add a field")
+    page.wait_for_selector("#field-rows tr.field-row >> nth=2")
+    page.locator("#field-rows tr.field-row").nth(2).locator("text=Remove").click()
+    page.wait_for_function("document.querySelectorAll('#field-rows tr.field-row').length === 2")
+    row = page.locator("#field-rows tr.field-row").nth(1)
+    row.locator("input[aria-label=Label]").fill("Company")
+    row.locator("select[aria-label='Saved to']").select_option(label="Company name")
+    page.click("button.primary")
+    page.wait_for_selector("text=Form Demo request saved.")
+    # Then the form has the email row it started with and the company row
+    saved = Form.objects.get(name="Demo request")
+    assert [(f.label, f.maps_to) for f in saved.fields.all()] == [("Email", "contact.email"),
+                                                                  ("Company", "company.name")]
