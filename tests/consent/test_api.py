@@ -106,7 +106,7 @@ def test_export_and_erase_through_the_api(ada, tokens):
     assert (export.json()["contact"]["email"], export.json()["contact"]["first_name"]) == ("ada@example.org", "Ada")
     erased = admin.post(f"/api/v1/contacts/{ada.pk}/erase", {}, content_type="application/json")
     assert erased.status_code == 200
-    assert erased.json()["contact_id"] == ada.pk and erased.json()["erasers"] == ["consent"]
+    assert erased.json()["contact_id"] == ada.pk and erased.json()["erasers"] == ["consent", "tracking", "webforms"]
     assert Contact.objects.get(pk=ada.pk).email == f"erased-{ada.pk}@erased.invalid"
     assert ErasureRecord.objects.count() == 1
     assert dt.datetime.fromisoformat(erased.json()["erased_at"]).tzinfo is not None
