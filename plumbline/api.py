@@ -149,6 +149,7 @@ def _mount() -> None:
     from plumbline.playbook.api import router as playbook_router
     from plumbline.scoring.api import router as scoring_router
     from plumbline.tracking.api import router as tracking_router
+    from plumbline.webforms.api import router as webforms_router
     from plumbline.webhooks.api import router as webhooks_router
 
     api.add_router("/", accounts_router)
@@ -165,6 +166,7 @@ def _mount() -> None:
     api.add_router("/", interop_router)
     api.add_router("/", tasks_router)
     api.add_router("/", webhooks_router)
+    api.add_router("/", webforms_router)
     api.add_router("/", tracking_router)
 
 

@@ -28,6 +28,7 @@ urlpatterns = [
     path("", include("plumbline.analytics.urls")),
     path("", include("plumbline.accounts.urls")),
     path("", include("plumbline.webhooks.urls")),
+    path("", include("plumbline.webforms.urls")),
     path("", include("plumbline.tracking.urls")),
 ]
 

@@ -42,6 +42,9 @@ KINDS: dict[str, str] = {
     "consent.granted": "Consent granted",
     "consent.withdrawn": "Consent withdrawn",
     "consent.requested": "Consent confirmation requested",
+    # forms and guided flows (plumbline.webforms)
+    "form.submitted": "Form submitted",
+    "flow.completed": "Guided flow completed",
     # imports
     "import.finished": "Import finished",
     "import.undone": "Import undone",

@@ -215,6 +215,7 @@ def test_every_table_that_belongs_to_a_contact_is_moved_by_a_merge():
         "consent.consententry", "crm.activity", "crm.dealcontact", "crm.lifecycletransition", "handoff.assignment",
         "marketing.touchpoint",
         "playbook.objection", "scoring.scorehistory", "tracking.hit", "tracking.visitor",
+        "webforms.flowanswer", "webforms.submission",
     ]
 
 
