@@ -191,10 +191,8 @@ def do_record_scan(*, campaign: Campaign, visitor_id: str, site: Site | None, us
 
 def default_site() -> Site:
     """The site of hits Plumbline records itself (its own /go/ links): made on first use."""
-    site = Site.objects.filter(key="plumbline-own").first()
-    if site is None:
-        site = Site.objects.create(key="plumbline-own", name="Plumbline's own links (QR codes)")
-    return site
+    return Site.objects.get_or_create(key="plumbline-own",
+                                      defaults={"name": "Plumbline's own links (QR codes)"})[0]
 
 
 # --- identity ----------------------------------------------------------------------------------------------
