@@ -50,6 +50,8 @@ def test_the_ledger_page_lists_entries_with_labels_and_records_a_change(ada, use
     entry = ConsentEntry.objects.latest("id")
     assert (entry.channel, entry.subscription, entry.status, entry.source, entry.proof, entry.recorded_by) == (
         "phone", None, "withdrawn", "admin", {"note": "Asked on the phone"}, users["marketing"])
+    html = client.get(f"/contacts/{ada.pk}/consent/").content.decode()
+    assert "<dt>Phone (all)</dt><dd>Withdrawn</dd>" in html and "<dt>Email (all)</dt><dd>Not asked</dd>" in html
 
 
 def test_a_viewer_sees_the_ledger_but_cannot_record(ada, users):
@@ -109,3 +111,7 @@ def test_the_cli_exports_and_erases(ada, users):
     assert out.getvalue() == (f"Erased contact {ada.pk}: its personal data is removed everywhere, its history "
                               f"kept anonymised (erasure {record.pk}).\n")
     assert (record.erased_by, Contact.objects.get(pk=ada.pk).first_name) == (users["admin"], "")
+    # and: erasing again keeps the placeholder address and records a second erasure
+    call_command("contacts", "erase", str(ada.pk), stdout=io.StringIO())
+    assert (Contact.objects.get(pk=ada.pk).email, ErasureRecord.objects.count()) == (
+        f"erased-{ada.pk}@erased.invalid", 2)
