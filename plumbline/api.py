@@ -138,6 +138,7 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 def _mount() -> None:
     from plumbline.accounts.api import router as accounts_router
     from plumbline.analytics.api import router as analytics_router
+    from plumbline.consent.api import router as consent_router
     from plumbline.crm.api import routers as crm_routers
     from plumbline.crm.api.tasks import router as tasks_router
     from plumbline.definitions.api import router as definitions_router
@@ -147,12 +148,15 @@ def _mount() -> None:
     from plumbline.marketing.api import router as marketing_router
     from plumbline.playbook.api import router as playbook_router
     from plumbline.scoring.api import router as scoring_router
+    from plumbline.tracking.api import router as tracking_router
+    from plumbline.webforms.api import router as webforms_router
     from plumbline.webhooks.api import router as webhooks_router
 
     api.add_router("/", accounts_router)
     for router in crm_routers:
         api.add_router("/", router)
     api.add_router("/", marketing_router)
+    api.add_router("/", consent_router)  # /contacts/{id}/consent and /subscription-types: no crm path clashes
     api.add_router("/", definitions_router)
     api.add_router("/", events_router)
     api.add_router("/", scoring_router)
@@ -162,6 +166,8 @@ def _mount() -> None:
     api.add_router("/", interop_router)
     api.add_router("/", tasks_router)
     api.add_router("/", webhooks_router)
+    api.add_router("/", webforms_router)
+    api.add_router("/", tracking_router)
 
 
 _mount()

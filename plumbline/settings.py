@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "plumbline.events",
     "plumbline.crm",
     "plumbline.marketing",
+    "plumbline.consent",
+    "plumbline.tracking",
     "plumbline.interop",
     "plumbline.demo",
     "plumbline.analytics",
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
     "plumbline.playbook",
     "plumbline.worker",
     "plumbline.webhooks",
+    "plumbline.webforms",
 ]
 
 MIDDLEWARE = [
@@ -159,7 +162,8 @@ EVENTS_RETENTION_DAYS = envint("EVENTS_RETENTION_DAYS", 90)
 # killed mid-batch leaves its lease behind): longer than any batch takes.
 EVENTS_LEASE_SECONDS = envint("EVENTS_LEASE_SECONDS", 60)
 
-for _key, _value in email_settings(envstr("EMAIL_URL", "")).items():
+# Without EMAIL_URL, development writes each email as a file into var/mail/ (open them to follow links).
+for _key, _value in email_settings(envstr("EMAIL_URL", ""), None if PRODUCTION else DATA_DIR / "mail").items():
     globals()[_key] = _value
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Plumbline <plumbline@localhost>")
 

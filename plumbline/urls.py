@@ -18,6 +18,7 @@ urlpatterns = [
     path("", home, name="home"),
     path("", include("plumbline.crm.urls")),
     path("", include("plumbline.marketing.urls")),
+    path("", include("plumbline.consent.urls")),
     path("", include("plumbline.interop.urls")),
     path("", include("plumbline.handoff.urls")),
     path("", include("plumbline.definitions.urls")),
@@ -27,6 +28,8 @@ urlpatterns = [
     path("", include("plumbline.analytics.urls")),
     path("", include("plumbline.accounts.urls")),
     path("", include("plumbline.webhooks.urls")),
+    path("", include("plumbline.webforms.urls")),
+    path("", include("plumbline.tracking.urls")),
 ]
 
 handler400 = "plumbline.core.security.bad_request"  # a body over the limit is a 413 that says so

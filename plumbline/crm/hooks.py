@@ -3,7 +3,9 @@ registries from its AppConfig.ready():
 
 - timeline sources: another kind of row on a contact's, company's or deal's timeline (marketing: touchpoints);
 - contact filters: another filter of the contact list (marketing: `campaign`, the contacts a campaign touched);
-- the duplicate scanner: what finds likely duplicate contacts (analytics, on its record-linkage engine).
+- the duplicate scanner: what finds likely duplicate contacts (analytics, on its record-linkage engine);
+- privacy rights: erasers and exporters of each app's personal data of a contact (consent, tracking, webforms);
+- merge steps: what an app does inside a merge before the rows move (consent: the narrower consent is kept).
 """
 
 from __future__ import annotations
@@ -97,3 +99,56 @@ def duplicate_scanner() -> DuplicateScanner:
     if not _scanner:
         raise ImproperlyConfigured("No app registered a duplicate scanner (plumbline.analytics does).")
     return _scanner[0]
+
+
+# Privacy rights. An eraser removes or anonymises its app's personal data of the contacts named, inside the
+# erasure's transaction (crm.actions.contacts.do_erase_contact); an exporter gives its app's data of a contact
+# for the privacy export (crm.queries.privacy_export). Apps register theirs from AppConfig.ready().
+Eraser = Callable[[list[int]], None]
+Exporter = Callable[[Any], Any]
+_erasers: dict[str, Eraser] = {}
+_exporters: dict[str, Exporter] = {}
+
+
+def register_eraser(name: str, fn: Eraser) -> None:
+    _erasers[name] = fn
+
+
+def erasers() -> dict[str, Eraser]:
+    return dict(sorted(_erasers.items()))
+
+
+def register_exporter(name: str, fn: Exporter) -> None:
+    _exporters[name] = fn
+
+
+def exporters() -> dict[str, Exporter]:
+    return dict(sorted(_exporters.items()))
+
+
+# A merge step runs inside a merge's transaction before the other contact's rows move to the survivor:
+# `fn(survivor, other, by, at)`. Consent uses it to keep the narrower consent of the two on its ledger.
+MergeStep = Callable[[Any, Any, Any, Any], None]
+_merge_steps: dict[str, MergeStep] = {}
+
+
+def register_merge_step(name: str, fn: MergeStep) -> None:
+    _merge_steps[name] = fn
+
+
+def merge_steps() -> list[MergeStep]:
+    return [fn for _, fn in sorted(_merge_steps.items())]
+
+
+# Panels of the contact page: `fn(request, contact) -> str`, HTML (rendered from the app's own template) shown in
+# the page's side column, or "" for none. Consent shows the contact's consent and the privacy buttons.
+ContactPanel = Callable[[Any, Any], str]
+_contact_panels: dict[str, ContactPanel] = {}
+
+
+def register_contact_panel(name: str, fn: ContactPanel) -> None:
+    _contact_panels[name] = fn
+
+
+def contact_panels() -> list[ContactPanel]:
+    return [fn for _, fn in sorted(_contact_panels.items())]

@@ -355,3 +355,17 @@ class DuplicatePair(models.Model):
             models.CheckConstraint(condition=models.Q(left__lt=models.F("right")), name="duplicatepair_ordered"),
         ]
         indexes = [models.Index(fields=["status", "-probability"], name="duplicatepair_open")]
+
+
+class ErasureRecord(models.Model):
+    """Who erased which contact and when (privacy rights): the contact's id, never its personal data. The
+    contact's row stays, anonymised, so that campaign and attribution totals do not change."""
+
+    contact_id = models.PositiveBigIntegerField(db_index=True)
+    erased_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+")
+    erased_at = models.DateTimeField()
+    erasers = models.JSONField(default=list, blank=True)  # the apps' registered erasers that ran
+
+    class Meta:
+        ordering = ["-erased_at", "-id"]

@@ -19,6 +19,7 @@ KINDS: dict[str, str] = {
     "touchpoint.recorded": "Touchpoint recorded",
     "touchpoint.corrected": "Touchpoint corrected",
     "touchpoint.deleted": "Touchpoint deleted",
+    "visitor.identified": "Website visitor identified",
     "activity.logged": "Activity logged",
     "activity.updated": "Activity corrected",
     "activity.deleted": "Activity deleted",
@@ -37,6 +38,13 @@ KINDS: dict[str, str] = {
     "deal.moved": "Deal moved",
     "deal.won": "Deal won",
     "deal.lost": "Deal lost",
+    # consent (plumbline.consent)
+    "consent.granted": "Consent granted",
+    "consent.withdrawn": "Consent withdrawn",
+    "consent.requested": "Consent confirmation requested",
+    # forms and guided flows (plumbline.webforms)
+    "form.submitted": "Form submitted",
+    "flow.completed": "Guided flow completed",
     # imports
     "import.finished": "Import finished",
     "import.undone": "Import undone",

@@ -1,4 +1,4 @@
-"""Campaign pages and the public /go/<slug> vanity links of print campaigns."""
+"""Campaign pages (the public /go/<slug> vanity links are tracked hits: plumbline/tracking/urls.py)."""
 
 from django.urls import path
 
@@ -10,5 +10,4 @@ urlpatterns = [
     path("campaigns/<int:pk>/", views.campaign_detail, name="campaign_detail"),
     path("campaigns/<int:pk>/edit/", views.campaign_edit, name="campaign_edit"),
     path("campaigns/<int:pk>/qr.svg", views.campaign_qr, name="campaign_qr"),
-    path("go/<slug:slug>", views.go, name="campaign_go"),
 ]

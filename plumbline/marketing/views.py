@@ -1,4 +1,4 @@
-"""Campaign pages: the list, the campaign page with touchpoint counts and QR code, create and edit; /go/ links."""
+"""Campaign pages: the list, the campaign page with touchpoint counts and QR code, create and edit."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import io
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET
 
 from plumbline.core.forms import form_status, run_action
 from plumbline.core.pages import page, refuse
@@ -91,14 +90,3 @@ def campaign_qr(request: HttpRequest, pk: int) -> HttpResponse:
     response = HttpResponse(out.getvalue(), content_type="image/svg+xml")
     response["Content-Disposition"] = f'inline; filename="qr-{campaign.vanity_slug}.svg"'
     return response
-
-
-@require_GET
-def go(request: HttpRequest, slug: str) -> HttpResponse:
-    """Public vanity link of a print campaign: sends the visitor to the landing page, tagged with the UTM key."""
-    campaign = Campaign.objects.filter(vanity_slug=slug).first()
-    if campaign is None or not campaign.landing_url:
-        raise Http404("No such link.")
-    sep = "&" if "?" in campaign.landing_url else "?"
-    target = f"{campaign.landing_url}{sep}utm_source=print&utm_medium=qr&utm_campaign={campaign.utm_campaign}"
-    return HttpResponseRedirect(target)

@@ -62,6 +62,11 @@ NOT_YET_ACCEPTING = {
     "POST /api/v1/companies": "`custom` keys must be custom fields defined for companies",
     "PATCH /api/v1/companies/{company_id}": "`custom` keys must be defined custom fields; no NUL inside its values",
     "POST /api/v1/definitions": "cross-field rules: grade thresholds descend, working hours end after they start",
+    "POST /api/v1/forms": "cross-field rules: exactly one email field mapped to the contact's email; `maps_to` and "
+                          "`subscription` must name a defined custom field and subscription type",
+    "PATCH /api/v1/forms/{form_id}": "the same rules on `fields` as POST /forms",
+    "POST /api/v1/flows": "`definition` must be a flow whose branches and rules name its own steps and choices",
+    "PATCH /api/v1/flows/{flow_id}": "the same rules on `definition` as POST /flows",
 }
 
 

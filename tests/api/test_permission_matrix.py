@@ -48,6 +48,9 @@ CASES = [
     ("get", "/duplicates", None, READ),
     ("post", "/duplicates/scan", lambda w: {}, allowed(202, 202, 202, 202, 403)),
     ("post", "/duplicates/{pair}/dismiss", lambda w: {}, allowed(200, 200, 403, 200, 403)),
+    # privacy rights: admins only
+    ("get", "/contacts/{contact}/export", None, allowed(200, 403, 403, 403, 403)),
+    ("post", "/contacts/{contact}/erase", lambda w: {}, allowed(200, 403, 403, 403, 403)),
     ("delete", "/contacts/{contact}", None, allowed(204, 204, 403, 204, 403)),
     ("delete", "/contacts/{own_contact}", None, allowed(204, 204, 204, 204, 403)),
     # deals: marketing read, sales own, manager all

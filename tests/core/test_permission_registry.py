@@ -18,8 +18,9 @@ def test_every_app_registers_its_resources_at_startup():
     # Given the apps as installed (CoreConfig.ready imported each app's permissions module)
     # Then the table holds every resource of the apps, and nothing else
     assert sorted(permissions.resources()) == [
-        "activity", "campaign", "company", "contact", "deal", "definitions", "framework", "import", "messaging",
-        "model", "objection", "pipeline", "touchpoint", "user", "webhook",
+        "activity", "campaign", "company", "consent", "contact", "deal", "definitions", "form", "framework",
+        "import", "messaging", "model", "objection", "pipeline", "privacy", "site", "submission",
+        "subscription_type", "touchpoint", "user", "webhook",
     ]
 
 

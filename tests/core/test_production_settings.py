@@ -97,7 +97,17 @@ def test_production_without_email_url_drops_mail_instead_of_logging_it_and_says_
     assert "EMAIL_URL is not set: notification emails are not sent" in done.stderr
 
 
-def test_development_without_email_url_still_prints_mail_to_the_console(tmp_path):
-    got = _settings(tmp_path, ["EMAIL_BACKEND"], PLUMBLINE_ENV="development")
+def test_development_without_email_url_writes_mail_to_files_in_var_mail(tmp_path):
+    got = _settings(tmp_path, ["EMAIL_BACKEND", "EMAIL_FILE_PATH"], PLUMBLINE_ENV="development")
 
-    assert got == {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    assert got["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert got["EMAIL_FILE_PATH"].endswith("/mail")
+
+
+def test_email_url_reads_tls_options_from_its_query():
+    from plumbline.core.env import email_settings
+
+    got = email_settings("smtp://u%40x:p@mail.example.org:587?tls=true&timeout=7")
+
+    assert (got["EMAIL_HOST"], got["EMAIL_PORT"], got["EMAIL_HOST_USER"], got["EMAIL_USE_TLS"],
+            got["EMAIL_USE_SSL"], got["EMAIL_TIMEOUT"]) == ("mail.example.org", 587, "u@x", True, False, 7)

@@ -27,6 +27,7 @@ from plumbline.core.errors import Conflict, DomainError
 from plumbline.core.permissions import check
 from plumbline.core.validation import full_clean
 from plumbline.crm.actions.contacts import emit_lifecycle_changed
+from plumbline.crm.hooks import merge_steps
 from plumbline.crm.models import Contact, ContactMerge, LifecycleStage, LifecycleTransition
 from plumbline.events.actions import emit
 
@@ -155,6 +156,8 @@ def do_merge_contacts(
     survivor, other = locked[survivor.pk], locked[other.pk]
     now = timezone.now()
     snapshot = _dump([other])[0]
+    for step in merge_steps():  # e.g. consent keeps the narrower consent of the two on its ledger
+        step(survivor, other, by, now)
     moved: dict[str, list[int]] = {}
     dropped: list[dict[str, Any]] = []
     for rel in related_tables():

@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from plumbline.accounts.models import User
 from plumbline.core.errors import DomainError
@@ -17,6 +18,7 @@ from plumbline.core.permissions import can
 from plumbline.crm import queries
 from plumbline.crm.actions import do_change_lifecycle, do_create_contact, do_delete_contact, do_update_contact
 from plumbline.crm.forms import ActivityForm, ContactForm, LifecycleForm, company_choice
+from plumbline.crm.hooks import contact_panels
 from plumbline.crm.lifecycle import allowed_moves
 from plumbline.crm.models import Company, Contact, LifecycleStage
 from plumbline.crm.views.deletion import confirm_delete, counted
@@ -144,6 +146,8 @@ def contact_context(request: HttpRequest, contact: Contact, **forms: Any) -> dic
         "deals": list(queries.deals().filter(deal_contacts__contact=contact).order_by("-updated_at")[:50]),
         "custom": queries.custom_values("contact", contact.custom),
         "log_url": reverse("contact_log", args=[contact.pk]),
+        # What the apps above add to the page (crm.hooks): consent's panel; their own HTML, escaped by them.
+        "panels": [mark_safe(html) for fn in contact_panels() if (html := fn(request, contact))],  # noqa: S308
     }
 
 

@@ -1,6 +1,7 @@
 """`plumbline contacts duplicates [--scan] [--threshold P]`, `contacts merge KEEP OTHER [--keep FIELD=other ...]`,
-`contacts merges [--contact C]`, `contacts unmerge MERGE_ID`: find likely duplicates, merge one contact into
-another, list merges, undo one.
+`contacts merges [--contact C]`, `contacts unmerge MERGE_ID`, `contacts erase C [--by ADMIN]`, `contacts export C`:
+find likely duplicates, merge one contact into another, list merges, undo one; erase a contact's personal data,
+export everything held about one (privacy rights).
 
 Contacts are named by id or email. The merge keeps KEEP's values, except blanks (filled from OTHER) and the
 fields named with --keep; an opt-out on either side is kept and the lifecycle stage is the further of the two.
@@ -8,17 +9,20 @@ fields named with --keep; an opt-out on either side is kept and the lifecycle st
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from plumbline.accounts.models import User
 from plumbline.core.errors import DomainError
 from plumbline.core.validation import normalize_email
 from plumbline.crm import queries
-from plumbline.crm.actions import do_merge_contacts, do_undo_merge
+from plumbline.crm.actions import do_erase_contact, do_merge_contacts, do_undo_merge
 from plumbline.crm.actions.merges import MERGE_FIELDS
 from plumbline.crm.hooks import duplicate_scanner
 from plumbline.crm.models import Contact, ContactMerge, DuplicateScan
+from plumbline.crm.privacy import privacy_export
 
 
 def _contact(ref: str) -> Contact:
@@ -58,12 +62,31 @@ class Command(BaseCommand):
         listing.add_argument("--limit", type=int, default=50)
         undo = sub.add_parser("unmerge", help="Undo a merge: the merged contact comes back with its rows.")
         undo.add_argument("merge_id", type=int)
+        erase = sub.add_parser("erase", help="Erase a contact's personal data everywhere (kept anonymised).")
+        erase.add_argument("contact", help="Id or email of the contact.")
+        erase.add_argument("--by", help="Username of the admin who erases (recorded with the erasure).")
+        export = sub.add_parser("export", help="Print everything held about a contact as one JSON document.")
+        export.add_argument("contact", help="Id or email of the contact.")
 
     def handle(self, *args: Any, **o: Any) -> None:
         try:
             getattr(self, "_" + o["verb"])(o)
         except DomainError as exc:
             raise CommandError(f"{exc.field + ': ' if exc.field else ''}{exc.message}") from None
+
+    def _erase(self, o: dict[str, Any]) -> None:
+        contact = _contact(o["contact"])
+        by = None
+        if o["by"]:
+            by = User.objects.filter(username=o["by"], is_active=True).first()
+            if by is None:
+                raise CommandError(f"No active user {o['by']!r}.")
+        record = do_erase_contact(by=by, contact=contact)
+        self.stdout.write(f"Erased contact {record.contact_id}: its personal data is removed everywhere, its "
+                          f"history kept anonymised (erasure {record.pk}).")
+
+    def _export(self, o: dict[str, Any]) -> None:
+        self.stdout.write(json.dumps(privacy_export(_contact(o["contact"])), indent=2, ensure_ascii=False))
 
     def _duplicates(self, o: dict[str, Any]) -> None:
         if o["threshold"] is not None and not 0 < o["threshold"] < 1:

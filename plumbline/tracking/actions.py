@@ -1,0 +1,222 @@
+"""Every write of website tracking: sites, the collect path's bulk insert, QR scans, identity stitching and the
+processing of hits into touchpoints (through marketing's batch verb, never by writing touchpoints here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from plumbline.core.errors import DomainError, ValidationFailed
+from plumbline.core.permissions import check
+from plumbline.core.validation import apply_changes, full_clean
+from plumbline.crm.actions import do_create_contact
+from plumbline.crm.models import Contact
+from plumbline.events.actions import emit
+from plumbline.marketing.models import Campaign
+from plumbline.tracking import beacon, processing
+from plumbline.tracking.models import DailySalt, Hit, HitKind, Site, Visitor
+
+SITE_FIELDS = ("name", "origins", "gdpr_mode", "active")
+
+
+# --- sites -------------------------------------------------------------------------------------------------
+
+def _clean_origins(origins: str) -> str:
+    """One origin a line, each `scheme://host[:port]` with nothing after it (what browsers send as Origin)."""
+    out, errors = [], []
+    for line in (origins or "").replace(",", "\n").splitlines():
+        origin = line.strip().rstrip("/")
+        if not origin:
+            continue
+        scheme, sep, rest = origin.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or any(c in rest for c in "/?#@ "):
+            errors.append(origin)
+        elif origin.lower() not in out:
+            out.append(origin.lower())
+    if errors:
+        raise ValidationFailed([DomainError(
+            f"{', '.join(errors[:3])}: give origins as scheme and host, e.g. https://www.example.com.",
+            field="origins")])
+    return "\n".join(out)
+
+
+@transaction.atomic
+def do_create_site(*, by: Any = None, name: str, origins: str = "", gdpr_mode: bool = False) -> Site:
+    """Register a website; its public key (for the snippet) is made here and never changes."""
+    check(by, "add", "site")
+    site = Site(key=secrets.token_urlsafe(12), owner=by if getattr(by, "pk", None) else None)
+    apply_changes(site, {"name": (name or "").strip(), "origins": _clean_origins(origins), "gdpr_mode": gdpr_mode},
+                  SITE_FIELDS)
+    full_clean(site)
+    site.save()
+    return site
+
+
+@transaction.atomic
+def do_update_site(*, by: Any = None, site: Site, changes: dict[str, Any]) -> Site:
+    check(by, "change", "site", site)
+    if "origins" in changes:
+        changes = {**changes, "origins": _clean_origins(changes["origins"])}
+    if apply_changes(site, changes, SITE_FIELDS):
+        full_clean(site)
+        site.save()
+    return site
+
+
+@transaction.atomic
+def do_delete_site(*, by: Any = None, site: Site) -> None:
+    """Delete a site and its raw hits (touchpoints already made from them stay)."""
+    check(by, "delete", "site", site)
+    site.delete()
+
+
+# --- collecting --------------------------------------------------------------------------------------------
+
+_salts: dict[dt.date, str] = {}
+
+
+def salt_of(day: dt.date) -> str:
+    """The day's IP salt: made on first use, and yesterday's and older are deleted then (in their own short
+    transaction, so the collect path's transaction stays one insert)."""
+    salt = _salts.get(day)
+    if salt is None:
+        with transaction.atomic():
+            row, created = DailySalt.objects.get_or_create(day=day, defaults={"salt": secrets.token_hex(32)})
+            if created:
+                DailySalt.objects.filter(day__lt=day).delete()
+        _salts.clear()
+        salt = _salts[day] = row.salt
+    return salt
+
+
+def _insert_sql(n: int) -> str:
+    quote = connection.ops.quote_name
+    cols = ", ".join(quote(c) for c in beacon.COLUMNS)
+    json_mark = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    marks = "(" + ", ".join(json_mark if c == "props" else "%s" for c in beacon.COLUMNS) + ")"
+    return (f"INSERT INTO {quote(Hit._meta.db_table)} ({cols}) VALUES {', '.join([marks] * n)} "
+            f"ON CONFLICT (site_id, event_id) DO NOTHING")
+
+
+_PROPS_AT = beacon.COLUMNS.index("props")
+_TIMES_AT = (beacon.COLUMNS.index("occurred_at"), beacon.COLUMNS.index("received_at"))
+
+
+def _db_values(rows: Sequence[Sequence[Any]]) -> list[Any]:
+    import json
+
+    sqlite = connection.vendor == "sqlite"
+    params: list[Any] = []
+    for row in rows:
+        values = list(row)
+        values[_PROPS_AT] = json.dumps(values[_PROPS_AT], separators=(",", ":"))
+        if sqlite:  # Django's SQLite storage of an aware instant: naive UTC text
+            for i in _TIMES_AT:
+                values[i] = values[i].astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+        params.extend(values)
+    return params
+
+
+def do_collect(*, rows: Sequence[Sequence[Any]]) -> int:
+    """Insert hit rows (`beacon.COLUMNS` order) in one statement and one short transaction; an event id already
+    recorded for the site is skipped. Returns how many were new; when this returns they are committed."""
+    if not rows:
+        return 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_insert_sql(len(rows)), _db_values(rows))
+        return cursor.rowcount
+
+
+@transaction.atomic
+def do_record_scan(*, campaign: Campaign, visitor_id: str, site: Site | None, user_agent: str, ip: str,
+                   at: dt.datetime | None = None) -> int:
+    """A scan of a print campaign's QR code (a visit to its /go/ link): a `qr_scan` hit of the visitor with the
+    campaign, stitched and processed like any other hit. Returns the hit's id."""
+    if not beacon.VISITOR_ID.match(visitor_id or ""):
+        raise ValidationFailed([DomainError("This is not a visitor id.", field="visitor_id")])
+    now = at or timezone.now()
+    family, bot, reason = beacon.classify_agent(user_agent)
+    hit = Hit.objects.create(
+        site=site or default_site(), event_id=f"scan-{secrets.token_urlsafe(16)}", visitor_id=visitor_id,
+        kind=HitKind.QR_SCAN, url=campaign.landing_url[:2000], path=f"/go/{campaign.vanity_slug}",
+        utm_source="print", utm_medium="qr", utm_campaign=campaign.utm_campaign, ua_family=family, bot=bot,
+        bot_reason=reason, ip_hash=beacon.hash_ip(ip, salt_of(now.date())) if ip else "", occurred_at=now,
+        received_at=now, campaign=campaign,
+    )
+    return hit.pk
+
+
+def default_site() -> Site:
+    """The site of hits Plumbline records itself (its own /go/ links): made on first use."""
+    site = Site.objects.filter(key="plumbline-own").first()
+    if site is None:
+        site = Site.objects.create(key="plumbline-own", name="Plumbline's own links (QR codes)")
+    return site
+
+
+# --- identity ----------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def do_identify(*, visitor_id: str, contact: Contact, source: str, at: dt.datetime | None = None,
+                by: Any = None) -> int:
+    """The visitor is `contact`: every hit of the visitor not yet stitched becomes the contact's (earlier hits
+    retroactively, with their own times) and later hits go to the contact as they are processed. Returns how many
+    hits became touchpoints now. A visitor id that is not well-formed is refused (ValidationFailed)."""
+    if not isinstance(visitor_id, str) or not beacon.VISITOR_ID.match(visitor_id):
+        raise ValidationFailed([DomainError("This is not a visitor id: it may have been altered.",
+                                            field="visitor_id", code="invalid")])
+    now = at or timezone.now()
+    visitor = Visitor.objects.select_for_update().filter(visitor_id=visitor_id).first()
+    if visitor is None:
+        Visitor.objects.create(visitor_id=visitor_id, contact=contact, source=source[:50], identified_at=now)
+    elif visitor.contact_id != contact.pk:
+        # The browser changed hands (or the person used another email): later hits go to the new contact; hits
+        # already stitched stay with the contact they were stitched to.
+        visitor.contact, visitor.source, visitor.identified_at = contact, source[:50], now
+        visitor.save(update_fields=["contact", "source", "identified_at"])
+    made = processing.stitch(visitor_ids=[visitor_id], contacts={visitor_id: contact.pk}, now=now, by=by)
+    emit(kind="visitor.identified", subject=contact, actor=by, occurred_at=now,
+         payload={"visitor_id": visitor_id, "source": source, "touchpoints": made})
+    return made
+
+
+def identify_by_email(*, visitor_id: str, email: str, source: str, at: dt.datetime | None = None) -> Contact:
+    """The contact of `email` (created through crm's actions when unknown), identified with the visitor."""
+    email = email.strip().lower()
+    contact = Contact.objects.filter(email=email).first()
+    if contact is None:
+        contact = do_create_contact(email=email, source="website", transition_source="website")
+    do_identify(visitor_id=visitor_id, contact=contact, source=source, at=at)
+    return contact
+
+
+# --- processing --------------------------------------------------------------------------------------------
+
+BATCH = 5000
+
+
+def do_process_hits(*, limit: int = BATCH, now: dt.datetime | None = None) -> int:
+    """Process up to `limit` pending hits in one transaction: identify beacons find or create their contact, hits
+    of known visitors become touchpoints (humans only), every hit is marked processed. Returns how many."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        pending = processing.claim(limit)
+        if not pending:
+            return 0
+        for visitor_id, email in processing.identifies(pending):
+            try:
+                with transaction.atomic():
+                    identify_by_email(visitor_id=visitor_id, email=email, source="identify", at=now)
+            except DomainError:
+                continue  # an address crm refuses: the hit stays, unstitched
+        ids = [h[0] for h in pending]
+        visitors = {h[2] for h in pending}
+        contacts = dict(Visitor.objects.filter(visitor_id__in=visitors).values_list("visitor_id", "contact_id"))
+        processing.stitch(visitor_ids=list(contacts), contacts=contacts, now=now, only=ids)
+        Hit.objects.filter(pk__in=ids, processed_at__isnull=True).update(processed_at=now)
+        return len(pending)

@@ -1,0 +1,65 @@
+"""The site pages and API: register a site, read its snippet, see the channel rules and hits by people and bots."""
+
+from __future__ import annotations
+
+from django.test import Client
+
+from plumbline.tracking.models import Site
+from tests.conftest import PASSWORD
+from tests.tracking.helpers import batch, event, post
+
+
+def login(user) -> Client:
+    client = Client()
+    assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def test_marketing_registers_a_site_and_sees_its_snippet(users):
+    client = login(users["marketing"])
+    response = client.post("/tracking/sites/new/", {"name": "Acme", "origins": "https://www.acme.test/",
+                                                    "gdpr_mode": "on"})
+    site = Site.objects.get()
+    assert response.status_code == 302
+    assert (site.origins, site.gdpr_mode) == ("https://www.acme.test", True)
+    page = client.get(f"/tracking/sites/{site.pk}/").content.decode()
+    assert f'/t.js&quot; data-site=&quot;{site.key}&quot; data-consent=&quot;required&quot;&gt;' in page
+
+
+def test_a_bad_origin_is_a_form_error(users):
+    response = login(users["marketing"]).post("/tracking/sites/new/", {"name": "Acme", "origins": "www.acme.test"})
+    assert response.status_code == 400
+    assert "give origins as scheme and host" in response.content.decode()
+    assert Site.objects.count() == 0
+
+
+def test_a_viewer_cannot_register_a_site(users):
+    assert login(users["viewer"]).post("/tracking/sites/new/", {"name": "Acme"}).status_code == 403
+
+
+def test_the_report_shows_people_and_bots_apart(users, site):
+    post(batch(site.key, [event(), event()]))
+    post(batch(site.key, [event()]), ua="Googlebot/2.1 (+http://www.google.com/bot.html)")
+    page = login(users["viewer"]).get(f"/tracking/sites/{site.pk}/").content.decode()
+    assert "<tr><td>page_view</td><td>2</td><td>1</td></tr>" in page
+
+
+def test_the_channel_rules_page_lists_the_rules(users):
+    page = login(users["viewer"]).get("/tracking/channels/").content.decode()
+    assert "<td>14</td><td>The referrer is a search engine (Google, Bing, DuckDuckGo, ...)</td><td>SEO</td>" in page
+
+
+def test_the_api_registers_and_lists_sites(tokens):
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens['marketing']}"}
+    created = Client().post("/api/v1/tracking/sites", {"name": "Acme", "origins": "https://acme.test"},
+                            content_type="application/json", **auth)
+    assert created.status_code == 201
+    body = created.json()
+    assert body["origins"] == ["https://acme.test"]
+    assert body["snippet"].endswith(f'/t.js" data-site="{body["key"]}"></script>')
+    listed = Client().get("/api/v1/tracking/sites", **auth).json()
+    assert [s["name"] for s in listed] == ["Acme"]
+    bad = Client().post("/api/v1/tracking/sites", {"name": "Acme", "origins": "ftp://x"},
+                        content_type="application/json", **auth)
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["field"] == "origins"
