@@ -14,7 +14,7 @@ from plumbline.consent.models import Basis, Channel, ConsentEntry, Source, Statu
 from plumbline.consent.proof import clean_proof
 from plumbline.consent.queries import _latest, derived_email_status, effective
 from plumbline.consent.tasks import send_confirmation_email
-from plumbline.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from plumbline.core.errors import Conflict, DomainError, MissingReferences, NotFound, ValidationFailed
 from plumbline.core.permissions import check
 from plumbline.crm.actions.contacts import do_update_contact
 from plumbline.crm.models import Contact
@@ -27,14 +27,18 @@ EVENT_OF = {Status.GRANTED: "consent.granted", Status.WITHDRAWN: "consent.withdr
 def _subscription(code: str | None, channel: str) -> SubscriptionType | None:
     if code is None or code == "":
         return None
+    sub = _known_type(code)
+    if sub.channel != channel:  # the stored type says otherwise: a conflict with it, not malformed input
+        raise Conflict(f"{sub.label} is a subscription of the {sub.get_channel_display().lower()} channel, "
+                       f"not {channel}.", field="subscription")
+    return sub
+
+
+def _known_type(code: str) -> SubscriptionType:
     sub = SubscriptionType.objects.filter(code=code).first()
     if sub is None:
-        raise ValidationFailed([DomainError(f"No subscription type {code!r}.", field="subscription",
-                                            code="unknown")])
-    if sub.channel != channel:
-        raise ValidationFailed([DomainError(
-            f"{sub.label} is a subscription of the {sub.get_channel_display().lower()} channel, not {channel}.",
-            field="subscription", code="wrong_channel")])
+        raise MissingReferences([DomainError(f"No subscription type {code!r}.", field="subscription",
+                                             code="does_not_exist")])
     return sub
 
 
@@ -100,14 +104,11 @@ def do_request_opt_in(
     Only the person's POST on the confirmation page (do_confirm_opt_in) grants it. A type already granted is
     left as it is (no second email)."""
     check(by, "change", "consent")
-    sub = SubscriptionType.objects.filter(code=subscription).first()
-    if sub is None:
-        raise ValidationFailed([DomainError(f"No subscription type {subscription!r}.", field="subscription",
-                                            code="unknown")])
+    sub = _known_type(subscription)
     _validate(sub.channel, Basis.CONSENT, source)
     if sub.channel != Channel.EMAIL:
-        raise ValidationFailed([DomainError("Double opt-in confirms by email: pick an email subscription.",
-                                            field="subscription", code="wrong_channel")])
+        raise Conflict(f"{sub.label} is not an email subscription: double opt-in confirms by email.",
+                       field="subscription")
     current = effective(_latest(contact), sub.channel, sub.pk)
     if current is not None and current.status == Status.GRANTED:
         return current
@@ -147,12 +148,13 @@ def do_set_preferences(
     """The preference centre's save: the active types in `granted` (codes) are granted, the others withdrawn;
     only the types whose state changes get a ledger row. The person chose it on the page: no second opt-in."""
     check(by, "change", "consent")
+    at = at or timezone.now()  # one instant for the whole save
     wanted = set(granted)
     types = list(SubscriptionType.objects.filter(active=True))
     unknown = wanted - {t.code for t in types}
     if unknown:
-        raise ValidationFailed([DomainError(f"No subscription type {sorted(unknown)[0]!r}.", field="granted",
-                                            code="unknown")])
+        raise MissingReferences([DomainError(f"No subscription type {sorted(unknown)[0]!r}.", field="granted",
+                                             code="does_not_exist")])
     latest = _latest(contact)
     entries = []
     for sub in types:
@@ -177,6 +179,7 @@ def do_unsubscribe_all(
 ) -> list[ConsentEntry]:
     """Unsubscribe from everything: each granted or requested type is withdrawn, then the email channel."""
     check(by, "change", "consent")
+    at = at or timezone.now()
     latest = _latest(contact)
     entries = []
     for sub in SubscriptionType.objects.filter(channel=Channel.EMAIL):

@@ -12,8 +12,17 @@ from pydantic import Field, StringConstraints
 from plumbline.consent import queries
 from plumbline.consent.actions import do_create_subscription_type, do_record_consent, do_request_opt_in
 from plumbline.consent.models import Basis, Channel, ConsentEntry, SubscriptionType
-from plumbline.core.api_helpers import IdParam, In, Limit, QueryText, can_view, get_or_404, text
-from plumbline.core.errors import DomainError, ValidationFailed
+from plumbline.core.api_helpers import (
+    IdParam,
+    In,
+    Instant,
+    Limit,
+    QueryText,
+    can_view,
+    get_or_404,
+    name_text,
+    text,
+)
 from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.crm.models import Contact
@@ -25,7 +34,21 @@ BasisIn = Literal[tuple(Basis.values)]  # type: ignore[valid-type]
 # What an API caller may name as the source (the confirmation, merge and preference centre are the system's own).
 SourceIn = Literal["api", "form", "import", "admin", "unsubscribe", "tracking"]
 Code = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=50, pattern=r"^[-a-zA-Z0-9_]+$")]
-ProofValue = Annotated[str, StringConstraints(max_length=2000)] | int | bool | None
+
+Text50, Text100, Text200, Text500, Text2000 = text(50), text(100), text(200), text(500), text(2000)
+
+
+class ProofIn(In):
+    """What the person saw and did. The IP is stored only as a keyed hash."""
+
+    form: Text200 | None = None
+    text: Text2000 | None = Field(None, description="The exact words of the checkbox or question.")
+    version: Text50 | Annotated[int, Field(ge=0, le=2**31)] | None = Field(
+        None, description="The version of that text.")
+    ip: Text100 | None = Field(None, description="The person's IP address: kept only as a hash.")
+    user_agent: Text500 | None = None
+    page_url: Text2000 | None = None
+    note: Text500 | None = None
 
 
 class ConsentIn(In):
@@ -34,13 +57,11 @@ class ConsentIn(In):
     granted: bool
     basis: BasisIn = "consent"
     source: SourceIn = "api"
-    double_opt_in: bool = Field(False, description="Ask for confirmation by email instead of granting now "
-                                                   "(email subscriptions only); the person's click grants it.")
-    proof: Annotated[dict[Annotated[str, StringConstraints(max_length=50)], ProofValue],
-                     Field(max_length=20)] = Field(default_factory=dict, description=(
-        "What the person saw and did: form, text (the checkbox's words), version, ip (stored only as a hash), "
-        "user_agent ..."))
-    occurred_at: dt.datetime | None = None
+    double_opt_in: bool = Field(False, description=(
+        "For the grant of an email subscription type: ask for confirmation by email instead of granting now; the "
+        "person's click grants it. Withdrawals and channel-wide entries are recorded as they are."))
+    proof: ProofIn | None = None
+    occurred_at: Instant | None = None
 
 
 class ConsentOut(Schema):
@@ -71,7 +92,7 @@ class ConsentPage(Schema):
 
 class TypeIn(In):
     code: Code
-    label: text(100)
+    label: name_text(100)
     description: text(500) = ""
     channel: ChannelIn = "email"
     double_opt_in: bool = True
@@ -95,6 +116,10 @@ class TypePage(Schema):
     next_cursor: str | None
 
 
+def _proof(payload: ConsentIn) -> dict[str, Any]:
+    return {k: v for k, v in (payload.proof.dict() if payload.proof else {}).items() if v is not None}
+
+
 @router.get("/contacts/{contact_id}/consent", response=ConsentPage, summary="A contact's consent ledger")
 def list_consent(request: HttpRequest, contact_id: IdParam, sort: Literal["occurred_at", "-occurred_at"] = "-occurred_at",
                  cursor: QueryText | None = None, limit: Limit = DEFAULT_LIMIT) -> dict:
@@ -113,16 +138,13 @@ def record_consent(request: HttpRequest, contact_id: IdParam, payload: ConsentIn
     """Appends to the ledger through the same actions as forms and the preference centre. With `double_opt_in`
     (a grant of an email subscription), the entry is "requested" and the confirmation email goes out."""
     contact = get_or_404(Contact.objects.all(), contact_id, "contact")
-    if payload.double_opt_in:
-        if not payload.granted or not payload.subscription:
-            raise ValidationFailed([DomainError("Double opt-in asks to grant one subscription type.",
-                                                field="double_opt_in", code="invalid")])
+    if payload.double_opt_in and payload.granted and payload.subscription:
         entry = do_request_opt_in(contact=contact, subscription=payload.subscription, source=payload.source,
-                                  proof=payload.proof, by=request.user, at=payload.occurred_at)
+                                  proof=_proof(payload), by=request.user, at=payload.occurred_at)
     else:
         entry = do_record_consent(contact=contact, channel=payload.channel, subscription=payload.subscription,
                                   granted=payload.granted, basis=payload.basis, source=payload.source,
-                                  proof=payload.proof, by=request.user, at=payload.occurred_at)
+                                  proof=_proof(payload), by=request.user, at=payload.occurred_at)
     return Status(201, ConsentEntry.objects.select_related("subscription").get(pk=entry.pk))
 
 

@@ -22,3 +22,4 @@ class ConsentConfig(AppConfig):
         register_exporter("consent", export_consent)
         register_merge_step("consent", merge_consent)
         register_contact_panel("consent", contact_panel)
+        from plumbline.consent import consumers  # noqa: F401  (registers the feed's consumer)

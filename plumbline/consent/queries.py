@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from plumbline.consent.models import Channel, ConsentEntry, Status, SubscriptionType
+from plumbline.consent.models import Basis, Channel, ConsentEntry, Status, SubscriptionType
 from plumbline.crm.models import ConsentStatus, Contact
 
 
@@ -110,8 +110,11 @@ def derived_email_status(contact: Contact | int) -> str | None:
             decided.append(entry.status)
     if whole is not None and whole.status == Status.WITHDRAWN and Status.GRANTED not in decided:
         return ConsentStatus.OPTED_OUT
-    if Status.GRANTED in decided or (whole is not None and whole.status == Status.GRANTED):
+    if Status.GRANTED in decided:
         return ConsentStatus.OPTED_IN
+    if whole is not None and whole.status == Status.GRANTED:
+        legitimate = whole.basis == Basis.LEGITIMATE_INTEREST
+        return ConsentStatus.LEGITIMATE_INTEREST if legitimate else ConsentStatus.OPTED_IN
     if decided:
         return ConsentStatus.OPTED_OUT
     return None

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django_tasks import task
 
-from plumbline.consent.links import CONFIRM_MAX_AGE, confirmation_url
+from plumbline.consent.links import CONFIRM_MAX_AGE, confirmation_url, preferences_url
 from plumbline.consent.models import ConsentEntry, Status
 
 
@@ -22,7 +22,8 @@ def send_confirmation_email(*, entry_id: int) -> bool:
     days = CONFIRM_MAX_AGE.days
     body = (f"Please confirm that you want to receive {entry.subscription.label}.\n\n"
             f"Open this link and press the Confirm button (it works for {days} days):\n{url}\n\n"
-            "If you did not ask for this, ignore this email: nothing is sent to you without your confirmation.\n")
+            "If you did not ask for this, ignore this email: nothing is sent to you without your confirmation.\n\n"
+            f"Your email preferences, at any time: {preferences_url(entry.contact_id)}\n")
     send_mail(f"Confirm your subscription: {entry.subscription.label}", body, settings.DEFAULT_FROM_EMAIL,
               [entry.contact.email])
     return True

@@ -221,3 +221,9 @@ def do_reroute_open_leads(*, rep: User, now: dt.datetime | None = None) -> int:
         if do_route_lead(contact=a.contact, now=now, exclude={rep.pk}) is not None:
             rerouted += 1
     return rerouted
+
+
+def erase_contact_notes(contact_ids: list[int]) -> None:
+    """Erasure (crm.hooks.register_eraser): the notes reps wrote on these contacts' assignments go; the
+    assignments, their times and outcomes stay for the SLA and lead-quality reports."""
+    Assignment.objects.filter(contact_id__in=contact_ids).update(note="")

@@ -356,3 +356,9 @@ def do_delete_messaging_item(*, by: Any = None, item: MessagingItem) -> None:
     if not MessagingItem.objects.filter(pk=item.pk).exists():
         raise NotFound("No messaging item with this id.")
     item.delete()
+
+
+def erase_contact_objections(contact_ids: list[int]) -> None:
+    """Erasure (crm.hooks.register_eraser): what these contacts said, word for word, goes; the objections'
+    categories and outcomes stay for the objection report."""
+    Objection.objects.filter(contact_id__in=contact_ids).update(verbatim="[erased]", outcome_note="")

@@ -12,3 +12,7 @@ class PlaybookConfig(AppConfig):
 
         register_vocabulary("answer_status", lambda: dict(AnswerStatus.choices))
         register_vocabulary("objection_category", lambda: dict(ObjectionCategory.choices))
+        from plumbline.crm.hooks import register_eraser
+        from plumbline.playbook.actions import erase_contact_objections
+
+        register_eraser("playbook", erase_contact_objections)  # privacy rights: an erased contact's own words

@@ -4,6 +4,7 @@ processing of hits into touchpoints (through marketing's batch verb, never by wr
 from __future__ import annotations
 
 import datetime as dt
+import re
 import secrets
 from collections.abc import Sequence
 from typing import Any
@@ -22,6 +23,8 @@ from plumbline.tracking import beacon, processing
 from plumbline.tracking.models import DailySalt, Hit, HitKind, Site, Visitor
 
 SITE_FIELDS = ("name", "origins", "gdpr_mode", "active")
+ORIGIN_PATTERN = r"^https?://[A-Za-z0-9.:\[\]-]+$"  # scheme, host (punycode, as browsers send it), port
+ORIGIN = re.compile(ORIGIN_PATTERN)
 
 
 # --- sites -------------------------------------------------------------------------------------------------
@@ -33,8 +36,7 @@ def _clean_origins(origins: str) -> str:
         origin = line.strip().rstrip("/")
         if not origin:
             continue
-        scheme, sep, rest = origin.partition("://")
-        if scheme not in ("http", "https") or not sep or not rest or any(c in rest for c in "/?#@ "):
+        if not ORIGIN.match(origin):
             errors.append(origin)
         elif origin.lower() not in out:
             out.append(origin.lower())
@@ -208,15 +210,15 @@ def do_process_hits(*, limit: int = BATCH, now: dt.datetime | None = None) -> in
         pending = processing.claim(limit)
         if not pending:
             return 0
+        identified = set()
         for visitor_id, email in processing.identifies(pending):
             try:
                 with transaction.atomic():
                     identify_by_email(visitor_id=visitor_id, email=email, source="identify", at=now)
+                identified.add(visitor_id)
             except DomainError:
                 continue  # an address crm refuses: the hit stays, unstitched
-        ids = [h[0] for h in pending]
-        visitors = {h[2] for h in pending}
-        contacts = dict(Visitor.objects.filter(visitor_id__in=visitors).values_list("visitor_id", "contact_id"))
-        processing.stitch(visitor_ids=list(contacts), contacts=contacts, now=now, only=ids)
-        Hit.objects.filter(pk__in=ids, processed_at__isnull=True).update(processed_at=now)
+        # An identified visitor's hits of this batch were stitched (and marked) by do_identify just now.
+        rest = [h for h in pending if h[1] not in identified]
+        processing.apply(rest, processing.known({h[1] for h in rest}), now)
         return len(pending)

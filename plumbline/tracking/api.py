@@ -4,30 +4,46 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
+from pydantic import Field, StringConstraints
 
-from plumbline.core.api_helpers import Id, IdParam, In, can_view, fresh, get_or_404, name_text, text
+from plumbline.core.api_helpers import Id, IdParam, In, can_view, fresh, get_or_404, name_text
+from plumbline.core.errors import DomainError, MissingReferences
 from plumbline.core.idempotency import idempotent
 from plumbline.core.permissions import check
 from plumbline.crm.models import Contact
 from plumbline.tracking import queries
-from plumbline.tracking.actions import do_create_site, do_delete_site, do_identify, do_update_site
+from plumbline.tracking.actions import (
+    ORIGIN_PATTERN,
+    do_create_site,
+    do_delete_site,
+    do_identify,
+    do_update_site,
+)
+from plumbline.tracking.beacon import ID_PATTERN
 from plumbline.tracking.models import Site
 
 router = Router(tags=["tracking"])
 
 
+# An origin as browsers send it: scheme and host (and port), nothing after.
+Origin = Annotated[str, StringConstraints(strict=True, max_length=200, pattern=ORIGIN_PATTERN)]
+Origins = Annotated[list[Origin], Field(max_length=50)]
+VisitorId = Annotated[str, StringConstraints(strict=True, pattern=ID_PATTERN)]
+
+
 class SiteIn(In):
     name: name_text(200)
-    origins: text(5000) = ""
+    origins: Origins = []
     gdpr_mode: bool = False
 
 
 class SitePatch(In):
     name: name_text(200) = None
-    origins: text(5000) = None
+    origins: Origins = None
     gdpr_mode: bool = None
     active: bool = None
 
@@ -58,7 +74,7 @@ class HitCount(Schema):
 
 
 class IdentifyIn(In):
-    visitor_id: text(64)
+    visitor_id: VisitorId
     contact_id: Id
 
 
@@ -75,7 +91,8 @@ def list_sites(request: HttpRequest) -> list[Site]:
 @router.post("/tracking/sites", response={201: SiteOut}, summary="Register a site", tags=["tracking"])
 @idempotent
 def create_site(request: HttpRequest, payload: SiteIn) -> Status:
-    return Status(201, fresh(do_create_site(by=request.user, **payload.dict())))
+    fields = payload.dict()
+    return Status(201, fresh(do_create_site(by=request.user, **{**fields, "origins": "\n".join(fields["origins"])})))
 
 
 @router.get("/tracking/sites/{site_id}", response=SiteOut, summary="Read a site", tags=["tracking"])
@@ -87,7 +104,10 @@ def get_site(request: HttpRequest, site_id: IdParam) -> Site:
 @router.patch("/tracking/sites/{site_id}", response=SiteOut, summary="Change a site", tags=["tracking"])
 def update_site(request: HttpRequest, site_id: IdParam, payload: SitePatch) -> Site:
     site = get_or_404(Site.objects.all(), site_id, "site")
-    site = fresh(do_update_site(by=request.user, site=site, changes=payload.dict(exclude_unset=True)))
+    changes = payload.dict(exclude_unset=True)
+    if "origins" in changes:
+        changes["origins"] = "\n".join(changes["origins"] or [])
+    site = fresh(do_update_site(by=request.user, site=site, changes=changes))
     queries.forget_cached_sites()
     return site
 
@@ -113,6 +133,9 @@ def identify(request: HttpRequest, payload: IdentifyIn) -> dict:
     """The visitor's earlier hits become the contact's touchpoints; later ones follow. A visitor id is 22
     characters of base64url (128 random bits); any other value is refused."""
     check(request.user, "add", "touchpoint")
-    contact = get_or_404(Contact.objects.all(), payload.contact_id, "contact")
+    contact = Contact.objects.filter(pk=payload.contact_id).first()
+    if contact is None:
+        raise MissingReferences([DomainError(f"No contact with id {payload.contact_id}.", field="contact_id",
+                                             code="does_not_exist")])
     return {"touchpoints": do_identify(visitor_id=payload.visitor_id, contact=contact, source="api",
                                        by=request.user)}

@@ -1,5 +1,6 @@
 """Tracking's part of the privacy rights: erase and export a contact's raw hits and visitor ids, registered with
-crm's privacy hooks when they exist (the consent work adds `register_eraser` / `register_exporter`)."""
+crm's privacy hooks (`register_eraser` / `register_exporter`). A merge moves hits and visitor ids to the survivor
+by itself: crm's merge moves every row that points at the other contact."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from plumbline.tracking.models import Hit, Visitor
 
 def erase(contact_ids: list[int]) -> None:
     """Personal data of the raw hits goes (URLs, titles, referrers, props such as the email, the IP hash, the
-    visitor id); the rows stay, anonymous, so that counts of hits per site and channel do not change."""
+    visitor id); the rows stay, on the anonymised contact, so that counts of hits per site and kind do not
+    change. The visitor ids are forgotten: a later visit of the same browser starts anonymous."""
     Hit.objects.filter(contact_id__in=contact_ids).update(
-        url="", title="", referrer="", props={}, ip_hash="", visitor_id="erased", session_id="", contact=None,
+        url="", title="", referrer="", props={}, ip_hash="", visitor_id="erased", session_id="",
         utm_content="", utm_term="",
     )
     Visitor.objects.filter(contact_id__in=contact_ids).delete()
@@ -29,9 +31,7 @@ def export(contact: Any) -> dict[str, Any]:
 
 
 def register() -> None:
-    try:
-        from plumbline.crm.hooks import register_eraser, register_exporter  # type: ignore[attr-defined]
-    except ImportError:  # before the consent work is merged: nothing to register with
-        return
+    from plumbline.crm.hooks import register_eraser, register_exporter
+
     register_eraser("tracking", erase)
     register_exporter("tracking", export)

@@ -14,7 +14,7 @@ from django.db import connection
 from plumbline.marketing.actions import MAX_BATCH, do_record_touchpoint_batch
 from plumbline.marketing.models import Campaign, TouchpointKind
 from plumbline.tracking import channels
-from plumbline.tracking.models import Hit
+from plumbline.tracking.models import Hit, Visitor
 
 PRICING_PATH = re.compile(r"(^|/)(pricing|prices|plans)(/|$|\.)", re.I)
 # Custom event names that are a touchpoint kind of their own; other custom events stay hits only.
@@ -37,52 +37,65 @@ def touchpoint_kind(kind: str, path: str, name: str) -> str | None:
     return None
 
 
-Pending = tuple[int, str, str, str, Any]  # (id, kind, visitor id, bot label, props)
+FIELDS = ("pk", "visitor_id", "kind", "path", "name", "url", "referrer", "utm_source", "utm_medium", "utm_campaign",
+          "utm_content", "utm_term", "occurred_at", "bot", "campaign_id", "props")
+Row = tuple[Any, ...]  # a hit's FIELDS
 
 
-def claim(limit: int) -> list[Pending]:
+def claim(limit: int) -> list[Row]:
     """The oldest pending hits, locked for this transaction (PostgreSQL skips rows another processor holds;
     SQLite has one writer at a time anyway)."""
     qs = Hit.objects.filter(processed_at__isnull=True).order_by("pk")
     if connection.vendor == "postgresql":
         qs = qs.select_for_update(skip_locked=True)
-    return list(qs.values_list("pk", "kind", "visitor_id", "bot", "props")[:limit])
+    return list(qs.values_list(*FIELDS)[:limit])
 
 
-def identifies(pending: Iterable[Pending]) -> list[tuple[str, str]]:
+def identifies(pending: Iterable[Row]) -> list[tuple[str, str]]:
     """(visitor id, email) of the human identify beacons among `pending`, in order."""
-    return [(visitor, props["email"]) for _, kind, visitor, bot, props in pending
-            if kind == "identify" and not bot and isinstance(props, dict) and props.get("email")]
+    return [(h[1], h[15]["email"]) for h in pending
+            if h[2] == "identify" and not h[13] and isinstance(h[15], dict) and h[15].get("email")]
 
 
-FIELDS = ("pk", "visitor_id", "kind", "path", "name", "url", "referrer", "utm_source", "utm_medium", "utm_campaign",
-          "utm_content", "utm_term", "occurred_at", "bot", "campaign_id")
+def known(visitor_ids: set[str]) -> dict[str, int]:
+    """The contact of each known visitor among `visitor_ids`."""
+    if not visitor_ids:
+        return {}
+    if connection.vendor == "postgresql":  # one array parameter: no statement of thousands of placeholders
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT visitor_id, contact_id FROM tracking_visitor WHERE visitor_id = ANY(%s)",
+                           [list(visitor_ids)])
+            return dict(cursor.fetchall())
+    return dict(Visitor.objects.filter(visitor_id__in=visitor_ids).values_list("visitor_id", "contact_id"))
 
 
-def stitch(*, visitor_ids: Sequence[str], contacts: dict[str, int], now: dt.datetime, by: Any = None,
-           only: Sequence[int] | None = None) -> int:
-    """Give the unstitched hits of `visitor_ids` (of `only` when given) to their contact, make touchpoints of the
-    human ones, mark them processed. Returns how many touchpoints were made."""
+def stitch(*, visitor_ids: Sequence[str], contacts: dict[str, int], now: dt.datetime, by: Any = None) -> int:
+    """Give the unstitched hits of `visitor_ids` to their contact (`contacts`), make touchpoints of the human
+    ones, mark them processed. Returns how many touchpoints were made."""
     if not visitor_ids:
         return 0
     qs = Hit.objects.filter(visitor_id__in=visitor_ids, contact__isnull=True)
-    if only is not None:
-        qs = qs.filter(pk__in=only)
     if connection.vendor == "postgresql":
         qs = qs.select_for_update()
-    hits = list(qs.order_by("occurred_at", "pk").values_list(*FIELDS))
+    return apply(list(qs.order_by("occurred_at", "pk").values_list(*FIELDS)), contacts, now, by=by)
+
+
+def apply(hits: list[Row], contacts: dict[str, int], now: dt.datetime, *, by: Any = None) -> int:
+    """Hits of known visitors go to their contact and the human ones become touchpoints; every hit is marked
+    processed (those of unknown visitors stay anonymous until `stitch`). Returns the touchpoints made."""
     if not hits:
         return 0
     campaigns = _campaigns({h[9] for h in hits if h[9]}, {h[14] for h in hits if h[14]})
     items, counted = [], []
     for h in hits:
-        item = _touchpoint(h, contacts[h[1]], campaigns)
+        contact_id = contacts.get(h[1])
+        item = None if contact_id is None else _touchpoint(h, contact_id, campaigns)
         if item is not None:
             items.append(item)
             counted.append(h[0])
     touchpoint_ids = record_touchpoints(items, by=by)
     made = dict(zip(counted, touchpoint_ids, strict=True))
-    _mark([(h[0], contacts[h[1]], made.get(h[0])) for h in hits], now)
+    _mark([(h[0], contacts.get(h[1]), made.get(h[0])) for h in hits], now)
     return len(touchpoint_ids)
 
 
@@ -95,7 +108,8 @@ def _campaigns(utms: set[str], ids: set[int]) -> dict[Any, Campaign]:
 
 
 def _touchpoint(h: tuple[Any, ...], contact_id: int, campaigns: dict[Any, Campaign]) -> dict[str, Any] | None:
-    (_, _, kind, path, name, url, referrer, source, medium, utm, utm_content, utm_term, when, bot, campaign_id) = h
+    (_, _, kind, path, name, url, referrer, source, medium, utm, utm_content, utm_term, when, bot, campaign_id,
+     _) = h
     tp_kind = None if bot else touchpoint_kind(kind, path, name)
     if tp_kind is None:
         return None

@@ -65,9 +65,9 @@ def test_bad_input_is_a_422_naming_the_field_and_writes_nothing(ada, tokens):
     assert bad_channel.json()["errors"][0]["field"] == "channel"
     unknown = api.post(f"/api/v1/contacts/{ada.pk}/consent", {"channel": "email", "subscription": "gossip",
                                                                "granted": True}, content_type="application/json")
-    assert unknown.status_code == 400
+    assert unknown.status_code == 422
     assert unknown.json()["errors"] == [{"field": "subscription", "message": "No subscription type 'gossip'.",
-                                         "code": "unknown"}]
+                                         "code": "does_not_exist"}]
     missing = api.get("/api/v1/contacts/999999/consent")
     assert missing.status_code == 404
     assert api.post("/api/v1/contacts/999999/consent", {"channel": "email", "granted": True},
@@ -106,7 +106,7 @@ def test_export_and_erase_through_the_api(ada, tokens):
     assert (export.json()["contact"]["email"], export.json()["contact"]["first_name"]) == ("ada@example.org", "Ada")
     erased = admin.post(f"/api/v1/contacts/{ada.pk}/erase", {}, content_type="application/json")
     assert erased.status_code == 200
-    assert erased.json()["contact_id"] == ada.pk and erased.json()["erasers"] == ["consent"]
+    assert erased.json()["contact_id"] == ada.pk and erased.json()["erasers"] == ["consent", "handoff", "playbook"]
     assert Contact.objects.get(pk=ada.pk).email == f"erased-{ada.pk}@erased.invalid"
     assert ErasureRecord.objects.count() == 1
     assert dt.datetime.fromisoformat(erased.json()["erased_at"]).tzinfo is not None

@@ -29,6 +29,8 @@ from plumbline.events.models import Event
 from plumbline.events.runner import drain
 from plumbline.marketing.actions import do_create_campaign, do_record_touchpoint
 from plumbline.marketing.models import Touchpoint
+from plumbline.playbook.actions import do_log_objection
+from plumbline.playbook.models import Objection
 
 T0 = timezone.make_aware(dt.datetime(2026, 2, 2, 10, 0))
 NAME, EMAIL, PHONE = "Wilhelmina Quarterfield", "wilhelmina.q@erasure-test.example", "+44 20 7946 0958"
@@ -81,6 +83,8 @@ def person(users, pipeline, tokens):
     do_record_consent(contact=contact, channel="email", subscription="newsletter", granted=True, basis="consent",
                       source="form", proof={"form": "signup", "text": "Newsletter please", "ip": "192.0.2.1",
                                             "user_agent": "Firefox", "email_typed": EMAIL})
+    do_log_objection(category="price", verbatim="My husband Tobias thinks it costs too much", contact=contact,
+                     by=admin)
     drain()
     return contact
 
@@ -108,12 +112,14 @@ def test_erasure_leaves_the_name_and_email_in_no_text_column_and_the_totals_unch
     assert ConsentEntry.objects.filter(contact=contact).values_list("status", "proof").get() == (
         "granted", {"erased": True})
     # and: who erased whom is recorded, without personal data, and the feed says so
-    assert (record.contact_id, record.erased_by, record.erasers) == (person.pk, users["admin"], ["consent"])
+    assert (record.contact_id, record.erased_by, record.erasers) == (person.pk, users["admin"], ["consent", "handoff", "playbook"])
     assert ErasureRecord.objects.count() == 1
     erased = Event.objects.get(kind="contact.erased")
     assert (erased.subject_type, erased.subject_id, erased.payload) == (
         "contact", person.pk, {"erasure_id": record.pk, "anonymised": True})
     assert ContactMerge.objects.get().merged == {}
+    # and: what the person said, word for word, went with the registered playbook eraser; its category stays
+    assert Objection.objects.values_list("category", "verbatim").get() == ("price", "[erased]")
 
 
 def test_only_admins_may_erase(person, users):

@@ -80,3 +80,22 @@ def test_bad_channel_basis_and_unknown_type_are_refused_with_their_fields_and_wr
                           source="form")
     assert caught.value.field == "subscription"
     assert ConsentEntry.objects.count() == 0
+
+
+def test_a_consent_status_set_on_the_contact_record_lands_in_the_ledger(contact, users):
+    from plumbline.crm.actions import do_update_contact
+    from plumbline.events.runner import drain
+
+    # when: a rep marks the contact opted out on the contact form, and the feed runs
+    do_update_contact(by=users["manager"], contact=contact, changes={"consent_status": "opted_out"})
+    drain()
+    # then: the ledger has a channel-wide withdrawal by that user; running again adds nothing
+    entry = ConsentEntry.objects.get()
+    assert (entry.channel, entry.subscription, entry.status, entry.source, entry.recorded_by) == (
+        "email", None, "withdrawn", "admin", users["manager"])
+    do_update_contact(by=users["manager"], contact=contact, changes={"consent_status": "legitimate_interest"})
+    drain()
+    latest = ConsentEntry.objects.latest("id")
+    assert (latest.status, latest.basis, ConsentEntry.objects.count()) == ("granted", "legitimate_interest", 2)
+    contact.refresh_from_db()
+    assert contact.consent_status == "legitimate_interest"

@@ -51,7 +51,7 @@ def test_the_channel_rules_page_lists_the_rules(users):
 
 def test_the_api_registers_and_lists_sites(tokens):
     auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens['marketing']}"}
-    created = Client().post("/api/v1/tracking/sites", {"name": "Acme", "origins": "https://acme.test"},
+    created = Client().post("/api/v1/tracking/sites", {"name": "Acme", "origins": ["https://acme.test"]},
                             content_type="application/json", **auth)
     assert created.status_code == 201
     body = created.json()
@@ -59,7 +59,7 @@ def test_the_api_registers_and_lists_sites(tokens):
     assert body["snippet"].endswith(f'/t.js" data-site="{body["key"]}"></script>')
     listed = Client().get("/api/v1/tracking/sites", **auth).json()
     assert [s["name"] for s in listed] == ["Acme"]
-    bad = Client().post("/api/v1/tracking/sites", {"name": "Acme", "origins": "ftp://x"},
+    bad = Client().post("/api/v1/tracking/sites", {"name": "Acme", "origins": ["ftp://x"]},
                         content_type="application/json", **auth)
-    assert bad.status_code == 400
-    assert bad.json()["errors"][0]["field"] == "origins"
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "origins.0"
