@@ -109,3 +109,7 @@ def test_the_cli_exports_and_erases(ada, users):
     assert out.getvalue() == (f"Erased contact {ada.pk}: its personal data is removed everywhere, its history "
                               f"kept anonymised (erasure {record.pk}).\n")
     assert (record.erased_by, Contact.objects.get(pk=ada.pk).first_name) == (users["admin"], "")
+    # and: erasing again keeps the placeholder address and records a second erasure
+    call_command("contacts", "erase", str(ada.pk), stdout=io.StringIO())
+    assert (Contact.objects.get(pk=ada.pk).email, ErasureRecord.objects.count()) == (
+        f"erased-{ada.pk}@erased.invalid", 2)
