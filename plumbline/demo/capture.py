@@ -18,9 +18,13 @@ from urllib.parse import urlsplit
 import altcha
 import numpy as np
 from django.conf import settings
+from django.utils import timezone
+from django_tasks_db.compat import TaskResultStatus
+from django_tasks_db.models import DBTaskResult
 
 from plumbline.consent.actions import do_confirm_opt_in, ensure_default_types
 from plumbline.consent.models import ConsentEntry
+from plumbline.consent.tasks import send_confirmation_email
 from plumbline.crm.models import Contact
 from plumbline.marketing.models import Campaign, Channel
 from plumbline.playbook.models import MessagingItem
@@ -167,16 +171,19 @@ def load_capture(*, as_of: dt.date, seed: int = 1, people: int = 24, base_url: s
     base = (base_url or settings.PUBLIC_BASE_URL).rstrip("/")
     totals = install_assets(base_url=base)
     rng = np.random.default_rng([seed, 12])
-    ids = list(Contact.objects.exclude(email="").order_by("pk").values_list("pk", flat=True))
+    end = min(dt.datetime.combine(as_of, dt.time(17, 0), tzinfo=dt.UTC), timezone.now())  # never in the future
+    # people already in the CRM a few days before the end: they submit after they became contacts
+    ids = list(Contact.objects.exclude(email="").filter(created_at__lt=end - dt.timedelta(days=3))
+               .order_by("pk").values_list("pk", flat=True))
     if not ids:
         return totals
     chosen = sorted(rng.choice(ids, size=min(people, len(ids)), replace=False).tolist())
     campaign = totals.landing.campaign if totals.landing else None
-    end = dt.datetime.combine(as_of, dt.time(17, 0), tzinfo=dt.UTC)
     for n, contact in enumerate(Contact.objects.filter(pk__in=chosen).select_related("company").order_by("pk")):
         visitor = _rid(rng)
-        submitted = end - dt.timedelta(days=int(rng.integers(1, 45)), hours=int(rng.integers(0, 8)),
-                                       minutes=int(rng.integers(0, 60)))
+        earliest = max(end - dt.timedelta(days=45), contact.created_at + dt.timedelta(days=1))
+        span = int((end - earliest).total_seconds() // 60)
+        submitted = earliest + dt.timedelta(minutes=int(rng.integers(0, max(span, 1))))
         rows, utm = [], {}
         day = submitted - dt.timedelta(days=int(rng.integers(2, 12)))
         for visit in range(int(rng.integers(1, 4))):
@@ -218,4 +225,7 @@ def load_capture(*, as_of: dt.date, seed: int = 1, people: int = 24, base_url: s
                 do_confirm_opt_in(entry_id=entry.pk, contact_id=outcome.contact.pk, at=confirmed_at,
                                   proof={"page": "confirmation", "at": confirmed_at.isoformat()})
                 totals.confirmed += 1
+    # This history's confirmation emails went out back then: the demo does not mail its example addresses now.
+    DBTaskResult.objects.filter(task_path=send_confirmation_email.module_path,
+                                status=TaskResultStatus.READY).delete()
     return totals

@@ -8,7 +8,6 @@ import shutil
 import time
 
 import pytest
-from django.test import Client
 
 from plumbline.consent.models import ConsentEntry
 from plumbline.crm.models import Contact
@@ -133,17 +132,3 @@ def test_a_visitor_reads_three_pages_subscribes_and_finds_them_on_their_timeline
         assert path in timeline
     assert "Form: Newsletter and contact" in timeline
 
-
-def test_the_demo_site_is_a_404_until_the_demo_is_loaded_or_when_switched_off(db, settings):
-    assert Client().get("/demo-site/").status_code == 404
-    install_assets(base_url="http://127.0.0.1:8000")
-    pages = ["/demo-site/", "/demo-site/product/", "/demo-site/pricing/", "/demo-site/blog/one-scoreboard/"]
-    for url in pages:
-        response = Client().get(url, HTTP_HOST="127.0.0.1:8000")
-        assert response.status_code == 200
-        body = response.content.decode()
-        assert 'src="http://127.0.0.1:8000/t.js" data-site="' in body
-        assert '<script src="http://127.0.0.1:8000/f/newsletter/embed.js"></script>' in body
-        assert "<script>" not in body
-    settings.DEMO_SITE = False
-    assert Client().get("/demo-site/").status_code == 404
