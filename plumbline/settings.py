@@ -216,6 +216,10 @@ AXES_VERBOSE = False  # its log lines name the username and address: personal da
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_BYTES", 2_621_440)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploads spool to a temporary file
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_MB", 200) * 1024 * 1024
+# Public forms (plumbline/webforms/spam.py): the proof of work's size (a browser tries up to this many hashes, about
+# half on average: well under a second) and the submissions one address may make per hour.
+FORMS_POW_MAX_NUMBER = envint("FORMS_POW_MAX_NUMBER", 50_000)
+FORMS_RATE_LIMIT_PER_HOUR = envint("FORMS_RATE_LIMIT_PER_HOUR", 20)
 
 # Production without EMAIL_URL: the console backend would write every notification (names, addresses,
 # lead details) to the log. Mail is dropped instead, and each process says so when it starts (core/apps.py).

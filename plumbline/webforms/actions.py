@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import nh3
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from plumbline.core.errors import Conflict, DomainError, ValidationFailed
@@ -14,7 +16,16 @@ from plumbline.core.validation import apply_changes, full_clean
 from plumbline.crm.models import CustomField
 from plumbline.webforms.fields import CONTACT_TARGETS, target_error
 from plumbline.webforms.flows import parse_definition
-from plumbline.webforms.models import FieldType, Flow, Form, FormField, HiddenSource, LandingPage
+from plumbline.webforms.models import (
+    FieldType,
+    Flow,
+    Form,
+    FormField,
+    HiddenSource,
+    LandingPage,
+    UsedChallenge,
+)
+from plumbline.webforms.spam import CHALLENGE_TTL
 from plumbline.webforms.subscriptions import subscription_codes
 
 FORM_FIELDS = ("name", "slug", "campaign", "notify", "submit_label", "thank_you_message", "redirect_url",
@@ -147,6 +158,13 @@ def do_delete_form(*, by: Any = None, form: Form) -> None:
         raise DomainError("A guided flow asks this form as its contact step: delete the flow first.", field="form",
                           code="protected")
     form.delete()
+
+
+@transaction.atomic
+def do_prune_used_challenges(*, now: dt.datetime | None = None) -> int:
+    """Forget spent proof-of-work challenges older than a challenge lives: they are refused as expired anyway."""
+    cutoff = (now or timezone.now()) - CHALLENGE_TTL * 2
+    return UsedChallenge.objects.filter(used_at__lt=cutoff).delete()[0]
 
 
 # --- landing pages -----------------------------------------------------------------------------------------

@@ -102,7 +102,7 @@ class UsedChallenge(models.Model):
     """A proof-of-work challenge already spent: each one buys exactly one submission."""
 
     challenge = models.CharField(max_length=128, unique=True)
-    used_at = models.DateTimeField()
+    used_at = models.DateTimeField(db_index=True)
 
 
 class LandingPage(TimeStamped):

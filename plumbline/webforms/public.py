@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -24,6 +25,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from plumbline.core.errors import DomainError, ValidationFailed
+from plumbline.core.security import POLICY
 from plumbline.crm.models import Contact
 from plumbline.tracking.queries import visitor_id_from_request
 from plumbline.webforms import queries, spam
@@ -73,6 +75,16 @@ def _field_json(f: FormField, labels: dict[str, str]) -> dict[str, Any]:
     return {"key": f.key, "label": f.label, "type": f.type, "required": f.required, "options": f.options,
             "help_text": f.help_text, "hidden_source": f.hidden_source,
             "subscription": labels.get(f.subscription, "") if f.type == FieldType.CONSENT else ""}
+
+
+def _with_redirect_allowed(response: HttpResponse, form: Form | None) -> HttpResponse:
+    """A page whose form redirects elsewhere after the POST: CSP's form-action covers that redirect too, so the
+    policy names the redirect's origin beside 'self'."""
+    if form is not None and form.redirect_url:
+        parts = urlsplit(form.redirect_url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        response["Content-Security-Policy"] = POLICY.replace("form-action 'self'", f"form-action 'self' {origin}")
+    return response
 
 
 def _submit(request: HttpRequest, form: Form, data: dict[str, Any], **extra: Any) -> Outcome:
@@ -179,13 +191,16 @@ def hosted(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _hosted_form(request: HttpRequest, form: Form) -> HttpResponse:
     if request.method == "GET":
-        return render(request, "webforms/public/form_page.html", _form_context(request, form))
+        return _with_redirect_allowed(render(request, "webforms/public/form_page.html", _form_context(request, form)),
+                                      form)
     data = request.POST.dict()
     try:
         _submit(request, form, data)
     except DomainError as exc:
-        return render(request, "webforms/public/form_page.html", _form_context(request, form, data, _errors(exc)),
-                      status=exc.status if exc.status != 400 or not isinstance(exc, ValidationFailed) else 422)
+        status = exc.status if exc.status != 400 or not isinstance(exc, ValidationFailed) else 422
+        page = render(request, "webforms/public/form_page.html", _form_context(request, form, data, _errors(exc)),
+                      status=status)
+        return _with_redirect_allowed(page, form)
     if form.redirect_url:
         response = HttpResponse(status=303)
         response["Location"] = form.redirect_url
@@ -225,4 +240,4 @@ def landing(request: HttpRequest, slug: str) -> HttpResponse:
     context: dict[str, Any] = {"page": page}
     if page.form is not None and page.form.is_active:
         context.update(_form_context(request, page.form))
-    return render(request, "webforms/public/landing.html", context)
+    return _with_redirect_allowed(render(request, "webforms/public/landing.html", context), context.get("form"))

@@ -40,7 +40,7 @@ def _key() -> bytes:
 
 
 def pow_max_number() -> int:
-    return int(getattr(settings, "FORMS_POW_MAX_NUMBER", 50_000))
+    return settings.FORMS_POW_MAX_NUMBER
 
 
 def new_challenge(*, now: dt.datetime | None = None) -> dict[str, Any]:
@@ -94,7 +94,7 @@ def client_ip(request: Any) -> str:
 def rate_limit(ip_hash: str, *, limit: int | None = None, window: int = 3600) -> None:
     """At most `limit` submissions per hashed address per window (the cache counts: per process with the local
     memory cache, shared once a shared cache is configured). Raises a 429 SpamRejected past it."""
-    limit = limit if limit is not None else int(getattr(settings, "FORMS_RATE_LIMIT_PER_HOUR", 20))
+    limit = limit if limit is not None else settings.FORMS_RATE_LIMIT_PER_HOUR
     key = f"webforms:rate:{ip_hash}"
     cache.add(key, 0, timeout=window)
     try:

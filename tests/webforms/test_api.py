@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from plumbline.marketing.actions import do_create_campaign
+from plumbline.webforms.actions import do_create_form
 from plumbline.webforms.forms import FLOW_EXAMPLE
 from plumbline.webforms.models import Flow, Form, FormField, LandingPage
 from tests.webforms.conftest import NEWSLETTER_FIELDS, submit
@@ -128,3 +129,15 @@ def test_flows_through_the_api_check_their_definition(api, newsletter):
                                                      "definition": FLOW_EXAMPLE})
     assert (taken.status_code, taken.json()["errors"][0]["field"]) == (409, "slug")
     assert Flow.objects.count() == 1
+
+
+def test_the_form_list_costs_the_same_queries_for_one_form_or_five(api, newsletter, django_assert_num_queries):
+    client = api("viewer")
+    client.call("get", "/forms")  # warm: the token's user, the permission table
+    with django_assert_num_queries(3) as one:
+        assert len(client.call("get", "/forms").json()["items"]) == 1
+    for n in range(4):
+        do_create_form(by=None, name=f"Form {n}", fields=[{"label": "Email", "type": "email",
+                                                          "maps_to": "contact.email"}])
+    with django_assert_num_queries(len(one.captured_queries)):
+        assert len(client.call("get", "/forms").json()["items"]) == 5

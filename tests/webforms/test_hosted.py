@@ -64,6 +64,9 @@ def test_a_hosted_post_without_csrf_token_is_refused(newsletter):
 def test_a_form_with_a_redirect_sends_the_visitor_there(newsletter):
     do_update_form(by=None, form=newsletter, changes={"redirect_url": "https://www.acme.test/thanks"})
     client = Client()
+    # the page's policy lets the form's POST be redirected there (form-action covers redirects)
+    policy = client.get("/f/newsletter")["Content-Security-Policy"]
+    assert "form-action 'self' https://www.acme.test;" in policy and "script-src 'self';" in policy
     response = client.post("/f/newsletter", {"email": "ada@example.com", "altcha": pow_payload(client)})
     assert (response.status_code, response["Location"]) == (303, "https://www.acme.test/thanks")
 

@@ -15,7 +15,7 @@ from plumbline.crm.models import Contact
 from plumbline.events.models import Event
 from plumbline.marketing.models import Touchpoint
 from plumbline.webforms import spam
-from plumbline.webforms.actions import do_update_form
+from plumbline.webforms.actions import do_prune_used_challenges, do_update_form
 from plumbline.webforms.models import Submission, UsedChallenge
 from tests.webforms.conftest import pow_payload, solve, submit
 
@@ -144,3 +144,11 @@ def test_an_unknown_or_closed_form_is_404(newsletter):
     assert submit("newsletter", {"email": "x@example.com"}).status_code == 404
     assert submit("nope", {"email": "x@example.com"}).status_code == 404
     assert_nothing_written()
+
+
+def test_spent_challenges_are_pruned_once_they_could_only_be_expired(newsletter):
+    assert submit("newsletter", {"email": "x@example.com"}).status_code == 201
+    spent = UsedChallenge.objects.get().used_at
+    assert do_prune_used_challenges(now=spent + dt.timedelta(minutes=39)) == 0
+    assert do_prune_used_challenges(now=spent + dt.timedelta(minutes=41)) == 1
+    assert UsedChallenge.objects.count() == 0

@@ -7,7 +7,11 @@
  *    form can be sent.
  *
  * The proof of work is ALTCHA's (v1): find n <= maxNumber with SHA-256(salt + n) == challenge, computed here with
- * crypto.subtle (no third-party code, nothing from a CDN). The solution goes back base64-encoded as `altcha`.
+ * crypto.subtle (no third-party code, nothing from a CDN), or with the small SHA-256 below where crypto.subtle is
+ * missing (pages on plain http:// other than localhost are not "secure contexts"). The solution goes back
+ * base64-encoded as `altcha`.
+ *
+ * To render a form into an element of your own: plumblineForms.embed(element, "https://HOST", "slug").
  */
 (function () {
   "use strict";
@@ -19,12 +23,65 @@
     return out;
   }
 
+  /* SHA-256 (FIPS 180-4) for when crypto.subtle is not there; constants from the primes' roots. */
+  var K = [], H0 = [];
+  (function () {
+    for (var n = 2, found = 0; found < 64; n++) {
+      var prime = true;
+      for (var d = 2; d * d <= n; d++) if (n % d === 0) { prime = false; break; }
+      if (!prime) continue;
+      if (found < 8) H0[found] = (Math.pow(n, 1 / 2) % 1) * 4294967296 | 0;
+      K[found++] = (Math.pow(n, 1 / 3) % 1) * 4294967296 | 0;
+    }
+  })();
+
+  function rotr(x, n) { return (x >>> n) | (x << (32 - n)); }
+
+  function sha256(bytes) {
+    var length = bytes.length, size = ((length + 9 + 63) >> 6) << 6, block = new Uint8Array(size), i;
+    block.set(bytes);
+    block[length] = 0x80;
+    var bits = length * 8;
+    block[size - 4] = bits >>> 24; block[size - 3] = (bits >>> 16) & 255;
+    block[size - 2] = (bits >>> 8) & 255; block[size - 1] = bits & 255;
+    var H = H0.slice(), W = new Array(64);
+    for (var off = 0; off < size; off += 64) {
+      for (i = 0; i < 16; i++) {
+        W[i] = (block[off + 4 * i] << 24) | (block[off + 4 * i + 1] << 16) | (block[off + 4 * i + 2] << 8) |
+          block[off + 4 * i + 3];
+      }
+      for (i = 16; i < 64; i++) {
+        var s0 = rotr(W[i - 15], 7) ^ rotr(W[i - 15], 18) ^ (W[i - 15] >>> 3);
+        var s1 = rotr(W[i - 2], 17) ^ rotr(W[i - 2], 19) ^ (W[i - 2] >>> 10);
+        W[i] = (W[i - 16] + s0 + W[i - 7] + s1) | 0;
+      }
+      var a = H[0], b = H[1], c = H[2], d = H[3], e = H[4], f = H[5], g = H[6], h = H[7];
+      for (i = 0; i < 64; i++) {
+        var t1 = (h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + W[i]) | 0;
+        var t2 = ((rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+        h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+      }
+      H[0] = (H[0] + a) | 0; H[1] = (H[1] + b) | 0; H[2] = (H[2] + c) | 0; H[3] = (H[3] + d) | 0;
+      H[4] = (H[4] + e) | 0; H[5] = (H[5] + f) | 0; H[6] = (H[6] + g) | 0; H[7] = (H[7] + h) | 0;
+    }
+    var out = new Uint8Array(32);
+    for (i = 0; i < 8; i++) {
+      out[4 * i] = H[i] >>> 24; out[4 * i + 1] = (H[i] >>> 16) & 255;
+      out[4 * i + 2] = (H[i] >>> 8) & 255; out[4 * i + 3] = H[i] & 255;
+    }
+    return out.buffer;
+  }
+
+  function digest(bytes) {
+    return window.crypto && crypto.subtle ? crypto.subtle.digest("SHA-256", bytes) : Promise.resolve(sha256(bytes));
+  }
+
   async function solve(ch) {
     var enc = new TextEncoder(), chunk = 500;
     for (var start = 0; start <= ch.maxNumber; start += chunk) {
       var tries = [];
       for (var n = start; n < start + chunk && n <= ch.maxNumber; n++) {
-        tries.push(crypto.subtle.digest("SHA-256", enc.encode(ch.salt + n)));
+        tries.push(digest(enc.encode(ch.salt + n)));
       }
       var hashes = await Promise.all(tries);
       for (var j = 0; j < hashes.length; j++) {
@@ -153,9 +210,9 @@
     return (crypto.randomUUID && crypto.randomUUID()) || String(Date.now()) + Math.random().toString(16).slice(2);
   }
 
-  async function embed(base, slug) {
-    var holder = el("div", {"class": "plumbline-embed", "data-plumbline-form": slug});
-    script.parentNode.insertBefore(holder, script);
+  async function embed(holder, base, slug) {
+    holder.classList.add("plumbline-embed");
+    holder.setAttribute("data-plumbline-form", slug);
     var query = new URLSearchParams();
     var known = new URLSearchParams(location.search).get("plumbline_k");
     if (known) query.set("k", known);
@@ -202,7 +259,12 @@
   }
 
   var match = script && /^(https?:\/\/[^/]+)\/f\/([-\w]+)\/embed\.js/.exec(script.src);
-  if (match) embed(match[1], match[2]);
+  if (match) {
+    var holder = el("div");
+    script.parentNode.insertBefore(holder, script);
+    embed(holder, match[1], match[2]);
+  }
+  window.plumblineForms = {embed: embed, sha256: function (text) { return hex(sha256(new TextEncoder().encode(text))); }};
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
   else start();
 })();
