@@ -11,8 +11,8 @@
    and events acknowledged (202) per second, p50/p95/p99 latency, errors; then rows in the table == events acked.
 4. Raw limits, the same way in the same run: the same client against a Django view that does nothing but answer
    304 (/t.js with its ETag: the whole middleware stack, no database), and the same rows inserted straight into
-   the database by one psycopg connection per core (one INSERT ... ON CONFLICT DO NOTHING of B rows and a commit
-   per batch, as the endpoint does) with no HTTP and no Django.
+   the database from C threads with a psycopg (or sqlite3) connection each (one INSERT ... ON CONFLICT DO NOTHING
+   of B rows, its own transaction in autocommit, as the endpoint's), with no HTTP and no Django.
 5. Processing: every visitor made known (a contact each through crm's action, a Visitor row each), every hit marked
    pending, then `do_process_hits` until none is left (hits -> touchpoints with their events) beside the raw
    insert of the same number of touchpoints with `bulk.insert_rows`.
@@ -132,31 +132,55 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) > 1 else float("nan")
 
 
-def raw_insert(env: dict[str, str], kind: str, key_site: int, visitors: list[str], size: int, seconds: float,
-               procs: int) -> float:
-    """Events/s of the same INSERT ... ON CONFLICT of `size` rows + commit, straight from psycopg/sqlite3."""
-    code = f"""
-import datetime as dt, json, secrets, time, random
-from django.db import connection, transaction
-from plumbline.tracking.actions import _insert_sql, _db_values
-visitors = {visitors[:200]!r}
-now = dt.datetime.now(dt.UTC)
-n, end = 0, time.perf_counter() + {seconds}
-while time.perf_counter() < end:
-    rows = [({key_site}, secrets.token_urlsafe(12), random.choice(visitors), secrets.token_urlsafe(16), "page_view",
-             "https://www.acme.test/page/1", "/page/1", "A page", "https://www.google.com/", "", "", "", "", "", "",
-             {{}}, "Chrome", "", "", "0" * 32, now, now) for _ in range({size})]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_insert_sql(len(rows)), _db_values(rows))
-    n += len(rows)
-print(n)
-"""
-    start = time.perf_counter()
-    running = [subprocess.Popen([sys.executable, "-m", "plumbline.cli", "shell", "-c", code], env=env, cwd=ROOT,
-                                stdout=subprocess.PIPE, text=True) for _ in range(procs)]
-    total = sum(int(p.communicate()[0].strip().splitlines()[-1]) for p in running)
-    del start
-    return total / seconds
+def raw_insert(env: dict[str, str], kind: str, site_id: int, visitors: list[str], size: int, seconds: float,
+               connections: int) -> float:
+    """Events/s of an INSERT ... ON CONFLICT DO NOTHING of `size` rows per batch, committed (autocommit), straight from psycopg (or sqlite3) in `connections` threads: no HTTP, no Django."""
+    import threading
+
+    cols = ("site_id", "event_id", "visitor_id", "session_id", "kind", "url", "path", "title", "referrer",
+            "utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term", "name", "props", "ua_family", "bot",
+            "bot_reason", "ip_hash", "occurred_at", "received_at")
+    mark = "?" if kind == "sqlite" else "%s"
+    row_marks = "(" + ", ".join([mark] * len(cols)) + ")"
+    sql = (f"INSERT INTO tracking_hit ({', '.join(cols)}) VALUES {', '.join([row_marks] * size)} "
+           "ON CONFLICT (site_id, event_id) DO NOTHING")
+    counts = [0] * connections
+
+    def rows() -> list:
+        now = time.strftime("%Y-%m-%d %H:%M:%S+00:00", time.gmtime())
+        out = []
+        for _ in range(size):
+            out += [site_id, secrets.token_urlsafe(12), random.choice(visitors), secrets.token_urlsafe(16),
+                    "page_view", "https://www.acme.test/page/1", "/page/1", "A page", "https://www.google.com/",
+                    "", "", "", "", "", "", "{}", "Chrome", "", "", "0" * 32, now, now]
+        return out
+
+    def run(i: int, until: float) -> None:
+        if kind == "sqlite":
+            import sqlite3
+
+            conn = sqlite3.connect(Path(env["PLUMBLINE_DATA_DIR"]) / "plumbline.sqlite3", timeout=30,
+                                   isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            while time.perf_counter() < until:
+                conn.execute(sql, rows())  # autocommit: the statement is its own transaction
+                counts[i] += size
+        else:
+            import psycopg
+
+            with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+                while time.perf_counter() < until:
+                    conn.execute(sql, rows())  # autocommit: the statement is its own transaction, as collect's
+                    counts[i] += size
+
+    until = time.perf_counter() + seconds
+    threads = [threading.Thread(target=run, args=(i, until)) for i in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(counts) / seconds
 
 
 PROCESS = """
@@ -244,8 +268,9 @@ def main() -> None:
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
-    raw = raw_insert(env, args.database, site_id, visitors, args.batch, args.seconds / 2, args.workers)
-    print(f"raw insert ({args.workers} connections, {args.batch} rows + commit each): {raw:,.0f} events/s")
+    raw = raw_insert(env, args.database, site_id, visitors, args.batch, args.seconds / 2, args.connections)
+    print(f"raw insert ({args.connections} connections, {args.batch} rows + commit each, no HTTP, no Django): "
+          f"{raw:,.0f} events/s  load {os.getloadavg()}")
     result = json.loads(shell(env, PROCESS))
     print(f"processing: {result['hits']:,} hits -> {result['touchpoints']:,} touchpoints in {result['seconds']:.1f} s"
           f" = {result['hits'] / result['seconds']:,.0f} hits/s; raw touchpoint insert "

@@ -4,6 +4,7 @@ processing of hits into touchpoints (through marketing's batch verb, never by wr
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import secrets
 from collections.abc import Sequence
@@ -96,13 +97,23 @@ def salt_of(day: dt.date) -> str:
     return salt
 
 
+_PG_TYPES = {"site_id": "bigint", "props": "text", "occurred_at": "timestamptz", "received_at": "timestamptz"}
+
+
 def _insert_sql(n: int) -> str:
+    """PostgreSQL: one short statement whatever the batch size (one array per column, so the driver has no long
+    statement to parse); SQLite: a multi-row VALUES. Either way an event id already stored is skipped."""
     quote = connection.ops.quote_name
     cols = ", ".join(quote(c) for c in beacon.COLUMNS)
-    json_mark = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-    marks = "(" + ", ".join(json_mark if c == "props" else "%s" for c in beacon.COLUMNS) + ")"
-    return (f"INSERT INTO {quote(Hit._meta.db_table)} ({cols}) VALUES {', '.join([marks] * n)} "
-            f"ON CONFLICT (site_id, event_id) DO NOTHING")
+    tail = "ON CONFLICT (site_id, event_id) DO NOTHING"
+    if connection.vendor == "postgresql":
+        names = [f"c{i}" for i in range(len(beacon.COLUMNS))]
+        picks = [f"{n}::jsonb" if c == "props" else n for n, c in zip(names, beacon.COLUMNS, strict=True)]
+        arrays = ", ".join(f"%s::{_PG_TYPES.get(c, 'text')}[]" for c in beacon.COLUMNS)
+        return (f"INSERT INTO {quote(Hit._meta.db_table)} ({cols}) SELECT {', '.join(picks)} "
+                f"FROM unnest({arrays}) AS t({', '.join(names)}) {tail}")
+    marks = "(" + ", ".join(["%s"] * len(beacon.COLUMNS)) + ")"
+    return f"INSERT INTO {quote(Hit._meta.db_table)} ({cols}) VALUES {', '.join([marks] * n)} {tail}"
 
 
 _PROPS_AT = beacon.COLUMNS.index("props")
@@ -110,26 +121,27 @@ _TIMES_AT = (beacon.COLUMNS.index("occurred_at"), beacon.COLUMNS.index("received
 
 
 def _db_values(rows: Sequence[Sequence[Any]]) -> list[Any]:
-    import json
-
     sqlite = connection.vendor == "sqlite"
-    params: list[Any] = []
-    for row in rows:
-        values = list(row)
-        values[_PROPS_AT] = json.dumps(values[_PROPS_AT], separators=(",", ":"))
+    values = [list(row) for row in rows]
+    for row in values:
+        row[_PROPS_AT] = json.dumps(row[_PROPS_AT], separators=(",", ":"))
         if sqlite:  # Django's SQLite storage of an aware instant: naive UTC text
             for i in _TIMES_AT:
-                values[i] = values[i].astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
-        params.extend(values)
-    return params
+                row[i] = row[i].astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+    if sqlite:
+        return [v for row in values for v in row]
+    return [list(column) for column in zip(*values, strict=True)]
 
 
 def do_collect(*, rows: Sequence[Sequence[Any]]) -> int:
-    """Insert hit rows (`beacon.COLUMNS` order) in one statement and one short transaction; an event id already
-    recorded for the site is skipped. Returns how many were new; when this returns they are committed."""
+    """Insert hit rows (`beacon.COLUMNS` order) with one statement, which is its own transaction (autocommit: one
+    round trip, no BEGIN/COMMIT); an event id already recorded for the site is skipped. Returns how many rows
+    were new; when this returns they are committed."""
     if not rows:
         return 0
-    with transaction.atomic(), connection.cursor() as cursor:
+    # Outside a transaction Django's connection is in autocommit mode; inside one (a test, a caller's atomic)
+    # the rows commit with it.
+    with connection.cursor() as cursor:
         cursor.execute(_insert_sql(len(rows)), _db_values(rows))
         return cursor.rowcount
 

@@ -63,3 +63,38 @@ def test_the_api_registers_and_lists_sites(tokens):
                         content_type="application/json", **auth)
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["field"] == "origins.0"
+
+
+def test_the_command_registers_a_site_and_processes_hits(db, capsys):
+    from django.core.management import call_command
+
+    call_command("tracking", "add-site", "Docs", "--origin", "https://docs.acme.test")
+    site = Site.objects.get(name="Docs")
+    assert capsys.readouterr().out.strip().endswith(f'/t.js" data-site="{site.key}"></script>')
+    from plumbline.tracking.queries import forget_cached_sites
+
+    forget_cached_sites()
+    post(batch(site.key, [event(url="https://docs.acme.test/")]), origin="https://docs.acme.test")
+    call_command("tracking", "process")
+    assert capsys.readouterr().out == "Processed 1 hits.\n"
+    call_command("tracking", "sites")
+    assert "hits: 1 people, 0 bots" in capsys.readouterr().out
+
+
+def test_the_api_identifies_a_visitor(tokens, site):
+    from plumbline.crm.actions import do_create_contact
+    from plumbline.marketing.models import Touchpoint
+    from tests.tracking.helpers import vid
+
+    visitor = vid()
+    post(batch(site.key, [event()], visitor=visitor))
+    contact = do_create_contact(email="hal@acme.test")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {tokens['marketing']}"}
+    ok = Client().post("/api/v1/tracking/identify", {"visitor_id": visitor, "contact_id": contact.pk},
+                       content_type="application/json", **auth)
+    assert (ok.status_code, ok.json()) == (200, {"touchpoints": 1})
+    assert Touchpoint.objects.filter(contact=contact).count() == 1
+    forged = Client().post("/api/v1/tracking/identify", {"visitor_id": "abc", "contact_id": contact.pk},
+                           content_type="application/json", **auth)
+    assert forged.status_code == 422
+    assert forged.json()["errors"][0]["field"] == "visitor_id"
