@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from plumbline.consent.models import Basis, Channel, ConsentEntry, Source, Status, SubscriptionType
 from plumbline.consent.proof import clean_proof
-from plumbline.consent.queries import _latest, derived_email_status, effective
+from plumbline.consent.queries import derived_email_status, effective, latest_entries
 from plumbline.consent.tasks import send_confirmation_email
 from plumbline.core.errors import Conflict, DomainError, MissingReferences, NotFound, ValidationFailed
 from plumbline.core.permissions import check
+from plumbline.core.validation import full_clean
 from plumbline.crm.actions.contacts import do_update_contact
 from plumbline.crm.models import Contact
 from plumbline.events.actions import emit
@@ -109,7 +110,7 @@ def do_request_opt_in(
     if sub.channel != Channel.EMAIL:
         raise Conflict(f"{sub.label} is not an email subscription: double opt-in confirms by email.",
                        field="subscription")
-    current = effective(_latest(contact), sub.channel, sub.pk)
+    current = effective(latest_entries(contact), sub.channel, sub.pk)
     if current is not None and current.status == Status.GRANTED:
         return current
     entry = _append(contact=contact, channel=sub.channel, sub=sub, status=Status.REQUESTED, basis=Basis.CONSENT,
@@ -128,7 +129,7 @@ def do_confirm_opt_in(*, entry_id: int, contact_id: int, proof: dict | None = No
     if request is None:
         raise NotFound("This confirmation link names no request.")
     contact = Contact.objects.select_for_update().get(pk=contact_id)
-    current = effective(_latest(contact), request.channel, request.subscription_id)
+    current = effective(latest_entries(contact), request.channel, request.subscription_id)
     if current is not None and current.status == Status.GRANTED:
         return current
     if current is None or current.pk != request.pk:
@@ -155,7 +156,7 @@ def do_set_preferences(
     if unknown:
         raise MissingReferences([DomainError(f"No subscription type {sorted(unknown)[0]!r}.", field="granted",
                                              code="does_not_exist")])
-    latest = _latest(contact)
+    latest = latest_entries(contact)
     entries = []
     for sub in types:
         current = effective(latest, sub.channel, sub.pk)
@@ -180,7 +181,7 @@ def do_unsubscribe_all(
     """Unsubscribe from everything: each granted or requested type is withdrawn, then the email channel."""
     check(by, "change", "consent")
     at = at or timezone.now()
-    latest = _latest(contact)
+    latest = latest_entries(contact)
     entries = []
     for sub in SubscriptionType.objects.filter(channel=Channel.EMAIL):
         current = effective(latest, sub.channel, sub.pk)
@@ -197,12 +198,6 @@ def do_unsubscribe_all(
 TYPE_FIELDS = ("code", "label", "description", "channel", "double_opt_in", "active", "position")
 
 
-def _clean_type(sub: SubscriptionType) -> None:
-    from plumbline.core.validation import full_clean
-
-    full_clean(sub)
-
-
 @transaction.atomic
 def do_create_subscription_type(*, by: Any = None, code: str, label: str, description: str = "",
                                 channel: str = Channel.EMAIL, double_opt_in: bool = True, active: bool = True,
@@ -213,7 +208,7 @@ def do_create_subscription_type(*, by: Any = None, code: str, label: str, descri
         raise Conflict(f"A subscription type with code {code!r} already exists.", field="code")
     sub = SubscriptionType(code=code, label=(label or "").strip(), description=(description or "").strip(),
                            channel=channel, double_opt_in=double_opt_in, active=active, position=position)
-    _clean_type(sub)
+    full_clean(sub)
     sub.save()
     return sub
 
@@ -231,7 +226,7 @@ def do_update_subscription_type(*, by: Any = None, subscription: SubscriptionTyp
     for name, value in changes.items():
         if name in TYPE_FIELDS:
             setattr(subscription, name, value.strip() if isinstance(value, str) else value)
-    _clean_type(subscription)
+    full_clean(subscription)
     subscription.save()
     return subscription
 
@@ -241,7 +236,7 @@ def do_update_subscription_type(*, by: Any = None, subscription: SubscriptionTyp
 def merge_consent(survivor: Contact, other: Contact, by: Any, at: dt.datetime) -> None:
     """A merge never widens consent: before `other`'s rows move to the survivor, every channel or type that either
     side has withdrawn gets a withdrawal row on the survivor, dated at the merge, after every moved row."""
-    mine, theirs = _latest(survivor), _latest(other)
+    mine, theirs = latest_entries(survivor), latest_entries(other)
     keys = set(mine) | set(theirs)
     for channel, sub_id in sorted(keys, key=lambda k: (k[0], k[1] or 0)):
         states = [effective(side, channel, sub_id) for side in (mine, theirs)]

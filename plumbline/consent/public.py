@@ -61,6 +61,6 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
             saved = "Your preferences are saved."
         request.session["consent_saved"] = saved
         return redirect("consent:preferences", token=token)
-    saved = request.session.pop("consent_saved", "") if hasattr(request, "session") else ""
+    saved = request.session.pop("consent_saved", "")
     states = [s for s in current_consent(contact) if s.type.active]
     return render(request, "consent/preferences.html", {"states": states, "saved": saved})

@@ -23,7 +23,7 @@ def ledger(contact: Contact | int) -> QuerySet[ConsentEntry]:
             .order_by("-occurred_at", "-id"))
 
 
-def _latest(contact: Contact | int) -> dict[tuple[str, int | None], ConsentEntry]:
+def latest_entries(contact: Contact | int) -> dict[tuple[str, int | None], ConsentEntry]:
     latest: dict[tuple[str, int | None], ConsentEntry] = {}
     for entry in ledger(contact).order_by("occurred_at", "id"):
         latest[(entry.channel, entry.subscription_id)] = entry
@@ -67,7 +67,7 @@ def effective(latest: dict[tuple[str, int | None], ConsentEntry], channel: str,
 
 def current_consent(contact: Contact | int) -> list[TypeState]:
     """Every subscription type with the contact's state, then one row per channel with a channel-wide entry."""
-    latest = _latest(contact)
+    latest = latest_entries(contact)
     rows = []
     for sub in subscription_types(include_inactive=True):
         entry = effective(latest, sub.channel, sub.pk)
@@ -77,15 +77,16 @@ def current_consent(contact: Contact | int) -> list[TypeState]:
     return rows
 
 
-def channel_states(contact: Contact | int) -> dict[str, str | None]:
-    """Per channel, the channel-wide state (granted, withdrawn, requested, or None)."""
-    latest = _latest(contact)
-    return {ch.value: (latest[(ch.value, None)].status if (ch.value, None) in latest else None) for ch in Channel}
+def channel_states(contact: Contact | int) -> list[tuple[str, str]]:
+    """Per channel, its label and the label of its channel-wide state ("Not asked" when nothing was recorded)."""
+    latest = latest_entries(contact)
+    return [(ch.label, Status(latest[(ch.value, None)].status).label if (ch.value, None) in latest else "Not asked")
+            for ch in Channel]
 
 
 def is_granted(contact: Contact | int, *, channel: str, subscription: str | None = None) -> bool:
     """True when the contact's consent for the channel (and type) stands granted now."""
-    latest = _latest(contact)
+    latest = latest_entries(contact)
     sub_id = None
     if subscription is not None:
         sub_id = SubscriptionType.objects.filter(code=subscription).values_list("pk", flat=True).first()
@@ -99,7 +100,7 @@ def derived_email_status(contact: Contact | int) -> str | None:
     """What Contact.consent_status should say from the email rows of the ledger: opted out when the channel is
     withdrawn (or every decided type is), opted in when the channel or any type is granted; None when the ledger
     has decided nothing about email (the field keeps what it had, e.g. from an import before the ledger)."""
-    latest = _latest(contact)
+    latest = latest_entries(contact)
     whole = latest.get((Channel.EMAIL, None))
     decided = []
     for (channel, sub_id), _entry in latest.items():

@@ -36,7 +36,7 @@ def contact_panel(request: HttpRequest, contact: Contact) -> str:
     if not can(request.user, "view", "consent"):
         return ""
     return render_to_string("consent/_panel.html", {
-        "contact": contact, "states": queries.current_consent(contact),
+        "contact": contact, "states": queries.current_consent(contact), "channels": queries.channel_states(contact),
         "can_privacy": can(request.user, "delete", "privacy"),
     }, request=request)
 
@@ -45,6 +45,7 @@ def _context(request: HttpRequest, contact: Contact, form: RecordConsentForm | N
     entries = Paginator(queries.ledger(contact), LEDGER_PAGE).get_page(request.GET.get("page"))
     return {
         "contact": contact, "states": queries.current_consent(contact), "page_obj": entries,
+        "channels": queries.channel_states(contact),
         "form": form or RecordConsentForm(), "can_record": can(request.user, "change", "consent"),
         "can_privacy": can(request.user, "delete", "privacy"),
         "preferences_url": preferences_url(contact.pk) if can(request.user, "change", "consent") else "",

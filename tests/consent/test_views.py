@@ -50,6 +50,8 @@ def test_the_ledger_page_lists_entries_with_labels_and_records_a_change(ada, use
     entry = ConsentEntry.objects.latest("id")
     assert (entry.channel, entry.subscription, entry.status, entry.source, entry.proof, entry.recorded_by) == (
         "phone", None, "withdrawn", "admin", {"note": "Asked on the phone"}, users["marketing"])
+    html = client.get(f"/contacts/{ada.pk}/consent/").content.decode()
+    assert "<dt>Phone (all)</dt><dd>Withdrawn</dd>" in html and "<dt>Email (all)</dt><dd>Not asked</dd>" in html
 
 
 def test_a_viewer_sees_the_ledger_but_cannot_record(ada, users):
