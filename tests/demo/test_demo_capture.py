@@ -53,6 +53,12 @@ def test_the_demo_command_loads_the_website_capture_history_through_the_apps(db,
     confirmed = ConsentEntry.objects.filter(source="confirmation", status="granted")
     assert confirmed.count() > 0 and not confirmed.filter(occurred_at__lte=F("contact__created_at")).exists()
     assert FlowAnswer.objects.count() == 3
+    # the site links the flow and the landing page, and both are served
+    home = Client().get("/demo-site/", HTTP_HOST="127.0.0.1:8000").content.decode()
+    assert 'href="/f/find-your-plan"' in home and 'href="/lp/revenue-analytics-guide"' in home
+    flow = Client().get("/f/find-your-plan")
+    assert flow.status_code == 200 and "Which team are you on?" in flow.content.decode()
+    assert Client().get("/lp/revenue-analytics-guide").status_code == 200
     assert "Website capture: " in out.getvalue() and "http://127.0.0.1:8000/demo-site/" in out.getvalue()
 
 
