@@ -1,5 +1,6 @@
 """What webforms adds to the CRM below it (crm.hooks): submissions and flow answers on the contact's timeline,
-and its part of the privacy export and erasure."""
+and its part of the privacy export and erasure. (A merge moves both tables with every other table that belongs to a
+contact, and its undo moves them back: crm.actions.merges.)"""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from plumbline.crm.hooks import (
     TimelineSource,
     register_eraser,
     register_exporter,
-    register_merge_step,
     register_timeline_source,
 )
 from plumbline.webforms.models import FlowAnswer, Submission
@@ -60,15 +60,8 @@ def erase_contacts(contact_ids: list[int]) -> None:
     FlowAnswer.objects.filter(contact_id__in=contact_ids).update(answers={})
 
 
-def merge_contacts(survivor: Any, other: Any, by: Any, at: Any) -> None:
-    """A merge moves the other contact's submissions and flow answers to the survivor."""
-    Submission.objects.filter(contact=other).update(contact=survivor)
-    FlowAnswer.objects.filter(contact=other).update(contact=survivor)
-
-
 def register() -> None:
     register_timeline_source(TimelineSource("form_submission", 60, timeline_submissions, _submission_entry))
     register_timeline_source(TimelineSource("flow_answer", 65, timeline_flow_answers, _flow_entry))
     register_eraser("webforms", erase_contacts)
     register_exporter("webforms", export_contact)
-    register_merge_step("webforms", merge_contacts)

@@ -30,3 +30,15 @@ def test_export_lists_the_hits_and_erasure_anonymises_them(site):
     assert set(Hit.objects.values_list("url", "title", "visitor_id", "ip_hash")) == {("", "", "erased", "")}
     assert list(Hit.objects.values_list("props", flat=True)) == [{}, {}]
     assert Visitor.objects.count() == 0
+
+
+def test_a_merge_moves_the_hits_and_visitor_ids_to_the_survivor(site, users):
+    from plumbline.crm.actions import do_merge_contacts
+
+    visitor = vid()
+    post(batch(site.key, [event()], visitor=visitor))
+    ann, dup = do_create_contact(email="ann@acme.test"), do_create_contact(email="ann2@acme.test")
+    do_identify(visitor_id=visitor, contact=dup, source="form")
+    do_merge_contacts(by=users["admin"], survivor=ann, other=dup)
+    assert list(Hit.objects.values_list("contact_id", flat=True)) == [ann.pk]
+    assert list(Visitor.objects.values_list("contact_id", flat=True)) == [ann.pk]

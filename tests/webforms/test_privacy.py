@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from plumbline.crm.actions import do_create_contact, do_erase_contact, do_merge_contacts
+from plumbline.crm.actions import do_create_contact, do_erase_contact, do_merge_contacts, do_undo_merge
 from plumbline.crm.models import Contact
 from plumbline.crm.privacy import privacy_export
 from plumbline.webforms.actions import do_create_flow
@@ -46,9 +46,15 @@ def test_erasure_keeps_the_counts_and_drops_everything_personal(newsletter, user
     assert list(FlowAnswer.objects.values_list("answers", "result")) == [({}, "guide")]
 
 
-def test_a_merge_moves_submissions_and_answers_to_the_survivor(newsletter):
+def test_a_merge_moves_submissions_and_answers_to_the_survivor_and_its_undo_back(newsletter):
     other = fill(newsletter)
     keep = do_create_contact(by=None, email="w.quarterfield@example.com")
-    do_merge_contacts(by=None, survivor=keep, other=other)
+    merge = do_merge_contacts(by=None, survivor=keep, other=other)
     assert Submission.objects.filter(contact=keep).count() == 2
     assert FlowAnswer.objects.get().contact_id == keep.pk
+    # and the undo gives them back
+    do_undo_merge(by=None, merge=merge)
+    back = Contact.objects.get(email="wilhelmina.q@example.com")
+    assert back.pk == other.pk
+    assert Submission.objects.filter(contact=back).count() == 2
+    assert FlowAnswer.objects.get().contact_id == back.pk
