@@ -13,15 +13,15 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from plumbline.core.errors import DomainError, ValidationFailed
+from plumbline.core.errors import Conflict, DomainError, ValidationFailed
 from plumbline.core.permissions import check
 from plumbline.core.validation import apply_changes, full_clean
 from plumbline.crm.actions import do_create_contact
 from plumbline.crm.models import Contact
 from plumbline.events.actions import emit
 from plumbline.marketing.models import Campaign
-from plumbline.tracking import beacon, processing
-from plumbline.tracking.models import DailySalt, Hit, HitKind, Site, Visitor
+from plumbline.tracking import beacon, channels, processing
+from plumbline.tracking.models import ChannelRule, DailySalt, Hit, HitKind, Site, Visitor
 
 SITE_FIELDS = ("name", "origins", "gdpr_mode", "active")
 ORIGIN_PATTERN = r"^https?://[A-Za-z0-9.:\[\]-]+$"  # scheme, host (punycode, as browsers send it), port
@@ -76,6 +76,30 @@ def do_delete_site(*, by: Any = None, site: Site) -> None:
     """Delete a site and its raw hits (touchpoints already made from them stay)."""
     check(by, "delete", "site", site)
     site.delete()
+
+
+# --- channel rules -----------------------------------------------------------------------------------------
+
+@transaction.atomic
+def do_add_channel_rule(*, by: Any = None, field: str, value: str, channel: str) -> ChannelRule:
+    """An admin rule, tried before the built-in ones: visits whose `field` is `value` come through `channel`.
+    Applies to hits processed from now on."""
+    check(by, "change", "site")
+    value = (value or "").strip().lower()
+    if field == ChannelRule.Field.REFERRER_HOST:
+        value = channels.host_of(value if "//" in value else f"https://{value}")
+    if ChannelRule.objects.filter(field=field, value=value).exists():
+        raise Conflict("There is already a rule for this value.", field="value")
+    rule = ChannelRule(field=field, value=value, channel=channel)
+    full_clean(rule)
+    rule.save()
+    return rule
+
+
+@transaction.atomic
+def do_delete_channel_rule(*, by: Any = None, rule: ChannelRule) -> None:
+    check(by, "change", "site")
+    rule.delete()
 
 
 # --- collecting --------------------------------------------------------------------------------------------
@@ -167,10 +191,8 @@ def do_record_scan(*, campaign: Campaign, visitor_id: str, site: Site | None, us
 
 def default_site() -> Site:
     """The site of hits Plumbline records itself (its own /go/ links): made on first use."""
-    site = Site.objects.filter(key="plumbline-own").first()
-    if site is None:
-        site = Site.objects.create(key="plumbline-own", name="Plumbline's own links (QR codes)")
-    return site
+    return Site.objects.get_or_create(key="plumbline-own",
+                                      defaults={"name": "Plumbline's own links (QR codes)"})[0]
 
 
 # --- identity ----------------------------------------------------------------------------------------------

@@ -96,6 +96,28 @@ def classify(v: Visit) -> tuple[str, int]:
     raise AssertionError("the last rule matches everything")
 
 
+@dataclass(frozen=True)
+class AdminRule:
+    """A rule from the Channel rules page (`models.ChannelRule`), tried before the built-in ones."""
+
+    field: str  # utm_source | utm_medium | referrer_host
+    value: str
+    channel: str
+
+    def matches(self, v: Visit) -> bool:
+        if self.field == "referrer_host":
+            return v.referrer_host == self.value or v.referrer_host.endswith("." + self.value)
+        return (v.source if self.field == "utm_source" else v.medium) == self.value
+
+
+def classify_with(v: Visit, admin_rules: tuple[AdminRule, ...]) -> str:
+    """The channel: the first admin rule that matches, else the built-in table's."""
+    for rule in admin_rules:
+        if rule.matches(v):
+            return rule.channel
+    return classify(v)[0]
+
+
 def host_of(url: str) -> str:
     try:
         host = urlsplit(url).hostname or ""

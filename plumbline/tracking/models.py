@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from plumbline.core.models import TimeStamped
+from plumbline.marketing.models import Channel
 
 
 class HitKind(models.TextChoices):
@@ -105,3 +106,23 @@ class DailySalt(models.Model):
 
     def __str__(self) -> str:
         return str(self.day)
+
+
+class ChannelRule(TimeStamped):
+    """A channel rule an admin adds: when a visit's UTM source, UTM medium or referrer host is `value`, its channel
+    is `channel`. Admin rules are tried before the built-in ones (plumbline/tracking/channels.py), in order."""
+
+    class Field(models.TextChoices):
+        UTM_SOURCE = "utm_source", "UTM source is"
+        UTM_MEDIUM = "utm_medium", "UTM medium is"
+        REFERRER_HOST = "referrer_host", "Referrer is the site (or a subdomain of)"
+
+    field = models.CharField(max_length=20, choices=Field.choices)
+    value = models.CharField(max_length=200)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["field", "value"], name="channel_rule_once")]
+
+    def __str__(self) -> str:
+        return f"{self.get_field_display()} {self.value}: {self.get_channel_display()}"

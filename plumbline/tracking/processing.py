@@ -14,7 +14,7 @@ from django.db import connection
 from plumbline.marketing.actions import MAX_BATCH, do_record_touchpoint_batch
 from plumbline.marketing.models import Campaign, TouchpointKind
 from plumbline.tracking import channels
-from plumbline.tracking.models import Hit, Visitor
+from plumbline.tracking.models import ChannelRule, Hit, Visitor
 
 PRICING_PATH = re.compile(r"(^|/)(pricing|prices|plans)(/|$|\.)", re.I)
 # Custom event names that are a touchpoint kind of their own; other custom events stay hits only.
@@ -86,10 +86,11 @@ def apply(hits: list[Row], contacts: dict[str, int], now: dt.datetime, *, by: An
     if not hits:
         return 0
     campaigns = _campaigns({h[9] for h in hits if h[9]}, {h[14] for h in hits if h[14]})
+    rules = admin_rules()
     items, counted = [], []
     for h in hits:
         contact_id = contacts.get(h[1])
-        item = None if contact_id is None else _touchpoint(h, contact_id, campaigns)
+        item = None if contact_id is None else _touchpoint(h, contact_id, campaigns, rules)
         if item is not None:
             items.append(item)
             counted.append(h[0])
@@ -107,15 +108,21 @@ def _campaigns(utms: set[str], ids: set[int]) -> dict[Any, Campaign]:
     return found
 
 
-def _touchpoint(h: tuple[Any, ...], contact_id: int, campaigns: dict[Any, Campaign]) -> dict[str, Any] | None:
+def admin_rules() -> tuple[channels.AdminRule, ...]:
+    return tuple(channels.AdminRule(f, v, c) for f, v, c in
+                 ChannelRule.objects.order_by("pk").values_list("field", "value", "channel"))
+
+
+def _touchpoint(h: tuple[Any, ...], contact_id: int, campaigns: dict[Any, Campaign],
+                rules: tuple[channels.AdminRule, ...] = ()) -> dict[str, Any] | None:
     (_, _, kind, path, name, url, referrer, source, medium, utm, utm_content, utm_term, when, bot, campaign_id,
      _) = h
     tp_kind = None if bot else touchpoint_kind(kind, path, name)
     if tp_kind is None:
         return None
     campaign = campaigns.get(campaign_id) if campaign_id else campaigns.get(("utm", utm))
-    channel, _ = channels.classify(channels.visit(url=url, referrer=referrer, source=source, medium=medium,
-                                                  campaign_channel=campaign.channel if campaign else ""))
+    channel = channels.classify_with(channels.visit(url=url, referrer=referrer, source=source, medium=medium,
+                                                    campaign_channel=campaign.channel if campaign else ""), rules)
     return {
         "contact_id": contact_id, "kind": tp_kind, "channel": channel,
         "campaign_id": campaign.pk if campaign else None, "source": (source or channels.host_of(referrer))[:100],

@@ -18,11 +18,20 @@ from django.views.decorators.http import require_GET
 from pydantic import ValidationError
 
 from plumbline.core.forms import form_status, run_action
-from plumbline.core.pages import page
+from plumbline.core.pages import page, refuse
 from plumbline.core.permissions import can
-from plumbline.marketing.models import Campaign
+from plumbline.marketing.models import Campaign, Channel
 from plumbline.tracking import beacon, channels, queries, tasks
-from plumbline.tracking.actions import do_collect, do_create_site, do_record_scan, do_update_site, salt_of
+from plumbline.tracking.actions import (
+    do_add_channel_rule,
+    do_collect,
+    do_create_site,
+    do_delete_channel_rule,
+    do_record_scan,
+    do_update_site,
+    salt_of,
+)
+from plumbline.tracking.models import ChannelRule
 
 SCRIPT = (Path(__file__).parent / "t.js").read_bytes()
 SCRIPT_ETAG = '"' + hashlib.sha256(SCRIPT).hexdigest()[:20] + '"'
@@ -201,9 +210,32 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }, status=status)
 
 
-@page("site")
+class ChannelRuleForm(forms.Form):
+    field = forms.ChoiceField(choices=ChannelRule.Field.choices, label="When")
+    value = forms.CharField(max_length=200, help_text="e.g. partner-portal, or news.example.com for a referrer")
+    channel = forms.ChoiceField(choices=Channel.choices)
+
+
+@page("site", methods=("GET", "POST"))
 def channel_rules(request: HttpRequest) -> HttpResponse:
-    labels = dict(channels.Channel.choices)
+    """The rules in the order they are tried: admins' own first (editable), then the built-in table."""
+    can_change = can(request.user, "change", "site")
+    form = ChannelRuleForm(request.POST if request.POST.get("add") else None)
+    if request.method == "POST" and not can_change:
+        return refuse(request, "change", "site")
+    if request.method == "POST":
+        if request.POST.get("delete"):
+            rule = get_object_or_404(ChannelRule, pk=request.POST["delete"])
+            do_delete_channel_rule(by=request.user, rule=rule)
+            messages.success(request, "Rule deleted.")
+            return redirect("channel_rules")
+        if form.is_valid() and run_action(form, do_add_channel_rule, by=request.user, **form.cleaned_data):
+            messages.success(request, "Rule added: it applies to hits processed from now on.")
+            return redirect("channel_rules")
+    labels = dict(Channel.choices)
     rules = [(n, r.when, "The campaign's channel" if r.channel == "campaign" else labels[r.channel])
              for n, r in enumerate(channels.RULES, 1)]
-    return render(request, "tracking/channel_rules.html", {"rules": rules})
+    status = form_status(form) if form.is_bound else 200
+    return render(request, "tracking/channel_rules.html", {
+        "rules": rules, "admin_rules": ChannelRule.objects.order_by("pk"), "form": form, "can_change": can_change,
+    }, status=status)

@@ -98,3 +98,31 @@ def test_the_api_identifies_a_visitor(tokens, site):
                            content_type="application/json", **auth)
     assert forged.status_code == 422
     assert forged.json()["errors"][0]["field"] == "visitor_id"
+
+
+def test_an_admin_rule_decides_the_channel_before_the_built_in_ones(users, site):
+    from plumbline.crm.actions import do_create_contact
+    from plumbline.marketing.models import Touchpoint
+    from plumbline.tracking.actions import do_identify
+    from plumbline.tracking.models import ChannelRule
+    from tests.tracking.helpers import vid
+
+    client = login(users["marketing"])
+    # Given a marketer's rule: visits referred by the partner portal are the partner channel
+    response = client.post("/tracking/channels/", {"add": "1", "field": "referrer_host",
+                                                   "value": "https://Portal.Partner.test/deals", "channel": "partner"})
+    assert response.status_code == 302
+    assert list(ChannelRule.objects.values_list("field", "value", "channel")) == [
+        ("referrer_host", "portal.partner.test", "partner")]
+    page = client.get("/tracking/channels/").content.decode()
+    assert "<code>portal.partner.test</code></td><td>Partner</td>" in page
+    # When a visit referred by it (which the built-in rules call a referral) is stitched to a contact
+    visitor = vid()
+    post(batch(site.key, [event()], visitor=visitor, referrer="https://portal.partner.test/x"))
+    contact = do_create_contact(email="ivy@acme.test")
+    do_identify(visitor_id=visitor, contact=contact, source="form")
+    # Then its touchpoint is on the partner channel
+    assert list(Touchpoint.objects.filter(contact=contact).values_list("channel", flat=True)) == ["partner"]
+    # and a viewer may read the rules but not change them
+    assert login(users["viewer"]).post("/tracking/channels/", {"delete": ChannelRule.objects.get().pk}).status_code == 403
+    assert ChannelRule.objects.count() == 1
