@@ -29,7 +29,7 @@ from plumbline.crm.models import Contact
 from plumbline.marketing.models import Campaign, Channel
 from plumbline.playbook.models import MessagingItem
 from plumbline.tracking import beacon
-from plumbline.tracking.actions import do_collect, do_create_site
+from plumbline.tracking.actions import do_collect, do_create_site, do_process_hits
 from plumbline.tracking.models import Site
 from plumbline.webforms import spam
 from plumbline.webforms.actions import do_create_flow, do_create_form, do_create_landing_page
@@ -163,11 +163,36 @@ def _solved() -> str:
         "signature": ch["signature"]}).encode()).decode()
 
 
+AGENTS = (CHROME, "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+          "Version/17.5 Safari/605.1.15", "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0")
+CRAWLER = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+
+
+def _anonymous_traffic(site: Site, base: str, end: dt.datetime, rng: np.random.Generator,
+                       visitors: int = 40) -> int:
+    """Visitors who never said who they are (they stay anonymous) and a crawler (kept, labelled as a bot)."""
+    rows = []
+    for v in range(visitors + 1):
+        crawler = v == visitors
+        family, bot, reason = beacon.classify_agent(CRAWLER if crawler else AGENTS[v % len(AGENTS)])
+        visitor, session = _rid(rng), _rid(rng)
+        at = end - dt.timedelta(days=int(rng.integers(0, 30)), minutes=int(rng.integers(30, 600)))
+        referrer = "" if crawler else str(rng.choice(["", "https://www.google.com/", "https://www.linkedin.com/"]))
+        pages = PAGES if crawler else [PAGES[int(i)] for i in rng.choice(4, size=int(rng.integers(1, 4)),
+                                                                         replace=False)]
+        for p, (path, title) in enumerate(pages):
+            when = at + dt.timedelta(minutes=p, seconds=int(rng.integers(0, 60)))
+            url = f"{base}/demo-site/{path}"
+            rows.append((site.pk, f"demo-{_rid(rng)}", visitor, session, "page_view", url, beacon.path_of(url),
+                         title, referrer, "", "", "", "", "", "", {}, family, bot, reason, "", when, when))
+    return do_collect(rows=rows)
+
+
 def load_capture(*, as_of: dt.date, seed: int = 1, people: int = 24, base_url: str | None = None) -> CaptureTotals:
     """Install the assets, then give `people` demo contacts a history: a few visits to the demo site over the
     weeks before `as_of` (some from the landing page's campaign), then the form (newsletter ticked, sometimes
     more), and for most of them the confirmation of their double opt-in the next day. Three of them answer the
-    guided flow instead."""
+    guided flow instead. Forty visitors who never identify themselves and a crawler browse the site too."""
     base = (base_url or settings.PUBLIC_BASE_URL).rstrip("/")
     totals = install_assets(base_url=base)
     rng = np.random.default_rng([seed, 12])
@@ -225,6 +250,8 @@ def load_capture(*, as_of: dt.date, seed: int = 1, people: int = 24, base_url: s
                 do_confirm_opt_in(entry_id=entry.pk, contact_id=outcome.contact.pk, at=confirmed_at,
                                   proof={"page": "confirmation", "at": confirmed_at.isoformat()})
                 totals.confirmed += 1
+    totals.hits += _anonymous_traffic(totals.site, base, end, rng)
+    do_process_hits(now=end)  # what the worker does: the anonymous visitors' hits stay theirs, processed
     # This history's confirmation emails went out back then: the demo does not mail its example addresses now.
     DBTaskResult.objects.filter(task_path=send_confirmation_email.module_path,
                                 status=TaskResultStatus.READY).delete()

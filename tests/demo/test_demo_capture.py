@@ -35,9 +35,16 @@ def test_the_demo_command_loads_the_website_capture_history_through_the_apps(db,
     # every page view is stitched to the contact who later submitted, as a touchpoint at the hit's own time
     submissions = Submission.objects.select_related("contact")
     assert submissions.count() == 24
-    hits = Hit.objects.filter(site=site)
+    hits = Hit.objects.filter(site=site, visitor_id__in=submissions.values("visitor_id"))
     assert hits.filter(contact__isnull=True).count() == 0
     assert Visitor.objects.count() == 24
+    # the visitors who never said who they are stay anonymous; the crawler is kept, labelled, never a touchpoint
+    others = Hit.objects.filter(site=site).exclude(visitor_id__in=submissions.values("visitor_id"))
+    assert others.filter(contact__isnull=False).count() == 0 and others.values("visitor_id").distinct().count() == 41
+    assert list(others.exclude(bot="").values_list("bot", "path").order_by("path")) == [
+        ("crawler", "/demo-site/"), ("crawler", "/demo-site/blog/one-scoreboard/"), ("crawler", "/demo-site/pricing/"),
+        ("crawler", "/demo-site/product/")]
+    assert Hit.objects.filter(processed_at__isnull=True).count() == 0
     touchpoints = Touchpoint.objects.in_bulk(list(hits.values_list("touchpoint_id", flat=True)))
     for hit in hits:
         sub = submissions.get(visitor_id=hit.visitor_id)
