@@ -4,6 +4,7 @@ only while the demo is loaded."""
 
 from __future__ import annotations
 
+import datetime as dt
 from io import StringIO
 
 from django.core.management import call_command
@@ -12,6 +13,7 @@ from django.test import Client
 
 from plumbline.consent.models import ConsentEntry
 from plumbline.demo.capture import SITE_NAME, install_assets
+from plumbline.demo.generator import load_demo
 from plumbline.marketing.models import Touchpoint
 from plumbline.tracking.models import Hit, Site, Visitor
 from plumbline.webforms.models import Flow, FlowAnswer, Form, LandingPage, Submission
@@ -82,3 +84,14 @@ def test_the_demo_site_is_a_404_until_the_demo_is_loaded_or_when_switched_off(db
         assert "<script>" not in body and "style=" not in body
     settings.DEMO_SITE = False
     assert Client().get("/demo-site/").status_code == 404
+
+
+def test_a_demo_loaded_before_the_website_gets_it_from_make_demo(db, settings):
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+    load_demo(contacts=40, as_of=dt.date(2026, 1, 15))  # as an earlier version loaded it: no website
+    assert Client().get("/demo-site/").status_code == 404
+    out = StringIO()
+    call_command("demo", "--if-empty", "--no-progress", stdout=out)
+    assert "Added the demo company's website" in out.getvalue()
+    assert Client().get("/demo-site/", HTTP_HOST="127.0.0.1:8000").status_code == 200
+    assert Submission.objects.count() == 0  # no invented history on a company already in use

@@ -10,9 +10,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from plumbline.core.progress import ProgressBar
-from plumbline.demo.capture import load_capture, site_available
+from plumbline.demo.capture import SITE_NAME, install_assets, load_capture, site_available
 from plumbline.demo.duplicates import plant_duplicates
 from plumbline.demo.generator import DEMO_PASSWORD, DEMO_USERS, demo_users_exist, load_demo
+from plumbline.tracking.models import Site
 
 
 class Command(BaseCommand):
@@ -37,6 +38,9 @@ class Command(BaseCommand):
         if demo_users_exist():
             if opts["if_empty"]:
                 self.stdout.write("Demo company already loaded; nothing to do.")
+                if not Site.objects.filter(name=SITE_NAME).exists():  # loaded before the demo had a website
+                    install_assets()
+                    self.stdout.write("Added the demo company's website (its tracking site, form, flow and landing page).")
                 self._logins()
                 return
             raise CommandError("The demo users already exist: load the demo into an empty database.")
