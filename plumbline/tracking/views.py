@@ -204,8 +204,11 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Site saved.")
             return redirect("site_detail", pk=site.pk)
     status = form_status(form) if form.is_bound else 200
+    before = request.GET.get("before", "")
+    hits, next_before = queries.recent_hits(site, before=int(before) if before.isdigit() else None)
     return render(request, "tracking/site_detail.html", {
         "site": site, "snippet": queries.snippet(site), "form": form, "can_change": can_change,
+        "hits": hits, "next_before": next_before,
         "counts": queries.hit_counts(site), "bots": queries.bot_counts(site),
     }, status=status)
 
