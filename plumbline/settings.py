@@ -173,6 +173,8 @@ WEBHOOK_ALLOWED_HOSTS = envlist("WEBHOOK_ALLOWED_HOSTS", [])
 
 # Links, QR codes and vanity URLs point here; unset, it follows the HOST and PORT `plumbline serve` binds.
 PUBLIC_BASE_URL = envstr("PUBLIC_BASE_URL", "") or public_base_url(envstr("HOST", "127.0.0.1"), envint("PORT", 8000))
+# The demo company's website at /demo-site/ is served while the demo company is loaded; DEMO_SITE=off hides it.
+DEMO_SITE = envbool("DEMO_SITE", True)
 
 LOGGING = {
     "version": 1,

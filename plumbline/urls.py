@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("plumbline.webhooks.urls")),
     path("", include("plumbline.webforms.urls")),
     path("", include("plumbline.tracking.urls")),
+    path("", include("plumbline.demo.urls")),  # the demo company's website, while the demo is loaded
 ]
 
 handler400 = "plumbline.core.security.bad_request"  # a body over the limit is a 413 that says so

@@ -94,3 +94,15 @@ def bot_counts(site: Site | None = None) -> list[tuple[str, int]]:
 
 def visitors_of(contact_id: int) -> list[str]:
     return list(Visitor.objects.filter(contact_id=contact_id).values_list("visitor_id", flat=True))
+
+
+HITS_PAGE = 50
+
+
+def recent_hits(site: Site, *, before: int | None = None) -> tuple[list[Hit], int | None]:
+    """A page of the site's hits, newest first, and the id to page on from (None on the last page)."""
+    qs = Hit.objects.filter(site=site).select_related("contact").order_by("-pk")
+    if before is not None:
+        qs = qs.filter(pk__lt=before)
+    rows = list(qs[:HITS_PAGE + 1])
+    return rows[:HITS_PAGE], (rows[HITS_PAGE - 1].pk if len(rows) > HITS_PAGE else None)

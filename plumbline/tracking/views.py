@@ -98,10 +98,12 @@ def collect(request: HttpRequest) -> HttpResponse:
         raw = json.loads(body)
     except ValueError:
         return _refuse(400, "The body is not JSON.", code="malformed_json", origin=origin)
-    if isinstance(raw, dict) and isinstance(raw.get("events"), list) and len(raw["events"]) > beacon.MAX_EVENTS:
+    if not isinstance(raw, dict):
+        return _refuse(422, "The body must be a JSON object (a batch).", code="invalid", origin=origin)
+    if isinstance(raw.get("events"), list) and len(raw["events"]) > beacon.MAX_EVENTS:
         return _refuse(413, f"Send at most {beacon.MAX_EVENTS} events per batch.", code="too_many_events",
                        field="events", origin=origin)
-    site = queries.site_for_key(raw["site"]) if isinstance(raw, dict) and isinstance(raw.get("site"), str) else None
+    site = queries.site_for_key(raw["site"]) if isinstance(raw.get("site"), str) else None
     if site is None:
         return _refuse(403, "No active site has this key.", code="unknown_site", field="site", origin=origin)
     if origin.lower() not in site.origins:
@@ -204,8 +206,11 @@ def site_detail(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Site saved.")
             return redirect("site_detail", pk=site.pk)
     status = form_status(form) if form.is_bound else 200
+    before = request.GET.get("before", "")
+    hits, next_before = queries.recent_hits(site, before=int(before) if before.isdigit() else None)
     return render(request, "tracking/site_detail.html", {
         "site": site, "snippet": queries.snippet(site), "form": form, "can_change": can_change,
+        "hits": hits, "next_before": next_before,
         "counts": queries.hit_counts(site), "bots": queries.bot_counts(site),
     }, status=status)
 

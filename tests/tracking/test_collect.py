@@ -75,6 +75,11 @@ def test_malformed_json_is_refused_with_400(site):
     assert_refused(post(None, raw=b'{"site": "x", "events": [}'), 400, "malformed_json")
 
 
+def test_a_body_that_is_not_a_batch_object_is_refused_with_422(site):
+    assert_refused(post([1, 2]), 422, "invalid")
+    assert_refused(post("a string"), 422, "invalid")
+
+
 def test_an_unknown_origin_is_refused_with_403(site):
     response = post(batch(site.key, [event()]), origin="https://evil.test")
     assert_refused(response, 403, "unknown_origin")

@@ -126,3 +126,18 @@ def test_an_admin_rule_decides_the_channel_before_the_built_in_ones(users, site)
     # and a viewer may read the rules but not change them
     assert login(users["viewer"]).post("/tracking/channels/", {"delete": ChannelRule.objects.get().pk}).status_code == 403
     assert ChannelRule.objects.count() == 1
+
+
+def test_the_site_page_lists_the_latest_hits_in_pages(users, site):
+    from plumbline.tracking.queries import HITS_PAGE
+
+    post(batch(site.key, [event(url=f"https://www.acme.test/p{n}") for n in range(HITS_PAGE)]))
+    post(batch(site.key, [event(url="https://www.acme.test/newest")]), ua="Googlebot/2.1 (+http://www.google.com/bot.html)")
+    client = login(users["viewer"])
+    first = client.get(f"/tracking/sites/{site.pk}/").content.decode()
+    assert first.count("<td>Page view</td>") == HITS_PAGE
+    assert '<span class="badge" title="Googlebot">crawler</span>' in first
+    older = first.split('href="?before=')[1].split('"')[0]
+    second = client.get(f"/tracking/sites/{site.pk}/?before={older}").content.decode()
+    assert second.count("<td>Page view</td>") == 1
+    assert "Older hits" not in second

@@ -10,8 +10,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from plumbline.core.progress import ProgressBar
+from plumbline.demo.capture import SITE_NAME, install_assets, load_capture, site_available
 from plumbline.demo.duplicates import plant_duplicates
 from plumbline.demo.generator import DEMO_PASSWORD, DEMO_USERS, demo_users_exist, load_demo
+from plumbline.tracking.models import Site
 
 
 class Command(BaseCommand):
@@ -36,6 +38,9 @@ class Command(BaseCommand):
         if demo_users_exist():
             if opts["if_empty"]:
                 self.stdout.write("Demo company already loaded; nothing to do.")
+                if not Site.objects.filter(name=SITE_NAME).exists():  # loaded before the demo had a website
+                    install_assets()
+                    self.stdout.write("Added the demo company's website (its tracking site, form, flow and landing page).")
                 self._logins()
                 return
             raise CommandError("The demo users already exist: load the demo into an empty database.")
@@ -46,7 +51,9 @@ class Command(BaseCommand):
             touchpoints_per_contact=opts["touchpoints_per_contact"], progress=bar,
         )
         bar.close()
-        planted = plant_duplicates(opts["duplicates"], seed=opts["seed"], as_of=opts["as_of"] or dt.datetime.now(dt.UTC).date())
+        as_of = opts["as_of"] or dt.datetime.now(dt.UTC).date()
+        planted = plant_duplicates(opts["duplicates"], seed=opts["seed"], as_of=as_of)
+        capture = load_capture(as_of=as_of, seed=opts["seed"])
         seconds = time.monotonic() - started
         self.stdout.write(
             f"Loaded Northwind Analytics in {seconds:.1f}s: {totals.companies:,} companies, {totals.contacts:,} contacts, "
@@ -56,10 +63,14 @@ class Command(BaseCommand):
             f"playbook: {totals.frameworks} frameworks, {totals.qualification_answers:,} qualification answers, "
             f"{totals.objections:,} objections, {totals.messaging_items} messaging items."
             + (f" Planted {planted} duplicate contacts for the duplicates page." if planted else "")
+            + f" Website capture: {capture.hits} page views, {capture.submissions} form submissions, "
+            f"{capture.confirmed} confirmed subscriptions."
         )
         self._logins()
 
     def _logins(self) -> None:
+        if site_available():
+            self.stdout.write(f"The demo company's website: {settings.PUBLIC_BASE_URL.rstrip('/')}/demo-site/")
         self.stdout.write(f"Open {settings.PUBLIC_BASE_URL} and sign in with password {DEMO_PASSWORD!r} as one of:")
         for username, role, *_ in DEMO_USERS:
             self.stdout.write(f"  {username:<10} {role}")
