@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db.models import Q
 from django_tasks import task
 
 from plumbline.consent.links import CONFIRM_MAX_AGE, confirmation_url, preferences_url
@@ -17,6 +18,11 @@ def send_confirmation_email(*, entry_id: int) -> bool:
     entry = ConsentEntry.objects.select_related("contact", "subscription").filter(
         pk=entry_id, status=Status.REQUESTED).first()
     if entry is None or not entry.contact.email or entry.subscription is None:
+        return False
+    answered = ConsentEntry.objects.filter(contact_id=entry.contact_id, channel=entry.channel).filter(
+        Q(subscription=entry.subscription) | Q(subscription__isnull=True)).filter(
+        Q(occurred_at__gt=entry.occurred_at) | Q(occurred_at=entry.occurred_at, pk__gt=entry.pk))
+    if answered.exists():  # confirmed, withdrawn or asked again since: this request needs no email any more
         return False
     url = confirmation_url(entry_id=entry.pk, contact_id=entry.contact_id)
     days = CONFIRM_MAX_AGE.days

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from plumbline.consent import links
-from plumbline.consent.actions import do_record_consent, do_request_opt_in
+from plumbline.consent.actions import do_confirm_opt_in, do_record_consent, do_request_opt_in
 from plumbline.consent.models import ConsentEntry
 from plumbline.crm.actions import do_create_contact
 from plumbline.events.models import Event
@@ -87,3 +87,19 @@ def test_a_forged_link_is_refused_and_a_withdrawn_request_is_not_granted_by_its_
     # then: 409, nothing granted
     assert answer.status_code == 409
     assert ConsentEntry.objects.filter(status="granted").count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_answered_before_the_worker_sends_gets_no_email(seeded, smtp):
+    confirmed = do_create_contact(email="ada@example.org")
+    withdrawn = do_create_contact(email="alan@example.org")
+    # given: two requests, the first confirmed, the second withdrawn, both before the worker ran
+    first = do_request_opt_in(contact=confirmed, subscription="newsletter", source="form")
+    do_request_opt_in(contact=withdrawn, subscription="events", source="form")
+    do_confirm_opt_in(entry_id=first.pk, contact_id=confirmed.pk)
+    do_record_consent(contact=withdrawn, channel="email", subscription=None, granted=False, basis="consent",
+                      source="preference_centre")
+    # when: the worker runs the queued emails
+    _run_worker()
+    # then: nobody is asked to confirm what they already answered
+    assert smtp.messages == []
