@@ -49,8 +49,10 @@ lint: install-test
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/plumbline makemigrations --check --dry-run -v 0
 
-## test: the whole suite on SQLite, then on PostgreSQL (required under CI=true)
-test: lint test-sqlite test-postgres
+## test: the whole suite on SQLite and on PostgreSQL (required under CI=true), the two side by side on the 2 cores;
+## each one's output is printed when it ends
+test: lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: install-test
 	env -u DATABASE_URL $(BIN)/python -m pytest $(PYTEST_ARGS)
