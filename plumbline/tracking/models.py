@@ -39,6 +39,17 @@ class Site(TimeStamped):
         return [o.strip() for o in self.origins.splitlines() if o.strip()]
 
 
+# What a bot label (Hit.bot, set by tracking.beacon) reads as on the pages.
+BOT_LABELS = {
+    "crawler": "Crawler", "headless": "Headless browser", "link_scanner": "Link scanner or preview",
+    "automation": "Automated browser", "no_user_agent": "No user agent", "unknown_agent": "Unknown user agent",
+}
+
+
+def bot_label(code: str) -> str:
+    return BOT_LABELS.get(code, code.replace("_", " ").capitalize())
+
+
 class Hit(models.Model):
     """One accepted beacon event, never updated but for its stitching (contact, touchpoint) and processing marks.
 
@@ -84,6 +95,10 @@ class Hit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.path}"
+
+    @property
+    def bot_display(self) -> str:
+        return bot_label(self.bot) if self.bot else ""
 
 
 class Visitor(models.Model):

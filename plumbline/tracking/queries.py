@@ -10,7 +10,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 
 from plumbline.tracking.beacon import VISITOR_ID
-from plumbline.tracking.models import Hit, Site, Visitor
+from plumbline.tracking.models import Hit, HitKind, Site, Visitor, bot_label
 
 COOKIE = "_pl_vid"  # the first-party visitor cookie the script sets (and /go/ sets on Plumbline's own domain)
 SITE_CACHE_SECONDS = 5.0  # how long a process trusts what it read of a site (a change reaches all within this)
@@ -84,12 +84,13 @@ def hit_counts(site: Site | None = None) -> list[dict]:
     """Hits per kind, humans and bots apart: [{"kind", "human", "bot"}]."""
     qs = Hit.objects.all() if site is None else Hit.objects.filter(site=site)
     rows = qs.values("kind").annotate(human=Count("pk", filter=Q(bot="")), bot=Count("pk", filter=~Q(bot="")))
-    return list(rows.order_by("kind"))
+    return [{**row, "label": HitKind(row["kind"]).label if row["kind"] in HitKind.values else row["kind"]}
+            for row in rows.order_by("kind")]
 
 
 def bot_counts(site: Site | None = None) -> list[tuple[str, int]]:
     qs = Hit.objects.exclude(bot="") if site is None else Hit.objects.filter(site=site).exclude(bot="")
-    return list(qs.values_list("bot").annotate(n=Count("pk")).order_by("-n", "bot"))
+    return [(bot_label(code), n) for code, n in qs.values_list("bot").annotate(n=Count("pk")).order_by("-n", "bot")]
 
 
 def visitors_of(contact_id: int) -> list[str]:
