@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from plumbline.consent.models import Basis, Channel, ConsentEntry, Source, Status, SubscriptionType
@@ -266,3 +266,42 @@ def ensure_default_types() -> None:
         SubscriptionType.objects.get_or_create(code=code, defaults={
             "label": label, "description": description, "channel": Channel.EMAIL, "double_opt_in": True,
             "position": position})
+
+
+# The channel-wide email entry that a contact record's consent field stands for: (status, basis).
+_FIELD_ENTRY = {
+    "opted_in": (Status.GRANTED, Basis.CONSENT),
+    "opted_out": (Status.WITHDRAWN, Basis.CONSENT),
+    "legitimate_interest": (Status.GRANTED, Basis.LEGITIMATE_INTEREST),
+}
+
+
+@transaction.atomic
+def do_record_field_consent(*, contact_ids: list[int] | None = None, source: str = Source.IMPORT) -> int:
+    """Give the ledger what contact records already said before it heard of them: for each contact (all, or
+    `contact_ids`) whose consent field is decided (opted in, opted out, legitimate interest) and who has no email
+    entry yet, one channel-wide email entry saying the same, dated when the contact was created, with `source`
+    (an import, the demo's history). Set-based (one INSERT ... SELECT), for imports and loads of any size. No feed
+    event: nothing changed, the ledger only learns what the record held. Returns how many entries it wrote."""
+    _validate(Channel.EMAIL, Basis.CONSENT, source)
+    table, contacts = ConsentEntry._meta.db_table, Contact._meta.db_table
+    proof = '\'{"from": "the contact record, before the ledger"}\''
+    proof = f"{proof}::jsonb" if connection.vendor == "postgresql" else proof
+    whens = " ".join(f"WHEN '{field}' THEN '{status}'" for field, (status, _) in _FIELD_ENTRY.items())
+    bases = " ".join(f"WHEN '{field}' THEN '{basis}'" for field, (_, basis) in _FIELD_ENTRY.items())
+    fields = ", ".join(f"'{field}'" for field in _FIELD_ENTRY)
+    written = 0
+    ids = [None] if contact_ids is None else [contact_ids[i:i + 500] for i in range(0, len(contact_ids), 500)]
+    for chunk in ids:
+        only = "" if chunk is None else f" AND c.id IN ({', '.join(str(int(pk)) for pk in chunk)})"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (contact_id, channel, subscription_id, status, basis, source, proof, "
+                f"occurred_at, recorded_at) "
+                f"SELECT c.id, 'email', NULL, CASE c.consent_status {whens} END, "
+                f"CASE c.consent_status {bases} END, %s, {proof}, c.created_at, %s FROM {contacts} c "
+                f"WHERE c.consent_status IN ({fields}){only} AND NOT EXISTS "
+                f"(SELECT 1 FROM {table} e WHERE e.contact_id = c.id AND e.channel = 'email')",
+                [source, timezone.now()])
+            written += cursor.rowcount
+    return written

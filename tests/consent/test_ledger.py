@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from plumbline.consent.actions import do_record_consent, do_unsubscribe_all
+from plumbline.consent.actions import do_record_consent, do_record_field_consent, do_unsubscribe_all
 from plumbline.consent.models import ConsentEntry
 from plumbline.consent.queries import current_consent, derived_email_status, is_granted, subscription_types
 from plumbline.core.errors import ValidationFailed
@@ -99,3 +99,30 @@ def test_a_consent_status_set_on_the_contact_record_lands_in_the_ledger(contact,
     assert (latest.status, latest.basis, ConsentEntry.objects.count()) == ("granted", "legitimate_interest", 2)
     contact.refresh_from_db()
     assert contact.consent_status == "legitimate_interest"
+
+
+def test_contact_records_consent_reaches_the_ledger_once_for_those_it_knows_nothing_of(db):
+    # given: contacts whose records say opted in, opted out, legitimate interest, unknown; one already in the ledger
+    people = {status: do_create_contact(email=f"{status}@example.org", consent_status=status)
+              for status in ("opted_in", "opted_out", "legitimate_interest", "unknown")}
+    known = do_create_contact(email="known@example.org", consent_status="opted_in")
+    do_record_consent(contact=known, channel="email", subscription="newsletter", granted=True, basis="consent",
+                      source="form")
+    before = Event.objects.count()
+    # when: the ledger is given what the records say
+    assert do_record_field_consent(source="import") == 3
+    # then: one channel-wide email entry each for the three decided ones, none for the unknown or the known one
+    rows = {e.contact.email: (e.channel, e.subscription_id, e.status, e.basis, e.source, e.occurred_at)
+            for e in ConsentEntry.objects.select_related("contact").filter(source="import")}
+    assert rows == {
+        "opted_in@example.org": ("email", None, "granted", "consent", "import", people["opted_in"].created_at),
+        "opted_out@example.org": ("email", None, "withdrawn", "consent", "import", people["opted_out"].created_at),
+        "legitimate_interest@example.org": ("email", None, "granted", "legitimate_interest", "import",
+                                            people["legitimate_interest"].created_at),
+    }
+    # and: the ledger now says what the records said; nothing changed, so no event; a second run writes nothing
+    assert [derived_email_status(people[s]) for s in ("opted_in", "opted_out", "legitimate_interest")] == [
+        "opted_in", "opted_out", "legitimate_interest"]
+    assert Event.objects.count() == before
+    assert do_record_field_consent(source="import") == 0
+    assert do_record_field_consent(contact_ids=[people["unknown"].pk], source="import") == 0

@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from plumbline.consent.models import ConsentEntry
 from plumbline.core.errors import PermissionDenied
 from plumbline.crm.actions import do_create_company, do_create_contact
 from plumbline.crm.models import Company, Contact, LifecycleTransition
@@ -148,3 +149,14 @@ def test_import_command_prints_the_report_as_json_and_fails_when_rejected(users,
     call_command("import", "contacts", str(path), "--mode", "good-rows", "--map", "Website=company_domain",
                  "--no-progress", stdout=out)
     assert out.getvalue().startswith("Imported contacts: 3 rows, 2 created, 0 updated, 0 unchanged, 1 with errors.")
+
+
+@pytest.mark.django_db
+def test_a_consent_column_reaches_the_ledger_for_contacts_it_knew_nothing_of(users):
+    # when: a file says who opted in and out
+    report = _import("Email,Consent\nann@example.com,opted_in\nbob@example.com,opted_out\ncy@example.com,unknown\n",
+                     by=users["admin"])
+    assert (report.created, report.failed) == (3, 0)
+    # then: the ledger holds a channel-wide email entry from the import for each decided one, none for the unknown
+    assert sorted(ConsentEntry.objects.values_list("contact__email", "channel", "status", "source")) == [
+        ("ann@example.com", "email", "granted", "import"), ("bob@example.com", "email", "withdrawn", "import")]

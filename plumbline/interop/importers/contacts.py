@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from plumbline.consent.actions import do_record_field_consent
+from plumbline.consent.models import Source
 from plumbline.core.errors import DomainError
 from plumbline.core.validation import normalize_email
 from plumbline.crm.actions import CompanyResolver, do_import_contacts
@@ -69,3 +71,8 @@ class ContactImporter:
         results = do_import_contacts(by=self.by, rows=[d for _, d in rows], companies=self.companies,
                                      reason=self.reason, journal=self.journal)
         apply_results(report, rows, results, self.fields)
+        # a consent column tells the ledger too, for the contacts it has no email entry of yet (new ones, mostly)
+        emails = [d["email"] for (_, d), r in zip(rows, results, strict=True) if "consent_status" in d and not r.errors]
+        if emails:
+            ids = list(Contact.objects.filter(email__in=emails).values_list("pk", flat=True))
+            do_record_field_consent(contact_ids=ids, source=Source.IMPORT)

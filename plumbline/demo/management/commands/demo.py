@@ -9,6 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from plumbline.consent.actions import do_record_field_consent
+from plumbline.consent.models import Source
 from plumbline.core.progress import ProgressBar
 from plumbline.demo.capture import SITE_NAME, install_assets, load_capture, site_available
 from plumbline.demo.duplicates import plant_duplicates
@@ -53,6 +55,7 @@ class Command(BaseCommand):
         bar.close()
         as_of = opts["as_of"] or dt.datetime.now(dt.UTC).date()
         planted = plant_duplicates(opts["duplicates"], seed=opts["seed"], as_of=as_of)
+        do_record_field_consent(source=Source.IMPORT)  # the company's consent history came with its contacts
         capture = load_capture(as_of=as_of, seed=opts["seed"])
         seconds = time.monotonic() - started
         self.stdout.write(
