@@ -97,7 +97,8 @@ JUNK = [[], "text", 42, None, {"name": {"nested": True}}, {"email": ["a"]}, {"it
 
 # Verbs that read no body (undo a merge, queue a scan, dismiss a pair, complete a task): there is nothing for junk to break.
 NO_BODY = {("post", "/merges/{merge}/undo"), ("post", "/duplicates/scan"), ("post", "/duplicates/{pair}/dismiss"),
-           ("post", "/tasks/{task}/complete"), ("post", "/tasks/{own_task}/complete")}
+           ("post", "/tasks/{task}/complete"), ("post", "/tasks/{own_task}/complete"),
+           ("post", "/contacts/{contact}/erase")}
 
 
 @pytest.mark.django_db

@@ -40,7 +40,7 @@ def test_adding_at_a_position_and_as_a_lost_stage(api, pipeline):
     ({"name": "X", "probability": 101}, 422, "probability"),
     ({"name": "X", "probability": "50"}, 422, "probability"),
     ({"name": "X", "kind": "maybe"}, 422, "kind"),
-    ({"name": "X", "position": 7}, 400, "position"),
+    ({"name": "X", "position": -1}, 422, "position"),
     ({"name": "X", "colour": "red"}, 422, "colour"),
     ({"name": "   "}, 400, "name"),
 ])
