@@ -8,6 +8,7 @@ import shutil
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from plumbline.consent.models import ConsentEntry
 from plumbline.crm.models import Contact
@@ -94,7 +95,7 @@ def test_a_visitor_reads_three_pages_subscribes_and_finds_them_on_their_timeline
     form.locator("input[name=first_name]").fill("Margaret")
     form.locator("input[name=company]").fill("Apollo Guidance")
     form.locator(f"label:has-text('{NEWSLETTER_TEXT}') input").check()
-    page.wait_for_function("document.querySelector('.plumbline-embed input[name=altcha]').value !== ''")
+    expect(page.locator(".plumbline-embed input[name=altcha]")).not_to_have_value("")  # the proof of work is done
     form.locator("button:has-text('Subscribe')").click()
     assert "Check your inbox" in page.locator(".pl-thanks").inner_text()
 
