@@ -220,6 +220,9 @@ IMPORT_MAX_BYTES = envint("IMPORT_MAX_MB", 200) * 1024 * 1024
 # half on average: well under a second) and the submissions one address may make per hour.
 FORMS_POW_MAX_NUMBER = envint("FORMS_POW_MAX_NUMBER", 50_000)
 FORMS_RATE_LIMIT_PER_HOUR = envint("FORMS_RATE_LIMIT_PER_HOUR", 20)
+# The tracking script's identify beacons from one address may name this many contacts a day; the rest stay
+# anonymous (a public endpoint that takes any email must not let one sender create or claim contacts at will).
+TRACKING_IDENTIFY_PER_ADDRESS_PER_DAY = envint("TRACKING_IDENTIFY_PER_ADDRESS_PER_DAY", 20)
 
 # Production without EMAIL_URL: the console backend would write every notification (names, addresses,
 # lead details) to the log. Mail is dropped instead, and each process says so when it starts (core/apps.py).

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -244,8 +245,17 @@ def do_process_hits(*, limit: int = BATCH, now: dt.datetime | None = None) -> in
         pending = processing.claim(limit)
         if not pending:
             return 0
-        identified = set()
-        for visitor_id, email in processing.identifies(pending):
+        identified: set[str] = set()
+        earlier: dict[str, int] = {}  # contacts each address named before this batch
+        named: dict[str, set[str]] = {}  # emails each address names in this batch
+        for visitor_id, email, ip_hash in processing.identifies(pending):
+            if ip_hash:
+                if ip_hash not in earlier:
+                    earlier[ip_hash] = processing.identified_from(ip_hash)
+                seen = named.setdefault(ip_hash, set())
+                if email not in seen and earlier[ip_hash] + len(seen) >= settings.TRACKING_IDENTIFY_PER_ADDRESS_PER_DAY:
+                    continue  # a public beacon names any email: one address may not claim contacts without end
+                seen.add(email)
             try:
                 with transaction.atomic():
                     identify_by_email(visitor_id=visitor_id, email=email, source="identify", at=now)

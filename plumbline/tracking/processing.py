@@ -38,7 +38,7 @@ def touchpoint_kind(kind: str, path: str, name: str) -> str | None:
 
 
 FIELDS = ("pk", "visitor_id", "kind", "path", "name", "url", "referrer", "utm_source", "utm_medium", "utm_campaign",
-          "utm_content", "utm_term", "occurred_at", "bot", "campaign_id", "props")
+          "utm_content", "utm_term", "occurred_at", "bot", "campaign_id", "props", "ip_hash")
 Row = tuple[Any, ...]  # a hit's FIELDS
 
 
@@ -51,10 +51,19 @@ def claim(limit: int) -> list[Row]:
     return list(qs.values_list(*FIELDS)[:limit])
 
 
-def identifies(pending: Iterable[Row]) -> list[tuple[str, str]]:
-    """(visitor id, email) of the human identify beacons among `pending`, in order."""
-    return [(h[1], h[15]["email"]) for h in pending
+def identifies(pending: Iterable[Row]) -> list[tuple[str, str, str]]:
+    """(visitor id, email, address hash) of the human identify beacons among `pending`, in order."""
+    return [(h[1], h[15]["email"], h[16]) for h in pending
             if h[2] == "identify" and not h[13] and isinstance(h[15], dict) and h[15].get("email")]
+
+
+def identified_from(ip_hash: str) -> int:
+    """How many contacts identify beacons from one address have been stitched to. The address hash changes
+    with the day's salt, so this counts the contacts of one address and one day."""
+    if not ip_hash:
+        return 0
+    return (Hit.objects.filter(kind="identify", ip_hash=ip_hash, contact__isnull=False)
+            .values("contact_id").distinct().count())
 
 
 def known(visitor_ids: set[str]) -> dict[str, int]:
@@ -116,7 +125,7 @@ def admin_rules() -> tuple[channels.AdminRule, ...]:
 def _touchpoint(h: tuple[Any, ...], contact_id: int, campaigns: dict[Any, Campaign],
                 rules: tuple[channels.AdminRule, ...] = ()) -> dict[str, Any] | None:
     (_, _, kind, path, name, url, referrer, source, medium, utm, utm_content, utm_term, when, bot, campaign_id,
-     _) = h
+     _, _) = h
     tp_kind = None if bot else touchpoint_kind(kind, path, name)
     if tp_kind is None:
         return None

@@ -120,3 +120,17 @@ def test_a_qr_scan_with_global_privacy_control_records_nothing(db):
     assert response.status_code == 302
     assert COOKIE not in response.cookies
     assert Hit.objects.count() == 0
+
+
+def test_one_address_may_name_only_so_many_contacts_a_day_through_identify(site, settings):
+    # given: identify beacons may name 2 contacts a day from one address
+    settings.TRACKING_IDENTIFY_PER_ADDRESS_PER_DAY = 2
+    for n in range(3):
+        post(batch(site.key, [event("identify", email=f"person{n}@acme.test")]))
+    post(batch(site.key, [event("identify", email="elsewhere@acme.test")]), REMOTE_ADDR="198.51.100.9")
+    # when: the hits are processed
+    assert do_process_hits() == 4
+    # then: the first two of the first address and the other address's one are contacts; the third stays anonymous
+    assert sorted(Contact.objects.values_list("email", flat=True)) == [
+        "elsewhere@acme.test", "person0@acme.test", "person1@acme.test"]
+    assert Hit.objects.filter(kind="identify", contact__isnull=True).count() == 1
