@@ -1,0 +1,200 @@
+"""The predicate language: validation errors with their paths, each operator and condition kind on both evaluators
+with exact member sets, relative windows, and the property that the two evaluators always agree."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from plumbline.crm.models import Contact
+from plumbline.segments.predicate.compile import compile_predicate
+from plumbline.segments.predicate.dependencies import dependencies
+from plumbline.segments.predicate.evaluate import evaluate
+from plumbline.segments.predicate.schema import PredicateInvalid, parse
+from tests.segments.conftest import NOW
+
+
+def both(data: dict, contacts: list[Contact]) -> set[str]:
+    """The members by the SQL evaluator, after checking the per-contact evaluator says the same."""
+    p = parse(data)
+    ids = {c.pk for c in contacts}
+    by_sql = set(Contact.objects.filter(compile_predicate(p, NOW), pk__in=ids).values_list("email", flat=True))
+    by_python = {c.email for c in contacts if evaluate(p, c, NOW)}
+    assert by_sql == by_python, data
+    return {e.split("@")[0] for e in by_sql}
+
+
+def errors(data) -> list[tuple[str, str]]:
+    with pytest.raises(PredicateInvalid) as exc:
+        parse(data)
+    return [(e.field, e.code) for e in exc.value.errors]
+
+
+def test_validation_names_the_path_and_reason(world):
+    assert errors({"any": [{"all": [{"field": "nope", "op": "eq", "value": 1}]}]}) == [
+        ("$.any[0].all[0].field", "unknown_field")]
+    assert errors({"all": [{"field": "email", "op": "gt", "value": "a"}]}) == [("$.all[0].op", "op")]
+    assert errors({"all": [{"field": "custom.seats", "op": "in", "value": [1, "x"]}]}) == [
+        ("$.all[0].value[1]", "invalid")]
+    assert errors({"all": [{"field": "lifecycle_stage", "op": "eq", "value": "vip"}]}) == [
+        ("$.all[0].value", "invalid")]
+    assert errors({"not": {"touchpoints": {"kind": "hug"}, "op": "gte", "value": -1}}) == [
+        ("$.not.touchpoints.kind", "literal_error"), ("$.not.value", "greater_than_equal")]
+    assert errors({"any": [{"wat": 1}]}) == [("$.any[0]", "unknown_condition")]
+    assert errors({"any": []}) == [("$.any", "too_short")]
+    assert errors({"version": 2, "any": []}) == [("$.version", "version")]
+    assert errors({"all": [{"field": "score.engagement", "op": "between", "value": [1]}]}) == [
+        ("$.all[0].value", "invalid")]
+    assert errors({"consent": {"channel": "fax"}, "op": "granted"}) == [("$.consent.channel", "literal_error")]
+    assert parse({"version": 1, "any": [{"field": "email", "op": "is_set"}]}).to_json() == {
+        "version": 1, "any": [{"field": "email", "op": "is_set"}]}
+
+
+def test_fields_and_operators(world):
+    people = [world["ann"], world["bob"], world["cat"]]
+
+    def f(field, op, value=None):
+        cond = {"field": field, "op": op}
+        if value is not None:
+            cond["value"] = value
+        return both(cond, people)
+
+    assert f("first_name", "eq", "ANN") == {"ann"}
+    assert f("first_name", "neq", "ann") == {"bob", "cat"}
+    assert f("first_name", "is_set") == {"ann", "bob"}
+    assert f("first_name", "is_not_set") == {"cat"}
+    assert f("email", "contains", "TWO") == {"bob"}
+    assert f("email", "starts_with", "ca") == {"cat"}
+    assert f("last_name", "in", ["lee", "x"]) == {"ann"}
+    assert f("last_name", "not_in", ["lee"]) == {"bob", "cat"}
+    assert f("lifecycle_stage", "in", ["mql", "customer"]) == {"ann", "cat"}
+    assert f("company.industry", "eq", "retail") == {"bob"}
+    assert f("company.industry", "neq", "retail") == {"ann", "cat"}
+    assert f("company.employees", "gte", 50) == {"ann"}
+    assert f("company.employees", "is_not_set") == {"bob", "cat"}
+    assert f("score.fit_grade", "eq", "A") == {"ann"}
+    assert f("score.engagement", "between", [1, 3]) == {"cat"}
+    assert f("score.predictive", "lt", 0.9) == {"ann"}
+    assert f("score.fit_score", "not_in", [90]) == {"bob", "cat"}
+    assert f("custom.plan", "eq", "pro") == {"ann"}
+    assert f("custom.seats", "gt", 3) == {"ann"}
+    assert f("custom.seats", "lte", 3) == {"bob"}
+    assert f("custom.renews", "gt", "2026-06-01") == {"ann"}
+    assert f("custom.vip", "eq", False) == {"bob"}
+    assert f("custom.vip", "is_set") == {"ann", "bob"}
+    assert f("custom.note", "contains", "big d") == {"ann"}
+    assert f("custom.note", "is_not_set") == {"bob", "cat"}
+
+
+def test_touchpoints_lifecycle_consent_and_windows(world):
+    people = [world["ann"], world["bob"], world["cat"]]
+    views = {"kind": "page_view", "channel": "seo"}
+    assert both({"touchpoints": views, "op": "gte", "value": 3, "within_days": 14}, people) == {"ann"}
+    assert both({"touchpoints": views, "op": "gte", "value": 3, "within_days": 12}, people) == set()
+    assert both({"touchpoints": views, "op": "eq", "value": 1}, people) == {"bob"}
+    assert both({"touchpoints": {"campaign": world["campaign"].pk}, "op": "gt", "value": 0}, people) == {"ann"}
+    assert both({"touchpoints": {"kind": "email_click"}, "op": "eq", "value": 0, "within_days": 90},
+                people) == {"ann", "bob", "cat"}
+    assert both({"touchpoints": {"kind": "email_click"}, "op": "lt", "value": 1}, people) == {"bob", "cat"}
+    assert both({"lifecycle": {"became": "mql"}, "within_days": 30}, people) == {"ann"}
+    assert both({"lifecycle": {"became": "mql"}, "within_days": 9}, people) == set()
+    assert both({"lifecycle": {"became": "customer"}}, people) == {"cat"}
+    news = {"channel": "email", "subscription": "newsletter"}
+    assert both({"consent": news, "op": "granted"}, people) == {"ann"}  # bob's channel withdrawal came later
+    assert both({"consent": news, "op": "not_granted"}, people) == {"bob", "cat"}
+    assert both({"consent": {"channel": "email"}, "op": "granted"}, people) == {"cat"}
+    assert both({"consent": {"channel": "email", "subscription": "nothing"}, "op": "granted"}, people) == set()
+    assert both({"any": [{"all": [{"field": "lifecycle_stage", "op": "eq", "value": "mql"},
+                                  {"touchpoints": views, "op": "gte", "value": 3, "within_days": 14}]},
+                         {"not": {"field": "company.name", "op": "is_set"}}]}, people) == {"ann", "cat"}
+
+
+def test_dependencies_name_fields_and_event_kinds(world):
+    deps = dependencies(parse({"any": [{"field": "first_name", "op": "eq", "value": "x"},
+                                       {"not": {"field": "score.fit_grade", "op": "eq", "value": "A"}},
+                                       {"consent": {"channel": "email"}, "op": "granted"},
+                                       {"lifecycle": {"became": "mql"}, "within_days": 3}]}))
+    assert deps.contact_fields == {"first_name"}
+    assert deps.score_fields == {"fit_grade"}
+    assert deps.events == {"contact.updated", "score.changed", "consent.granted", "consent.withdrawn",
+                           "consent.requested", "lifecycle.changed"}
+    assert deps.relative is True
+    assert deps.affected_by("contact.updated", ["last_name"]) is False
+    assert deps.affected_by("contact.updated", ["first_name"]) is True
+    assert deps.affected_by("touchpoint.recorded") is False
+
+
+# ---- the property: the SQL evaluator and the per-contact evaluator agree ----
+
+_VALUES = {
+    "first_name": st.sampled_from(["ann", "ANNA", "zed", "Bo", "a"]),
+    "last_name": st.sampled_from(["lee", "Stone", "s"]),
+    "email": st.sampled_from(["p1", "crowd", "@one", "ANN"]),
+    "lifecycle_stage": st.sampled_from(["subscriber", "lead", "mql", "sql", "customer"]),
+    "company.industry": st.sampled_from(["software", "Retail", "soft"]),
+    "company.employees": st.sampled_from([10, 50, 51]),
+    "score.fit_grade": st.sampled_from(["A", "B", "C", "D"]),
+    "score.engagement": st.sampled_from([0, 2, 40.5]),
+    "score.predictive": st.sampled_from([0.2, 0.5, 0.8]),
+    "custom.plan": st.sampled_from(["free", "pro"]),
+    "custom.seats": st.sampled_from([1, 3, 12, 40]),
+    "custom.renews": st.sampled_from(["2026-01-15", "2026-09-01", "2027-01-01"]),
+    "custom.vip": st.booleans(),
+    "custom.note": st.sampled_from(["big", "SMALL", "call back", "b"]),
+}
+_TYPES = {"first_name": "text", "last_name": "text", "email": "text", "lifecycle_stage": "choice",
+          "company.industry": "text", "company.employees": "number", "score.fit_grade": "choice",
+          "score.engagement": "number", "score.predictive": "number", "custom.plan": "choice",
+          "custom.seats": "number", "custom.renews": "date", "custom.vip": "boolean", "custom.note": "text"}
+_OPS = {"text": ["eq", "neq", "in", "not_in", "contains", "starts_with", "is_set", "is_not_set"],
+        "choice": ["eq", "neq", "in", "not_in", "is_set", "is_not_set"],
+        "number": ["eq", "neq", "in", "not_in", "lt", "lte", "gt", "gte", "between", "is_set", "is_not_set"],
+        "date": ["eq", "neq", "lt", "gte", "between", "is_set", "is_not_set"],
+        "boolean": ["eq", "neq", "is_set", "is_not_set"]}
+
+
+@st.composite
+def field_conditions(draw):
+    field = draw(st.sampled_from(sorted(_VALUES)))
+    op = draw(st.sampled_from(_OPS[_TYPES[field]]))
+    cond = {"field": field, "op": op}
+    values = _VALUES[field]
+    if op in ("in", "not_in"):
+        cond["value"] = draw(st.lists(values, min_size=1, max_size=3))
+    elif op == "between":
+        cond["value"] = sorted([draw(values), draw(values)])
+    elif op not in ("is_set", "is_not_set"):
+        cond["value"] = draw(values)
+    return cond
+
+
+touchpoint_conditions = st.fixed_dictionaries(
+    {"touchpoints": st.fixed_dictionaries({}, optional={"kind": st.sampled_from(["page_view", "email_click"]),
+                                                        "channel": st.sampled_from(["seo", "email"])}),
+     "op": st.sampled_from(["gte", "lte", "eq", "gt", "lt"]), "value": st.integers(0, 3)},
+    optional={"within_days": st.sampled_from([1, 7, 14, 30])})
+consent_conditions = st.fixed_dictionaries(
+    {"consent": st.fixed_dictionaries({"channel": st.just("email")},
+                                      optional={"subscription": st.sampled_from(["newsletter", "product"])}),
+     "op": st.sampled_from(["granted", "not_granted"])})
+lifecycle_conditions = st.fixed_dictionaries(
+    {"lifecycle": st.fixed_dictionaries({"became": st.sampled_from(["mql", "sql", "customer"])})},
+    optional={"within_days": st.sampled_from([5, 30])})
+leaves = st.one_of(field_conditions(), touchpoint_conditions, consent_conditions, lifecycle_conditions)
+predicates = st.recursive(
+    leaves,
+    lambda children: st.one_of(st.fixed_dictionaries({"any": st.lists(children, min_size=1, max_size=3)}),
+                               st.fixed_dictionaries({"all": st.lists(children, min_size=1, max_size=3)}),
+                               st.fixed_dictionaries({"not": children})),
+    max_leaves=6)
+
+
+def test_sql_and_per_contact_evaluators_agree(crowd):
+    @settings(max_examples=60, derandomize=True, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(predicates)
+    def agree(data):
+        both(data, crowd)
+
+    agree()
