@@ -3,11 +3,16 @@ with exact member sets, relative windows, and the property that the two evaluato
 
 from __future__ import annotations
 
+import datetime as dt
+import doctest
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from plumbline.crm.models import Contact
+from plumbline.segments.predicate import dependencies as dependencies_module
+from plumbline.segments.predicate import schema as schema_module
 from plumbline.segments.predicate.compile import compile_predicate
 from plumbline.segments.predicate.dependencies import dependencies
 from plumbline.segments.predicate.evaluate import evaluate
@@ -15,12 +20,12 @@ from plumbline.segments.predicate.schema import PredicateInvalid, parse
 from tests.segments.conftest import NOW
 
 
-def both(data: dict, contacts: list[Contact]) -> set[str]:
+def both(data: dict, contacts: list[Contact], now: dt.datetime = NOW) -> set[str]:
     """The members by the SQL evaluator, after checking the per-contact evaluator says the same."""
     p = parse(data)
     ids = {c.pk for c in contacts}
-    by_sql = set(Contact.objects.filter(compile_predicate(p, NOW), pk__in=ids).values_list("email", flat=True))
-    by_python = {c.email for c in contacts if evaluate(p, c, NOW)}
+    by_sql = set(Contact.objects.filter(compile_predicate(p, now), pk__in=ids).values_list("email", flat=True))
+    by_python = {c.email for c in contacts if evaluate(p, c, now)}
     assert by_sql == by_python, data
     return {e.split("@")[0] for e in by_sql}
 
@@ -110,6 +115,38 @@ def test_touchpoints_lifecycle_consent_and_windows(world):
                          {"not": {"field": "company.name", "op": "is_set"}}]}, people) == {"ann", "cat"}
 
 
+def test_windows_are_relative_to_now_and_include_both_ends(world):
+    people = [world["ann"], world["bob"], world["cat"]]
+    views = {"touchpoints": {"kind": "page_view"}, "op": "gte", "value": 3, "within_days": 14}
+    day, second = dt.timedelta(days=1), dt.timedelta(seconds=1)
+    # ann's views are 1, 5 and 13 days before NOW: a day later the oldest sits exactly on the window's start.
+    assert both(views, people, NOW + day) == {"ann"}
+    assert both(views, people, NOW + day + second) == set()
+    # A view after `now` is not yet in the window: 2 days earlier the newest one (1 day before NOW) is ahead.
+    assert both(views, people, NOW - 2 * day) == set()
+    became = {"lifecycle": {"became": "mql"}, "within_days": 30}
+    assert both(became, people, NOW + 20 * day) == {"ann"}
+    assert both(became, people, NOW + 20 * day + second) == set()
+
+
+def test_one_contact_takes_a_few_queries(world, django_assert_max_num_queries):
+    p = parse({"all": [{"field": "company.industry", "op": "eq", "value": "software"},
+                       {"field": "custom.plan", "op": "eq", "value": "pro"},
+                       {"field": "score.fit_grade", "op": "eq", "value": "A"},
+                       {"touchpoints": {"kind": "page_view"}, "op": "gte", "value": 3, "within_days": 14},
+                       {"lifecycle": {"became": "mql"}, "within_days": 30},
+                       {"consent": {"channel": "email", "subscription": "newsletter"}, "op": "granted"}]})
+    # contact and company, custom field definitions, score, touchpoints, transitions, ledger, subscription types
+    with django_assert_max_num_queries(7):
+        assert evaluate(p, world["ann"].pk, NOW) is True
+
+
+def test_the_docstring_examples_run(world):
+    for module in (schema_module, dependencies_module):
+        result = doctest.testmod(module)
+        assert result.failed == 0 and result.attempted >= 2, (module.__name__, result)
+
+
 def test_dependencies_name_fields_and_event_kinds(world):
     deps = dependencies(parse({"any": [{"field": "first_name", "op": "eq", "value": "x"},
                                        {"not": {"field": "score.fit_grade", "op": "eq", "value": "A"}},
@@ -191,10 +228,13 @@ predicates = st.recursive(
 
 
 def test_sql_and_per_contact_evaluators_agree(crowd):
-    @settings(max_examples=60, derandomize=True, deadline=None, database=None,
+    @settings(max_examples=100, derandomize=True, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow])
     @given(predicates)
     def agree(data):
-        both(data, crowd)
+        sizes.add(len(both(data, crowd)))
 
+    sizes: set[int] = set()
     agree()
+    # The generated predicates select empty, partial and full populations, not one trivial answer.
+    assert 0 in sizes and len(crowd) in sizes and len(sizes) >= 10, sorted(sizes)

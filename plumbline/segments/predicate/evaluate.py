@@ -140,7 +140,7 @@ def _field(node: FieldCondition, facts: Facts) -> bool:
     negated = {"neq": "eq", "not_in": "in", "is_not_set": "is_set"}
     if node.op in negated:
         return not _field(node.model_copy(update={"op": negated[node.op]}), facts)
-    spec = field_spec(node.field, facts.custom)
+    spec = field_spec(node.field, facts.custom if node.field.startswith("custom.") else {})
     assert spec is not None, node.field
     v = facts.value(spec)
     if v is None:
