@@ -17,14 +17,11 @@ from django.db.models import (
     Exists,
     F,
     FloatField,
-    IntegerField,
     OuterRef,
     Q,
-    Subquery,
-    Value,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Coalesce, Lower
+from django.db.models.functions import Cast, Lower
 
 from plumbline.consent.models import ConsentEntry, Status
 from plumbline.crm.models import Contact, LifecycleTransition
@@ -104,15 +101,25 @@ def _window(field: str, now: dt.datetime, days: int | None) -> Q:
 
 
 def _touchpoints(node: TouchpointCount, now: dt.datetime) -> Q:
+    """Counts become "at least n" sets (one GROUP BY ... HAVING over the touchpoints, served by the (contact,
+    occurred_at) index) and their negations, so a count of zero needs no row: lt n is not gte n, eq n is gte n and
+    not gte n + 1."""
     f = node.touchpoints
-    match = Q(contact=OuterRef("pk")) & _window("occurred_at", now, node.within_days)
+    match = _window("occurred_at", now, node.within_days)
     for name in ("kind", "channel", "campaign"):
         if getattr(f, name) is not None:
             match &= Q(**{name if name != "campaign" else "campaign_id": getattr(f, name)})
-    counted = (Touchpoint.objects.filter(match).order_by().values("contact")
-               .annotate(n=Count("pk")).values("n"))
-    qs = Contact.objects.annotate(_n=Coalesce(Subquery(counted, output_field=IntegerField()), Value(0)))
-    return Q(pk__in=qs.filter(**{f"_n__{'exact' if node.op == 'eq' else node.op}": node.value}).values("pk"))
+
+    def at_least(n: int) -> Q:
+        if n <= 0:
+            return Q(pk__isnull=False)  # every contact: a two-valued TRUE
+        having = (Touchpoint.objects.filter(match).order_by().values("contact_id")
+                  .annotate(n=Count("pk")).filter(n__gte=n).values("contact_id"))
+        return Q(pk__in=having)
+
+    n = node.value
+    return {"gte": lambda: at_least(n), "gt": lambda: at_least(n + 1), "lt": lambda: ~at_least(n),
+            "lte": lambda: ~at_least(n + 1), "eq": lambda: at_least(n) & ~at_least(n + 1)}[node.op]()
 
 
 def _lifecycle(node: LifecycleCondition, now: dt.datetime) -> Q:
