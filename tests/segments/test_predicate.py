@@ -7,17 +7,22 @@ import datetime as dt
 import doctest
 
 import pytest
+from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from plumbline.consent.actions import do_record_consent
+from plumbline.crm.actions import do_create_contact
+from plumbline.crm.actions.contacts import do_change_lifecycle
 from plumbline.crm.models import Contact
+from plumbline.marketing.actions import do_record_touchpoints
 from plumbline.segments.predicate import dependencies as dependencies_module
 from plumbline.segments.predicate import schema as schema_module
 from plumbline.segments.predicate.compile import compile_predicate
 from plumbline.segments.predicate.dependencies import dependencies
 from plumbline.segments.predicate.evaluate import evaluate
 from plumbline.segments.predicate.schema import PredicateInvalid, parse
-from tests.segments.conftest import NOW
+from tests.segments.conftest import NOW, _score, days_ago
 
 
 def both(data: dict, contacts: list[Contact], now: dt.datetime = NOW) -> set[str]:
@@ -238,3 +243,67 @@ def test_sql_and_per_contact_evaluators_agree(crowd):
     agree()
     # The generated predicates select empty, partial and full populations, not one trivial answer.
     assert 0 in sizes and len(crowd) in sizes and len(sizes) >= 10, sorted(sizes)
+
+
+# ---- the same property with contacts hypothesis makes too (each example's contacts rolled back after it) ----
+
+contacts_data = st.lists(st.fixed_dictionaries({
+    "first_name": st.sampled_from(["", "Ann", "ANNA", "zed", "bo"]),
+    "last_name": st.sampled_from(["", "Lee", "stone"]),
+    "company": st.sampled_from([0, 1, None]),
+    "stage": st.sampled_from(["subscriber", "lead", "customer"]),
+    "custom": st.fixed_dictionaries({}, optional={
+        "plan": st.sampled_from(["free", "pro"]), "seats": st.sampled_from([1, 3, 2.5, 12, 40]),
+        "renews": st.sampled_from(["2026-01-15", "2026-09-01", "2027-01-01"]), "vip": st.booleans(),
+        "note": st.sampled_from(["", "Big", "small talk", "B"])}),
+    "score": st.none() | st.tuples(st.sampled_from("ABCD"), st.sampled_from([10, 50]), st.sampled_from([0.0, 2.0]),
+                                   st.sampled_from([None, 0.5])),
+    # Days before NOW; 1, 7, 14 and 30 sit exactly on the windows' edges, -1 is after NOW.
+    "touchpoints": st.lists(st.tuples(st.sampled_from(["page_view", "email_click"]), st.sampled_from(["seo", "email"]),
+                                      st.sampled_from([-1, 1, 7, 14, 30, 100]), st.booleans()), max_size=4),
+    "became": st.none() | st.tuples(st.sampled_from(["mql", "sql"]), st.sampled_from([5, 30, 31])),
+    "consent": st.lists(st.tuples(st.sampled_from([None, "newsletter", "product"]), st.booleans(),
+                                  st.sampled_from([3, 20])), max_size=3),
+}), min_size=1, max_size=4)
+
+
+def _make(world: dict, rows: list[dict], tag: int) -> list[Contact]:
+
+    made = []
+    for i, row in enumerate(rows):
+        company = None if row["company"] is None else world["companies"][row["company"]]
+        contact = do_create_contact(email=f"h{tag}-{i}@gen{tag}x{i}.test", first_name=row["first_name"],
+                                    last_name=row["last_name"], company=company, lifecycle_stage=row["stage"],
+                                    custom={k: v for k, v in row["custom"].items() if v != ""})
+        if row["became"] and row["stage"] != "customer":
+            do_change_lifecycle(contact=contact, to_stage=row["became"][0], occurred_at=days_ago(row["became"][1]))
+        if row["score"]:
+            _score(contact, *row["score"])
+        if row["touchpoints"]:
+            do_record_touchpoints(items=[
+                {"contact_id": contact.pk, "kind": kind, "channel": channel, "occurred_at": days_ago(days),
+                 "campaign_id": world["campaign"].pk if with_campaign else None}
+                for kind, channel, days, with_campaign in row["touchpoints"]])
+        for sub, granted, days in row["consent"]:  # equal times: the ledger's id decides the order
+            do_record_consent(contact=contact, channel="email", subscription=sub, granted=granted,
+                              basis="consent", source="form", at=days_ago(days))
+        made.append(contact)
+    return made
+
+
+def test_evaluators_agree_on_generated_contacts(world):
+    counter = iter(range(10**6))
+
+    @settings(max_examples=40, derandomize=True, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+    @given(contacts_data, st.lists(predicates, min_size=3, max_size=3))
+    def agree(rows, datas):
+        savepoint = transaction.savepoint()
+        try:
+            contacts = _make(world, rows, next(counter))
+            for data in datas:
+                both(data, contacts)
+        finally:
+            transaction.savepoint_rollback(savepoint)
+
+    agree()
