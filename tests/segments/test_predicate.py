@@ -7,7 +7,7 @@ import datetime as dt
 import doctest
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -97,6 +97,18 @@ def test_fields_and_operators(world):
     assert f("custom.note", "is_not_set") == {"bob", "cat"}
 
 
+def test_case_folding_and_like_wildcards(world):
+    emile = do_create_contact(email="emile@four.test", first_name="Émile", last_name="a_b%")
+    people = [world["ann"], emile]
+    # SQLite's lower() folds ASCII letters only; both evaluators follow the database.
+    assert both({"field": "first_name", "op": "eq", "value": "émile"}, people) == (
+        {"emile"} if connection.vendor == "postgresql" else set())
+    assert both({"field": "first_name", "op": "starts_with", "value": "ÉM"}, people) == {"emile"}
+    assert both({"field": "last_name", "op": "contains", "value": "_"}, people) == {"emile"}
+    assert both({"field": "last_name", "op": "contains", "value": "%"}, people) == {"emile"}
+    assert both({"field": "last_name", "op": "starts_with", "value": "_"}, people) == set()
+
+
 def test_touchpoints_lifecycle_consent_and_windows(world):
     people = [world["ann"], world["bob"], world["cat"]]
     views = {"kind": "page_view", "channel": "seo"}
@@ -183,7 +195,7 @@ _VALUES = {
     "custom.seats": st.sampled_from([1, 3, 12, 40]),
     "custom.renews": st.sampled_from(["2026-01-15", "2026-09-01", "2027-01-01"]),
     "custom.vip": st.booleans(),
-    "custom.note": st.sampled_from(["big", "SMALL", "call back", "b"]),
+    "custom.note": st.sampled_from(["big", "SMALL", "call back", "b", "_", "%"]),
 }
 _TYPES = {"first_name": "text", "last_name": "text", "email": "text", "lifecycle_stage": "choice",
           "company.industry": "text", "company.employees": "number", "score.fit_grade": "choice",
@@ -255,7 +267,7 @@ contacts_data = st.lists(st.fixed_dictionaries({
     "custom": st.fixed_dictionaries({}, optional={
         "plan": st.sampled_from(["free", "pro"]), "seats": st.sampled_from([1, 3, 2.5, 12, 40]),
         "renews": st.sampled_from(["2026-01-15", "2026-09-01", "2027-01-01"]), "vip": st.booleans(),
-        "note": st.sampled_from(["", "Big", "small talk", "B"])}),
+        "note": st.sampled_from(["", "Big", "small talk", "B", "x_y", "50%"])}),
     "score": st.none() | st.tuples(st.sampled_from("ABCD"), st.sampled_from([10, 50]), st.sampled_from([0.0, 2.0]),
                                    st.sampled_from([None, 0.5])),
     # Days before NOW; 1, 7, 14 and 30 sit exactly on the windows' edges, -1 is after NOW.
