@@ -23,10 +23,12 @@ def days_ago(n: float) -> dt.datetime:
     return NOW - dt.timedelta(days=n)
 
 
-def _score(contact: Contact, grade: str, fit: int, engagement: float, predictive: float | None) -> None:
+def _score(contact: Contact, grade: str, fit: int, engagement: float, predictive: float | None,
+           last_event_days: int | None = None) -> None:
     # Scores are scoring's computed state; the tests set the row they read directly.
     ContactScore.objects.create(contact=contact, fit_score=fit, fit_grade=grade, engagement_score=engagement,
-                                predictive_probability=predictive, definition_version=1, computed_at=NOW)
+                                predictive_probability=predictive, definition_version=1, computed_at=NOW,
+                                last_event_at=None if last_event_days is None else days_ago(last_event_days))
 
 
 @pytest.fixture
@@ -53,7 +55,7 @@ def world(db) -> dict:
     bob = do_create_contact(email="bob@two.test", first_name="Bob", company=globex, lifecycle_stage="lead",
                             custom={"plan": "free", "seats": 3, "vip": False})
     cat = do_create_contact(email="cat@three.test", first_name="", lifecycle_stage="customer")
-    _score(ann, "A", 90, 40.5, 0.8)
+    _score(ann, "A", 90, 40.5, 0.8, 1)
     _score(cat, "C", 30, 2.0, None)
     do_record_touchpoints(items=[
         {"contact_id": ann.pk, "kind": "page_view", "channel": "seo", "campaign_id": campaign.pk,
@@ -100,7 +102,7 @@ def crowd(world) -> list[Contact]:
                                 occurred_at=days_ago(rnd.choice([2, 20, 60])))
         if rnd.random() < 0.7:
             _score(contact, rnd.choice("ABCD"), rnd.choice([10, 30, 90]), rnd.choice([0.0, 2.0, 40.5]),
-                   rnd.choice([None, 0.2, 0.8]))
+                   rnd.choice([None, 0.2, 0.8]), rnd.choice([None, 2, 10, 30]))
         items = []
         for _ in range(rnd.choice([0, 0, 1, 2, 4])):
             items.append({"contact_id": contact.pk, "kind": rnd.choice(["page_view", "email_click"]),

@@ -56,6 +56,7 @@ def test_validation_names_the_path_and_reason(world):
     assert errors({"version": 2, "any": []}) == [("$.version", "version")]
     assert errors({"all": [{"field": "score.engagement", "op": "between", "value": [1]}]}) == [
         ("$.all[0].value", "invalid")]
+    assert errors({"field": "created_at", "op": "gt", "value": "2026-01-01"}) == [("$.value", "invalid")]
     assert errors({"consent": {"channel": "fax"}, "op": "granted"}) == [("$.consent.channel", "literal_error")]
     assert parse({"version": 1, "any": [{"field": "email", "op": "is_set"}]}).to_json() == {
         "version": 1, "any": [{"field": "email", "op": "is_set"}]}
@@ -95,6 +96,10 @@ def test_fields_and_operators(world):
     assert f("custom.vip", "is_set") == {"ann", "bob"}
     assert f("custom.note", "contains", "big d") == {"ann"}
     assert f("custom.note", "is_not_set") == {"bob", "cat"}
+    # ann's stage changed 10 days before NOW; bob's and cat's when they were made (by the clock, after NOW)
+    assert f("lifecycle_changed_at", "lte", {"days_ago": 5}) == {"ann"}
+    assert f("score.last_event_at", "between", [{"days_ago": 2}, {"days_ago": 1}]) == {"ann"}
+    assert f("score.last_event_at", "is_not_set") == {"bob", "cat"}
 
 
 def test_case_folding_and_like_wildcards(world):
@@ -196,16 +201,20 @@ _VALUES = {
     "custom.renews": st.sampled_from(["2026-01-15", "2026-09-01", "2027-01-01"]),
     "custom.vip": st.booleans(),
     "custom.note": st.sampled_from(["big", "SMALL", "call back", "b", "_", "%"]),
+    "lifecycle_changed_at": st.builds(lambda d: {"days_ago": d}, st.sampled_from([-1, 0, 2, 5, 30])),
+    "score.last_event_at": st.builds(lambda d: {"days_ago": d}, st.sampled_from([0, 2, 10, 30])),
 }
 _TYPES = {"first_name": "text", "last_name": "text", "email": "text", "lifecycle_stage": "choice",
           "company.industry": "text", "company.employees": "number", "score.fit_grade": "choice",
           "score.engagement": "number", "score.predictive": "number", "custom.plan": "choice",
-          "custom.seats": "number", "custom.renews": "date", "custom.vip": "boolean", "custom.note": "text"}
+          "custom.seats": "number", "custom.renews": "date", "custom.vip": "boolean", "custom.note": "text",
+          "lifecycle_changed_at": "datetime", "score.last_event_at": "datetime"}
 _OPS = {"text": ["eq", "neq", "in", "not_in", "contains", "starts_with", "is_set", "is_not_set"],
         "choice": ["eq", "neq", "in", "not_in", "is_set", "is_not_set"],
         "number": ["eq", "neq", "in", "not_in", "lt", "lte", "gt", "gte", "between", "is_set", "is_not_set"],
         "date": ["eq", "neq", "lt", "gte", "between", "is_set", "is_not_set"],
-        "boolean": ["eq", "neq", "is_set", "is_not_set"]}
+        "boolean": ["eq", "neq", "is_set", "is_not_set"],
+        "datetime": ["lt", "lte", "gt", "gte", "between", "is_set", "is_not_set"]}
 
 
 @st.composite
@@ -217,7 +226,7 @@ def field_conditions(draw):
     if op in ("in", "not_in"):
         cond["value"] = draw(st.lists(values, min_size=1, max_size=3))
     elif op == "between":
-        cond["value"] = sorted([draw(values), draw(values)])
+        cond["value"] = sorted([draw(values), draw(values)], key=lambda v: -v["days_ago"] if isinstance(v, dict) else v)
     elif op not in ("is_set", "is_not_set"):
         cond["value"] = draw(values)
     return cond
@@ -269,7 +278,7 @@ contacts_data = st.lists(st.fixed_dictionaries({
         "renews": st.sampled_from(["2026-01-15", "2026-09-01", "2027-01-01"]), "vip": st.booleans(),
         "note": st.sampled_from(["", "Big", "small talk", "B", "x_y", "50%"])}),
     "score": st.none() | st.tuples(st.sampled_from("ABCD"), st.sampled_from([10, 50]), st.sampled_from([0.0, 2.0]),
-                                   st.sampled_from([None, 0.5])),
+                                   st.sampled_from([None, 0.5]), st.sampled_from([None, 0, 2, 30])),
     # Days before NOW; 1, 7, 14 and 30 sit exactly on the windows' edges, -1 is after NOW.
     "touchpoints": st.lists(st.tuples(st.sampled_from(["page_view", "email_click"]), st.sampled_from(["seo", "email"]),
                                       st.sampled_from([-1, 1, 7, 14, 30, 100]), st.booleans()), max_size=4),

@@ -28,6 +28,7 @@ from plumbline.crm.models import Contact, LifecycleTransition
 from plumbline.marketing.models import Touchpoint
 from plumbline.segments.predicate.evaluate import fold
 from plumbline.segments.predicate.schema import (
+    MOMENT,
     NUMBER,
     TEXT,
     AllOf,
@@ -57,7 +58,9 @@ def _expression(spec: FieldSpec) -> Any:
     return Lower(path) if spec.type == TEXT else F(path)
 
 
-def _norm(spec: FieldSpec, value: Any) -> Any:
+def _norm(spec: FieldSpec, now: dt.datetime, value: Any) -> Any:
+    if spec.type == MOMENT:
+        return now - dt.timedelta(days=value["days_ago"])
     if spec.type == TEXT:
         return fold(value)
     if spec.type == NUMBER:
@@ -65,32 +68,32 @@ def _norm(spec: FieldSpec, value: Any) -> Any:
     return value
 
 
-def _field(node: FieldCondition, custom: dict[str, FieldSpec]) -> Q:
+def _field(node: FieldCondition, custom: dict[str, FieldSpec], now: dt.datetime) -> Q:
     if node.op in _NEGATED:
-        return ~_field(node.model_copy(update={"op": _NEGATED[node.op]}), custom)
+        return ~_field(node.model_copy(update={"op": _NEGATED[node.op]}), custom, now)
     spec = field_spec(node.field, custom)
     assert spec is not None, node.field
     op, value = node.op, node.value
     qs = Contact.objects.annotate(_v=_expression(spec))
     if op == "is_set":
-        where = Q(_v__isnull=False) & ~Q(_v="") if spec.type != NUMBER else Q(_v__isnull=False)
+        where = Q(_v__isnull=False) & ~Q(_v="") if spec.type not in (NUMBER, MOMENT) else Q(_v__isnull=False)
         if spec.source == "custom" and spec.type == "boolean":
             where = Q(custom__has_key=spec.attr) & (Q(**{f"custom__{spec.attr}": True})
                                                     | Q(**{f"custom__{spec.attr}": False}))
     elif spec.source == "custom" and spec.type == "boolean":
         where = Q(**{f"custom__{spec.attr}": value})
     elif op == "eq":
-        where = Q(_v=_norm(spec, value))
+        where = Q(_v=_norm(spec, now, value))
     elif op == "in":
-        where = Q(_v__in=[_norm(spec, x) for x in value])
+        where = Q(_v__in=[_norm(spec, now, x) for x in value])
     elif op == "contains":
-        where = Q(_v__contains=_norm(spec, value))
+        where = Q(_v__contains=_norm(spec, now, value))
     elif op == "starts_with":
-        where = Q(_v__startswith=_norm(spec, value))
+        where = Q(_v__startswith=_norm(spec, now, value))
     elif op == "between":
-        where = Q(_v__gte=_norm(spec, value[0]), _v__lte=_norm(spec, value[1]))
+        where = Q(_v__gte=_norm(spec, now, value[0]), _v__lte=_norm(spec, now, value[1]))
     else:
-        where = Q(**{f"_v__{op}": _norm(spec, value)})
+        where = Q(**{f"_v__{op}": _norm(spec, now, value)})
     return Q(pk__in=qs.filter(where).values("pk"))
 
 
@@ -169,7 +172,7 @@ def compile_node(node: Any, now: dt.datetime, custom: dict[str, FieldSpec]) -> Q
     if isinstance(node, Not):
         return ~compile_node(node.not_, now, custom)
     if isinstance(node, FieldCondition):
-        return _field(node, custom)
+        return _field(node, custom, now)
     if isinstance(node, TouchpointCount):
         return _touchpoints(node, now)
     if isinstance(node, LifecycleCondition):

@@ -60,6 +60,8 @@ def _walk(node: Any, out: dict[str, set], flags: dict[str, bool]) -> None:
         _walk(node.not_, out, flags)
     elif isinstance(node, FieldCondition):
         source, _, rest = node.field.partition(".")
+        if node.field in ("created_at", "lifecycle_changed_at", "score.last_event_at"):
+            flags["relative"] = True  # compared with {"days_ago": n}: time alone moves the boundary
         if node.field.startswith("company."):
             out["contact"].add("company")
             out["company"].add(rest)
@@ -73,7 +75,7 @@ def _walk(node: Any, out: dict[str, set], flags: dict[str, bool]) -> None:
         else:
             out["contact"].add(node.field)
             out["events"].add("contact.updated")
-            if node.field == "lifecycle_stage":
+            if node.field in ("lifecycle_stage", "lifecycle_changed_at"):
                 out["events"].add("lifecycle.changed")
             if node.field == "consent_status":
                 out["events"] |= {"consent.granted", "consent.withdrawn", "consent.requested"}

@@ -13,7 +13,9 @@ The semantics, shared with compile.py (the SQL evaluator) and checked by tests/s
   lower-cased. SQLite's lower() folds only ASCII letters, so on SQLite this evaluator folds only ASCII letters too;
   on PostgreSQL both fold every letter. Choice fields (lifecycle_stage, consent_status, score.fit_grade, custom
   choice) and booleans compare exactly. Numbers compare as numbers; dates (custom date fields, YYYY-MM-DD) as
-  their ISO strings, which orders them by date.
+  their ISO strings, which orders them by date. Moments (created_at, lifecycle_changed_at, score.last_event_at)
+  compare with relative dates only: `{"days_ago": n}` is the instant now - n x 24 h
+  (`{"field": "lifecycle_changed_at", "op": "gte", "value": {"days_ago": 30}}`: changed in the last 30 days).
 - **Touchpoints.** The count of the contact's Touchpoint rows matching kind, channel and campaign (each optional);
   with `within_days` d only those with now - d x 24 h <= occurred_at <= now, without it all of them. Bot hits
   never become touchpoints (tracking makes touchpoints from human hits only), so every row counts.
@@ -41,6 +43,7 @@ from plumbline.segments.predicate.schema import (
     BOOLEAN,
     CHOICE,
     DATE,
+    MOMENT,
     NUMBER,
     TEXT,
     AllOf,
@@ -128,7 +131,9 @@ class Facts:
         return raw
 
 
-def _norm(spec: FieldSpec, value: Any) -> Any:
+def _norm(spec: FieldSpec, now: dt.datetime, value: Any) -> Any:
+    if spec.type == MOMENT:
+        return now - dt.timedelta(days=value["days_ago"])
     if spec.type == TEXT:
         return fold(value)
     if spec.type == NUMBER:
@@ -136,10 +141,10 @@ def _norm(spec: FieldSpec, value: Any) -> Any:
     return value
 
 
-def _field(node: FieldCondition, facts: Facts) -> bool:
+def _field(node: FieldCondition, facts: Facts, now: dt.datetime) -> bool:
     negated = {"neq": "eq", "not_in": "in", "is_not_set": "is_set"}
     if node.op in negated:
-        return not _field(node.model_copy(update={"op": negated[node.op]}), facts)
+        return not _field(node.model_copy(update={"op": negated[node.op]}), facts, now)
     spec = field_spec(node.field, facts.custom if node.field.startswith("custom.") else {})
     assert spec is not None, node.field
     v = facts.value(spec)
@@ -149,16 +154,16 @@ def _field(node: FieldCondition, facts: Facts) -> bool:
     if op == "is_set":
         return True
     if op == "eq":
-        return v == _norm(spec, value)
+        return v == _norm(spec, now, value)
     if op == "in":
-        return v in {_norm(spec, x) for x in value}
+        return v in {_norm(spec, now, x) for x in value}
     if op == "contains":
-        return _norm(spec, value) in v
+        return _norm(spec, now, value) in v
     if op == "starts_with":
-        return v.startswith(_norm(spec, value))
+        return v.startswith(_norm(spec, now, value))
     if op == "between":
-        return _norm(spec, value[0]) <= v <= _norm(spec, value[1])
-    target = _norm(spec, value)
+        return _norm(spec, now, value[0]) <= v <= _norm(spec, now, value[1])
+    target = _norm(spec, now, value)
     return {"lt": v < target, "lte": v <= target, "gt": v > target, "gte": v >= target}[op]
 
 
@@ -199,7 +204,7 @@ def holds(node: Any, facts: Facts, now: dt.datetime) -> bool:
     if isinstance(node, Not):
         return not holds(node.not_, facts, now)
     if isinstance(node, FieldCondition):
-        return _field(node, facts)
+        return _field(node, facts, now)
     if isinstance(node, TouchpointCount):
         return _touchpoints(node, facts, now)
     if isinstance(node, LifecycleCondition):

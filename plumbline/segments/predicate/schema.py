@@ -29,7 +29,7 @@ from plumbline.marketing.models import Channel, TouchpointKind
 
 VERSION = 1
 
-TEXT, CHOICE, NUMBER, DATE, BOOLEAN = "text", "choice", "number", "date", "boolean"
+TEXT, CHOICE, NUMBER, DATE, BOOLEAN, MOMENT = "text", "choice", "number", "date", "boolean", "datetime"
 # Which operators apply to which type of field.
 OPS: dict[str, tuple[str, ...]] = {
     TEXT: ("eq", "neq", "in", "not_in", "contains", "starts_with", "is_set", "is_not_set"),
@@ -37,6 +37,8 @@ OPS: dict[str, tuple[str, ...]] = {
     NUMBER: ("eq", "neq", "in", "not_in", "lt", "lte", "gt", "gte", "between", "is_set", "is_not_set"),
     DATE: ("eq", "neq", "in", "not_in", "lt", "lte", "gt", "gte", "between", "is_set", "is_not_set"),
     BOOLEAN: ("eq", "neq", "is_set", "is_not_set"),
+    # Moments compare with relative dates only: {"days_ago": n} is `now` - n x 24 h.
+    MOMENT: ("lt", "lte", "gt", "gte", "between", "is_set", "is_not_set"),
 }
 ALL_OPS = ("eq", "neq", "in", "not_in", "lt", "lte", "gt", "gte", "between", "contains", "starts_with", "is_set",
            "is_not_set")
@@ -68,6 +70,8 @@ FIELDS: dict[str, FieldSpec] = {s.name: s for s in [
     _spec("source", TEXT, "contact", "source"),
     _spec("lifecycle_stage", CHOICE, "contact", "lifecycle_stage", LifecycleStage.values),
     _spec("consent_status", CHOICE, "contact", "consent_status", ConsentStatus.values),
+    _spec("created_at", MOMENT, "contact", "created_at"),
+    _spec("lifecycle_changed_at", MOMENT, "contact", "lifecycle_changed_at"),
     _spec("company.name", TEXT, "company", "name"),
     _spec("company.domain", TEXT, "company", "domain"),
     _spec("company.industry", TEXT, "company", "industry"),
@@ -77,6 +81,7 @@ FIELDS: dict[str, FieldSpec] = {s.name: s for s in [
     _spec("score.fit_score", NUMBER, "score", "fit_score"),
     _spec("score.engagement", NUMBER, "score", "engagement_score"),
     _spec("score.predictive", NUMBER, "score", "predictive_probability"),
+    _spec("score.last_event_at", MOMENT, "score", "last_event_at"),
 ]}
 
 
@@ -262,6 +267,10 @@ def _check(node: Any, path: str, custom: dict[str, FieldSpec], errors: list[Doma
 
 
 def _scalar_error(spec: FieldSpec, value: Any) -> str | None:
+    if spec.type == MOMENT:
+        ok = (isinstance(value, dict) and set(value) == {"days_ago"} and isinstance(value["days_ago"], int)
+              and not isinstance(value["days_ago"], bool) and -3650 <= value["days_ago"] <= 36500)
+        return None if ok else 'expected a relative date, {"days_ago": n}'
     if spec.type == NUMBER:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
         return None if ok else "expected a number"
