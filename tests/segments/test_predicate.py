@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from plumbline.consent.actions import do_record_consent
 from plumbline.crm.actions import do_create_contact
 from plumbline.crm.actions.contacts import do_change_lifecycle
-from plumbline.crm.models import Contact
+from plumbline.crm.models import Contact, CustomField
 from plumbline.marketing.actions import do_record_touchpoints
 from plumbline.segments.predicate import dependencies as dependencies_module
 from plumbline.segments.predicate import schema as schema_module
@@ -135,6 +135,15 @@ def test_touchpoints_lifecycle_consent_and_windows(world):
     assert both({"any": [{"all": [{"field": "lifecycle_stage", "op": "eq", "value": "mql"},
                                   {"touchpoints": views, "op": "gte", "value": 3, "within_days": 14}]},
                          {"not": {"field": "company.name", "op": "is_set"}}]}, people) == {"ann", "cat"}
+
+
+def test_a_deleted_custom_field_is_an_error_not_a_guess(world):
+    p = parse({"field": "custom.plan", "op": "eq", "value": "pro"})
+    CustomField.objects.filter(key="plan").delete()
+    with pytest.raises(PredicateInvalid):
+        compile_predicate(p, NOW)
+    with pytest.raises(PredicateInvalid):
+        evaluate(p, world["ann"], NOW)
 
 
 def test_windows_are_relative_to_now_and_include_both_ends(world):

@@ -41,7 +41,7 @@ from plumbline.segments.predicate.schema import (
     Predicate,
     TouchpointCount,
     custom_specs,
-    field_spec,
+    known_spec,
 )
 
 _NEGATED = {"neq": "eq", "not_in": "in", "is_not_set": "is_set"}
@@ -71,8 +71,7 @@ def _norm(spec: FieldSpec, now: dt.datetime, value: Any) -> Any:
 def _field(node: FieldCondition, custom: dict[str, FieldSpec], now: dt.datetime) -> Q:
     if node.op in _NEGATED:
         return ~_field(node.model_copy(update={"op": _NEGATED[node.op]}), custom, now)
-    spec = field_spec(node.field, custom)
-    assert spec is not None, node.field
+    spec = known_spec(node.field, custom)
     op, value = node.op, node.value
     qs = Contact.objects.annotate(_v=_expression(spec))
     if op == "is_set":

@@ -56,7 +56,7 @@ from plumbline.segments.predicate.schema import (
     Predicate,
     TouchpointCount,
     custom_specs,
-    field_spec,
+    known_spec,
 )
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -145,8 +145,7 @@ def _field(node: FieldCondition, facts: Facts, now: dt.datetime) -> bool:
     negated = {"neq": "eq", "not_in": "in", "is_not_set": "is_set"}
     if node.op in negated:
         return not _field(node.model_copy(update={"op": negated[node.op]}), facts, now)
-    spec = field_spec(node.field, facts.custom if node.field.startswith("custom.") else {})
-    assert spec is not None, node.field
+    spec = known_spec(node.field, facts.custom if node.field.startswith("custom.") else {})
     v = facts.value(spec)
     if v is None:
         return False

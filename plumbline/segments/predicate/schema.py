@@ -91,6 +91,14 @@ def custom_specs() -> dict[str, FieldSpec]:
             for f in CustomField.objects.filter(applies_to=CustomField.AppliesTo.CONTACT)}
 
 
+def known_spec(name: str, custom: dict[str, FieldSpec]) -> FieldSpec:
+    """The field's spec, or PredicateInvalid when a saved predicate names a field that no longer exists."""
+    spec = field_spec(name, custom)
+    if spec is None:
+        raise PredicateInvalid([DomainError(f"unknown field {name!r}", field="field", code="unknown_field")])
+    return spec
+
+
 def field_spec(name: str, custom: dict[str, FieldSpec] | None = None) -> FieldSpec | None:
     if name in FIELDS:
         return FIELDS[name]
