@@ -181,7 +181,9 @@ def compile_node(node: Any, now: dt.datetime, custom: dict[str, FieldSpec]) -> Q
     raise TypeError(f"not a predicate node: {node!r}")
 
 
-def compile_predicate(predicate: Predicate | Any, now: dt.datetime) -> Q:
-    """The Q over Contact that selects exactly the contacts `evaluate(predicate, contact, now)` accepts."""
+def compile_predicate(predicate: Predicate | Any, now: dt.datetime, *,
+                      custom: dict[str, FieldSpec] | None = None) -> Q:
+    """The Q over Contact that selects exactly the contacts `evaluate(predicate, contact, now)` accepts.
+    `custom` (schema.custom_specs()) is read from crm when not given."""
     node = predicate.root if isinstance(predicate, Predicate) else predicate
-    return compile_node(node, now, custom_specs())
+    return compile_node(node, now, custom if custom is not None else custom_specs())
