@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "plumbline.worker",
     "plumbline.webhooks",
     "plumbline.webforms",
+    "plumbline.segments",
 ]
 
 MIDDLEWARE = [

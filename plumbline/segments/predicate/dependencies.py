@@ -1,0 +1,98 @@
+"""What a predicate reads, so a consumer of the change feed re-evaluates only the segments an event can change.
+
+    >>> from plumbline.segments.predicate.schema import parse
+    >>> deps = dependencies(parse({"all": [{"field": "company.industry", "op": "eq", "value": "Retail"},
+    ...                                    {"touchpoints": {"kind": "page_view"}, "op": "gte", "value": 3}]}))
+    >>> sorted(deps.events)
+    ['company.updated', 'contact.updated', 'touchpoint.corrected', 'touchpoint.deleted', 'touchpoint.recorded']
+    >>> deps.contact_fields
+    frozenset({'company'})
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from plumbline.segments.predicate.schema import (
+    AllOf,
+    AnyOf,
+    ConsentCondition,
+    FieldCondition,
+    LifecycleCondition,
+    Not,
+    Predicate,
+)
+
+# Every predicate's result can change when the contact appears, disappears or is merged.
+ALWAYS = frozenset({"contact.created", "contact.merged", "contact.unmerged", "contact.erased"})
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """`contact_fields`: the Contact fields read (a `contact.updated` event naming none of them changes nothing;
+    `company` stands for the company link); `company_fields` and `score_fields` likewise; `events`: the event
+    kinds that can change the result, `ALWAYS` aside; `relative`: the result can change with time alone (a
+    `within_days` window), so a periodic re-evaluation is needed."""
+
+    contact_fields: frozenset[str]
+    company_fields: frozenset[str]
+    score_fields: frozenset[str]
+    events: frozenset[str]
+    relative: bool
+
+    def affected_by(self, kind: str, changed_fields: list[str] | None = None) -> bool:
+        """Whether an event of `kind` (with, for contact.updated, the fields it changed) can change the result."""
+        if kind in ALWAYS:
+            return True
+        if kind not in self.events:
+            return False
+        if kind == "contact.updated" and changed_fields is not None:
+            return bool(self.contact_fields & set(changed_fields))
+        return True
+
+
+def _walk(node: Any, out: dict[str, set], flags: dict[str, bool]) -> None:
+    if isinstance(node, (AnyOf, AllOf)):
+        for child in node.any if isinstance(node, AnyOf) else node.all:
+            _walk(child, out, flags)
+    elif isinstance(node, Not):
+        _walk(node.not_, out, flags)
+    elif isinstance(node, FieldCondition):
+        source, _, rest = node.field.partition(".")
+        if node.field in ("created_at", "lifecycle_changed_at", "score.last_event_at"):
+            flags["relative"] = True  # compared with {"days_ago": n}: time alone moves the boundary
+        if node.field.startswith("company."):
+            out["contact"].add("company")
+            out["company"].add(rest)
+            out["events"] |= {"contact.updated", "company.updated"}
+        elif node.field.startswith("score."):
+            out["score"].add(rest)
+            out["events"].add("score.changed")
+        elif node.field.startswith("custom."):
+            out["contact"].add("custom")
+            out["events"].add("contact.updated")
+        else:
+            out["contact"].add(node.field)
+            out["events"].add("contact.updated")
+            if node.field in ("lifecycle_stage", "lifecycle_changed_at"):
+                out["events"].add("lifecycle.changed")
+            if node.field == "consent_status":
+                out["events"] |= {"consent.granted", "consent.withdrawn", "consent.requested"}
+    elif isinstance(node, ConsentCondition):
+        out["events"] |= {"consent.granted", "consent.withdrawn", "consent.requested"}
+    elif isinstance(node, LifecycleCondition):
+        out["events"].add("lifecycle.changed")
+        flags["relative"] = flags["relative"] or node.within_days is not None
+    else:  # TouchpointCount
+        out["events"] |= {"touchpoint.recorded", "touchpoint.corrected", "touchpoint.deleted"}
+        flags["relative"] = flags["relative"] or node.within_days is not None
+
+
+def dependencies(predicate: Predicate | Any) -> Dependencies:
+    node = predicate.root if isinstance(predicate, Predicate) else predicate
+    out: dict[str, set] = {"contact": set(), "company": set(), "score": set(), "events": set()}
+    flags = {"relative": False}
+    _walk(node, out, flags)
+    return Dependencies(frozenset(out["contact"]), frozenset(out["company"]), frozenset(out["score"]),
+                        frozenset(out["events"]), flags["relative"])

@@ -1,0 +1,219 @@
+"""The per-contact evaluator: a predicate and one contact (and `now`) give True or False, in Python, from a few
+queries for that contact (its row with its company, its score, and only when the predicate asks: its touchpoints,
+lifecycle transitions and consent ledger).
+
+The semantics, shared with compile.py (the SQL evaluator) and checked by tests/segments' property test:
+
+- **Missing values.** A field's value is missing when it is NULL, a blank string, when the contact has no company
+  (company.*), no score row (score.*), or its `custom` JSON lacks the key (or holds null or ""). The positive
+  operators (eq, in, lt, lte, gt, gte, between, contains, starts_with, is_set) are false on a missing value;
+  neq, not_in and is_not_set are exactly their negations, so they are true on a missing value
+  (`{"field": "company.industry", "op": "neq", "value": "Retail"}` holds for a contact without a company).
+- **Case.** Text fields compare case-insensitively (eq, neq, in, not_in, contains, starts_with): both sides are
+  lower-cased. SQLite's lower() folds only ASCII letters, so on SQLite this evaluator folds only ASCII letters too;
+  on PostgreSQL both fold every letter. Choice fields (lifecycle_stage, consent_status, score.fit_grade, custom
+  choice) and booleans compare exactly. Numbers compare as numbers; dates (custom date fields, YYYY-MM-DD) as
+  their ISO strings, which orders them by date. Moments (created_at, lifecycle_changed_at, score.last_event_at)
+  compare with relative dates only: `{"days_ago": n}` is the instant now - n x 24 h
+  (`{"field": "lifecycle_changed_at", "op": "gte", "value": {"days_ago": 30}}`: changed in the last 30 days).
+- **Touchpoints.** The count of the contact's Touchpoint rows matching kind, channel and campaign (each optional);
+  with `within_days` d only those with now - d x 24 h <= occurred_at <= now, without it all of them. Bot hits
+  never become touchpoints (tracking makes touchpoints from human hits only), so every row counts.
+- **Lifecycle.** `{"lifecycle": {"became": s}, "within_days": d}` holds when a LifecycleTransition to s has
+  now - d x 24 h <= occurred_at <= now (without `within_days`: ever).
+- **Consent.** plumbline.consent.queries' rule: a type is granted when its own latest ledger row grants it and no
+  later channel-wide withdrawal is the channel's latest row; without `subscription`, the channel-wide latest row
+  decides. A subscription code that names no type is never granted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from typing import Any
+
+from django.db import connection
+
+from plumbline.consent.models import ConsentEntry, Status, SubscriptionType
+from plumbline.consent.queries import effective
+from plumbline.crm.models import Contact, LifecycleTransition
+from plumbline.marketing.models import Touchpoint
+from plumbline.scoring.models import ContactScore
+from plumbline.segments.predicate.schema import (
+    BOOLEAN,
+    CHOICE,
+    DATE,
+    MOMENT,
+    NUMBER,
+    TEXT,
+    AllOf,
+    AnyOf,
+    ConsentCondition,
+    FieldCondition,
+    FieldSpec,
+    LifecycleCondition,
+    Not,
+    Predicate,
+    TouchpointCount,
+    custom_specs,
+    known_spec,
+)
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def fold(text: str) -> str:
+    """Lower-case as the database's lower() does (SQLite: ASCII letters only)."""
+    return text.lower() if connection.vendor == "postgresql" else text.translate(_ASCII_LOWER)
+
+
+class Facts:
+    """What the predicate may read about one contact, each part loaded on first use (one query each)."""
+
+    def __init__(self, contact: Contact | int) -> None:
+        pk = contact if isinstance(contact, int) else contact.pk
+        self.contact = Contact.objects.select_related("company").get(pk=pk)
+        self._custom: dict[str, FieldSpec] | None = None
+
+    @cached_property
+    def score(self) -> ContactScore | None:
+        return ContactScore.objects.filter(contact_id=self.contact.pk).first()
+
+    @cached_property
+    def touchpoints(self) -> list[tuple[str, str, int | None, dt.datetime]]:
+        return list(Touchpoint.objects.filter(contact_id=self.contact.pk)
+                    .values_list("kind", "channel", "campaign_id", "occurred_at"))
+
+    @cached_property
+    def transitions(self) -> list[tuple[str, dt.datetime]]:
+        return list(LifecycleTransition.objects.filter(contact_id=self.contact.pk)
+                    .values_list("to_stage", "occurred_at"))
+
+    @cached_property
+    def consent(self) -> dict[tuple[str, int | None], ConsentEntry]:
+        latest: dict[tuple[str, int | None], ConsentEntry] = {}
+        for entry in ConsentEntry.objects.filter(contact_id=self.contact.pk).order_by("occurred_at", "id"):
+            latest[(entry.channel, entry.subscription_id)] = entry
+        return latest
+
+    @cached_property
+    def subscription_ids(self) -> dict[str, int]:
+        return dict(SubscriptionType.objects.values_list("code", "pk"))
+
+    @property
+    def custom(self) -> dict[str, FieldSpec]:
+        if self._custom is None:
+            self._custom = custom_specs()
+        return self._custom
+
+    def value(self, spec: FieldSpec) -> Any:
+        """The field's value, None when missing (see the module docstring)."""
+        if spec.source == "contact":
+            raw = getattr(self.contact, spec.attr)
+        elif spec.source == "company":
+            raw = getattr(self.contact.company, spec.attr) if self.contact.company_id else None
+        elif spec.source == "score":
+            raw = getattr(self.score, spec.attr) if self.score is not None else None
+        else:
+            raw = (self.contact.custom or {}).get(spec.attr)
+            if spec.type == NUMBER and (isinstance(raw, bool) or not isinstance(raw, (int, float))):
+                raw = None
+            elif spec.type == BOOLEAN and not isinstance(raw, bool):
+                raw = None
+            elif spec.type in (TEXT, CHOICE, DATE) and not isinstance(raw, str):
+                raw = None
+        if raw is None or raw == "":
+            return None
+        if spec.type == TEXT:
+            return fold(raw)
+        if spec.type == NUMBER:
+            return float(raw)
+        return raw
+
+
+def _norm(spec: FieldSpec, now: dt.datetime, value: Any) -> Any:
+    if spec.type == MOMENT:
+        return now - dt.timedelta(days=value["days_ago"])
+    if spec.type == TEXT:
+        return fold(value)
+    if spec.type == NUMBER:
+        return float(value)
+    return value
+
+
+def _field(node: FieldCondition, facts: Facts, now: dt.datetime) -> bool:
+    negated = {"neq": "eq", "not_in": "in", "is_not_set": "is_set"}
+    if node.op in negated:
+        return not _field(node.model_copy(update={"op": negated[node.op]}), facts, now)
+    spec = known_spec(node.field, facts.custom if node.field.startswith("custom.") else {})
+    v = facts.value(spec)
+    if v is None:
+        return False
+    op, value = node.op, node.value
+    if op == "is_set":
+        return True
+    if op == "eq":
+        return v == _norm(spec, now, value)
+    if op == "in":
+        return v in {_norm(spec, now, x) for x in value}
+    if op == "contains":
+        return _norm(spec, now, value) in v
+    if op == "starts_with":
+        return v.startswith(_norm(spec, now, value))
+    if op == "between":
+        return _norm(spec, now, value[0]) <= v <= _norm(spec, now, value[1])
+    target = _norm(spec, now, value)
+    return {"lt": v < target, "lte": v <= target, "gt": v > target, "gte": v >= target}[op]
+
+
+def _since(now: dt.datetime, days: int | None) -> dt.datetime | None:
+    return None if days is None else now - dt.timedelta(days=days)
+
+
+def _touchpoints(node: TouchpointCount, facts: Facts, now: dt.datetime) -> bool:
+    f, since = node.touchpoints, _since(now, node.within_days)
+    n = sum(1 for kind, channel, campaign, at in facts.touchpoints
+            if (f.kind is None or kind == f.kind) and (f.channel is None or channel == f.channel)
+            and (f.campaign is None or campaign == f.campaign) and (since is None or since <= at <= now))
+    return {"gte": n >= node.value, "gt": n > node.value, "eq": n == node.value, "lte": n <= node.value,
+            "lt": n < node.value}[node.op]
+
+
+def _lifecycle(node: LifecycleCondition, facts: Facts, now: dt.datetime) -> bool:
+    since = _since(now, node.within_days)
+    return any(stage == node.lifecycle.became and (since is None or since <= at <= now)
+               for stage, at in facts.transitions)
+
+
+def _consent(node: ConsentCondition, facts: Facts) -> bool:
+    channel, code = node.consent.channel, node.consent.subscription
+    granted = False
+    if code is None or code in facts.subscription_ids:
+        entry = effective(facts.consent, channel, None if code is None else facts.subscription_ids[code])
+        granted = entry is not None and entry.status == Status.GRANTED
+    return granted if node.op == "granted" else not granted
+
+
+def holds(node: Any, facts: Facts, now: dt.datetime) -> bool:
+    """Evaluate a node against loaded facts."""
+    if isinstance(node, AnyOf):
+        return any(holds(c, facts, now) for c in node.any)
+    if isinstance(node, AllOf):
+        return all(holds(c, facts, now) for c in node.all)
+    if isinstance(node, Not):
+        return not holds(node.not_, facts, now)
+    if isinstance(node, FieldCondition):
+        return _field(node, facts, now)
+    if isinstance(node, TouchpointCount):
+        return _touchpoints(node, facts, now)
+    if isinstance(node, LifecycleCondition):
+        return _lifecycle(node, facts, now)
+    if isinstance(node, ConsentCondition):
+        return _consent(node, facts)
+    raise TypeError(f"not a predicate node: {node!r}")
+
+
+def evaluate(predicate: Predicate | Any, contact: Contact | int, now: dt.datetime) -> bool:
+    """Whether the contact matches the predicate at `now` (a Predicate from schema.parse, or one of its nodes)."""
+    node = predicate.root if isinstance(predicate, Predicate) else predicate
+    return holds(node, Facts(contact), now)
