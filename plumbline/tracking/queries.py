@@ -93,6 +93,11 @@ def bot_counts(site: Site | None = None) -> list[tuple[str, int]]:
     return [(bot_label(code), n) for code, n in qs.values_list("bot").annotate(n=Count("pk")).order_by("-n", "bot")]
 
 
+def contact_id_of_visitor(visitor_id: str) -> int | None:
+    """The contact a visitor id has been stitched to, if any."""
+    return Visitor.objects.filter(visitor_id=visitor_id).values_list("contact_id", flat=True).first()
+
+
 def visitors_of(contact_id: int) -> list[str]:
     return list(Visitor.objects.filter(contact_id=contact_id).values_list("visitor_id", flat=True))
 

@@ -8,7 +8,7 @@ from django.core import signing
 from django.db.models import Count, F, QuerySet
 
 from plumbline.crm.models import Contact
-from plumbline.tracking.models import Visitor
+from plumbline.tracking.queries import contact_id_of_visitor
 from plumbline.webforms.fields import COMPANY_TARGET
 from plumbline.webforms.models import FieldType, Flow, FlowAnswer, Form, FormField, LandingPage, Submission
 
@@ -60,7 +60,7 @@ def contact_from_token(token: str | None) -> Contact | None:
 
 def contact_of_visitor(visitor_id: str) -> Contact | None:
     """The contact a visitor id was stitched to (tracking's identity), if any."""
-    contact_id = Visitor.objects.filter(visitor_id=visitor_id).values_list("contact_id", flat=True).first()
+    contact_id = contact_id_of_visitor(visitor_id)
     return Contact.objects.filter(pk=contact_id).select_related("company").first() if contact_id else None
 
 
