@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("plumbline.accounts.urls")),
     path("", include("plumbline.webhooks.urls")),
     path("", include("plumbline.webforms.urls")),
+    path("", include("plumbline.segments.urls")),
     path("", include("plumbline.tracking.urls")),
     path("", include("plumbline.demo.urls")),  # the demo company's website, while the demo is loaded
 ]

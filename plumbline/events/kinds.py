@@ -45,6 +45,9 @@ KINDS: dict[str, str] = {
     # forms and guided flows (plumbline.webforms)
     "form.submitted": "Form submitted",
     "flow.completed": "Guided flow completed",
+    # segments (plumbline.segments): the subject is the contact, the payload names the segment
+    "segment.entered": "Entered a segment",
+    "segment.left": "Left a segment",
     # imports
     "import.finished": "Import finished",
     "import.undone": "Import undone",
