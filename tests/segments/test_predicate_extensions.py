@@ -3,6 +3,8 @@ custom fields, with their validation errors, exact member sets on both evaluator
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from plumbline.crm.models import Contact, CustomField
@@ -166,6 +168,7 @@ def test_catalogue_offers_the_later_conditions(world):
     assert {"key": "content", "label": "Page or name is"} in conditions["touchpoints"]["filters"]
     assert [f["key"] for f in conditions["touchpoints"]["filters"]] == [
         "content", "content_starts_with", "source", "medium", "utm_campaign"]
+    assert json.loads(json.dumps(cat)) == cat
 
 
 def test_describe_still_says_a_saved_rule_whose_references_have_gone(world):
