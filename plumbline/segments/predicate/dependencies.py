@@ -21,7 +21,9 @@ deal edits emit no event about the contact, so only a periodic pass sees them.
 
 A form condition names the form it reads by slug. `form.submitted` events name the submission as their subject
 (`("submission", id)`); the contact is the payload's `contact_id` and the form its `form_id` (a consumer turns
-that id into the form's slug to ask affected_by).
+that id into the form's slug to ask affected_by). Editing a form (a field's type changed) or deleting it emits no
+event: a deleted form or field makes the predicate invalid (both evaluators raise PredicateInvalid), which the next
+evaluation of the segment sees.
 
     >>> deps = dependencies({"form": {"form": "newsletter"}, "op": "submitted", "within_days": 30})
     >>> deps.events, deps.forms, deps.relative, deps.affected_by("form.submitted", form="demo")
