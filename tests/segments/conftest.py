@@ -4,9 +4,12 @@ contacts with known facts (for exact member sets) and seeded random ones (for th
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
+from typing import Any
 
 import pytest
+from django.test import Client
 
 from plumbline.consent.actions import do_create_subscription_type, do_record_consent
 from plumbline.consent.models import SubscriptionType
@@ -23,17 +26,32 @@ def days_ago(n: float) -> dt.datetime:
     return NOW - dt.timedelta(days=n)
 
 
-def _score(contact: Contact, grade: str, fit: int, engagement: float, predictive: float | None,
-           last_event_days: int | None = None) -> None:
+def _score(
+    contact: Contact,
+    grade: str,
+    fit: int,
+    engagement: float,
+    predictive: float | None,
+    last_event_days: int | None = None,
+) -> None:
     # Scores are scoring's computed state; the tests set the row they read directly.
-    ContactScore.objects.create(contact=contact, fit_score=fit, fit_grade=grade, engagement_score=engagement,
-                                predictive_probability=predictive, definition_version=1, computed_at=NOW,
-                                last_event_at=None if last_event_days is None else days_ago(last_event_days))
+    ContactScore.objects.create(
+        contact=contact,
+        fit_score=fit,
+        fit_grade=grade,
+        engagement_score=engagement,
+        predictive_probability=predictive,
+        definition_version=1,
+        computed_at=NOW,
+        last_event_at=None if last_event_days is None else days_ago(last_event_days),
+    )
 
 
 @pytest.fixture
 def world(db) -> dict:
-    CustomField.objects.create(applies_to="contact", key="plan", label="Plan", type="choice", choices=["free", "pro"])
+    CustomField.objects.create(
+        applies_to="contact", key="plan", label="Plan", type="choice", choices=["free", "pro"]
+    )
     CustomField.objects.create(applies_to="contact", key="seats", label="Seats", type="number")
     CustomField.objects.create(applies_to="contact", key="renews", label="Renews", type="date")
     CustomField.objects.create(applies_to="contact", key="vip", label="VIP", type="boolean")
@@ -48,28 +66,77 @@ def world(db) -> dict:
     # Hand-made: ann (Acme, mql, pro, 3 recent seo page views, newsletter granted, became mql 10 days ago),
     # bob (Globex, lead, no score, one old page view, newsletter granted then channel withdrawn),
     # cat (no company, customer, blank first name, email grant only channel-wide).
-    ann = do_create_contact(email="ann@one.test", first_name="Ann", last_name="Lee", company=acme,
-                            lifecycle_stage="lead", custom={"plan": "pro", "seats": 12, "renews": "2026-09-01",
-                                                            "vip": True, "note": "Big Deal"})
+    ann = do_create_contact(
+        email="ann@one.test",
+        first_name="Ann",
+        last_name="Lee",
+        company=acme,
+        lifecycle_stage="lead",
+        custom={"plan": "pro", "seats": 12, "renews": "2026-09-01", "vip": True, "note": "Big Deal"},
+    )
     do_change_lifecycle(contact=ann, to_stage="mql", occurred_at=days_ago(10))
-    bob = do_create_contact(email="bob@two.test", first_name="Bob", company=globex, lifecycle_stage="lead",
-                            custom={"plan": "free", "seats": 3, "vip": False})
+    bob = do_create_contact(
+        email="bob@two.test",
+        first_name="Bob",
+        company=globex,
+        lifecycle_stage="lead",
+        custom={"plan": "free", "seats": 3, "vip": False},
+    )
     cat = do_create_contact(email="cat@three.test", first_name="", lifecycle_stage="customer")
     _score(ann, "A", 90, 40.5, 0.8, 1)
     _score(cat, "C", 30, 2.0, None)
-    do_record_touchpoints(items=[
-        {"contact_id": ann.pk, "kind": "page_view", "channel": "seo", "campaign_id": campaign.pk,
-         "occurred_at": days_ago(d)} for d in (1, 5, 13)
-    ] + [{"contact_id": ann.pk, "kind": "email_click", "channel": "email", "occurred_at": days_ago(100)},
-         {"contact_id": bob.pk, "kind": "page_view", "channel": "seo", "occurred_at": days_ago(20)}])
-    do_record_consent(contact=ann, channel="email", subscription="newsletter", granted=True, basis="consent",
-                      source="form", at=days_ago(30))
-    do_record_consent(contact=bob, channel="email", subscription="newsletter", granted=True, basis="consent",
-                      source="form", at=days_ago(30))
-    do_record_consent(contact=bob, channel="email", subscription=None, granted=False, basis="consent",
-                      source="unsubscribe", at=days_ago(5))
-    do_record_consent(contact=cat, channel="email", subscription=None, granted=True, basis="consent",
-                      source="form", at=days_ago(3))
+    do_record_touchpoints(
+        items=[
+            {
+                "contact_id": ann.pk,
+                "kind": "page_view",
+                "channel": "seo",
+                "campaign_id": campaign.pk,
+                "occurred_at": days_ago(d),
+            }
+            for d in (1, 5, 13)
+        ]
+        + [
+            {"contact_id": ann.pk, "kind": "email_click", "channel": "email", "occurred_at": days_ago(100)},
+            {"contact_id": bob.pk, "kind": "page_view", "channel": "seo", "occurred_at": days_ago(20)},
+        ]
+    )
+    do_record_consent(
+        contact=ann,
+        channel="email",
+        subscription="newsletter",
+        granted=True,
+        basis="consent",
+        source="form",
+        at=days_ago(30),
+    )
+    do_record_consent(
+        contact=bob,
+        channel="email",
+        subscription="newsletter",
+        granted=True,
+        basis="consent",
+        source="form",
+        at=days_ago(30),
+    )
+    do_record_consent(
+        contact=bob,
+        channel="email",
+        subscription=None,
+        granted=False,
+        basis="consent",
+        source="unsubscribe",
+        at=days_ago(5),
+    )
+    do_record_consent(
+        contact=cat,
+        channel="email",
+        subscription=None,
+        granted=True,
+        basis="consent",
+        source="form",
+        at=days_ago(3),
+    )
     return {"ann": ann, "bob": bob, "cat": cat, "campaign": campaign, "companies": [acme, globex]}
 
 
@@ -93,26 +160,73 @@ def crowd(world) -> list[Contact]:
         if rnd.random() < 0.5:
             custom["note"] = rnd.choice(["Big deal", "small", "call Back"])
         contact = do_create_contact(
-            email=f"p{i}@crowd{i}.test", first_name=rnd.choice(["", "Ann", "ANNA", "Zed", "bo"]),
-            last_name=rnd.choice(["", "Lee", "lee", "Stone"]), company=rnd.choice(companies),
-            lifecycle_stage=rnd.choice(stages), custom=custom)
+            email=f"p{i}@crowd{i}.test",
+            first_name=rnd.choice(["", "Ann", "ANNA", "Zed", "bo"]),
+            last_name=rnd.choice(["", "Lee", "lee", "Stone"]),
+            company=rnd.choice(companies),
+            lifecycle_stage=rnd.choice(stages),
+            custom=custom,
+        )
         became = rnd.choice(["mql", "sql"])
         if rnd.random() < 0.4 and contact.lifecycle_stage in ("subscriber", "lead"):
-            do_change_lifecycle(contact=contact, to_stage=became,
-                                occurred_at=days_ago(rnd.choice([2, 20, 60])))
+            do_change_lifecycle(
+                contact=contact, to_stage=became, occurred_at=days_ago(rnd.choice([2, 20, 60]))
+            )
         if rnd.random() < 0.7:
-            _score(contact, rnd.choice("ABCD"), rnd.choice([10, 30, 90]), rnd.choice([0.0, 2.0, 40.5]),
-                   rnd.choice([None, 0.2, 0.8]), rnd.choice([None, 2, 10, 30]))
+            _score(
+                contact,
+                rnd.choice("ABCD"),
+                rnd.choice([10, 30, 90]),
+                rnd.choice([0.0, 2.0, 40.5]),
+                rnd.choice([None, 0.2, 0.8]),
+                rnd.choice([None, 2, 10, 30]),
+            )
         items = []
         for _ in range(rnd.choice([0, 0, 1, 2, 4])):
-            items.append({"contact_id": contact.pk, "kind": rnd.choice(["page_view", "email_click"]),
-                          "channel": rnd.choice(["seo", "email"]), "occurred_at": days_ago(rnd.choice([1, 6, 15, 45])),
-                          "campaign_id": rnd.choice([world["campaign"].pk, None])})
+            items.append(
+                {
+                    "contact_id": contact.pk,
+                    "kind": rnd.choice(["page_view", "email_click"]),
+                    "channel": rnd.choice(["seo", "email"]),
+                    "occurred_at": days_ago(rnd.choice([1, 6, 15, 45])),
+                    "campaign_id": rnd.choice([world["campaign"].pk, None]),
+                }
+            )
         if items:
             do_record_touchpoints(items=items)
         for step in range(rnd.choice([0, 1, 2, 3])):
-            do_record_consent(contact=contact, channel="email", subscription=rnd.choice([None, "newsletter", "product"]),
-                              granted=rnd.random() < 0.6, basis="consent", source="form",
-                              at=days_ago(rnd.choice([40, 20, 4]) - step))
+            do_record_consent(
+                contact=contact,
+                channel="email",
+                subscription=rnd.choice([None, "newsletter", "product"]),
+                granted=rnd.random() < 0.6,
+                basis="consent",
+                source="form",
+                at=days_ago(rnd.choice([40, 20, 4]) - step),
+            )
         made.append(contact)
     return [world["ann"], world["bob"], world["cat"], *made]
+
+
+class Api:
+    """Calls /api/v1 as one user's bearer token; extra keyword arguments are headers (`Idempotency-Key`)."""
+
+    def __init__(self, token: str | None) -> None:
+        self.token = token
+
+    def call(self, method: str, path: str, body: Any = None, **headers: str) -> Any:
+        extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+        if self.token:
+            extra["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"
+        kwargs = {"content_type": "application/json", "data": json.dumps(body)} if body is not None else {}
+        return getattr(Client(), method)(f"/api/v1{path}", **kwargs, **extra)
+
+    def get(self, path: str, **params: Any) -> Any:
+        extra = {"HTTP_AUTHORIZATION": f"Bearer {self.token}"} if self.token else {}
+        return Client().get(f"/api/v1{path}", params, **extra)
+
+
+@pytest.fixture
+def api(tokens):
+    """api("marketing") calls the API as that user; api(None) anonymously."""
+    return lambda who: Api(tokens[who] if who else None)
