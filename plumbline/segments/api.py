@@ -11,6 +11,7 @@ from ninja import Router, Schema, Status
 from pydantic import AfterValidator, Field
 
 from plumbline.core.api_helpers import (
+    Id,
     IdParam,
     In,
     Limit,
@@ -57,9 +58,7 @@ PredicateJson = Annotated[
     AfterValidator(_no_nul_json),
     Field(description="The predicate's JSON form (docs: plumbline.segments.predicate.schema)."),
 ]
-ContactIds = Annotated[
-    list[Annotated[int, Field(ge=1, le=2**63 - 1)]], Field(min_length=1, max_length=MAX_IDS)
-]
+ContactIds = Annotated[list[Id], Field(min_length=1, max_length=MAX_IDS)]
 
 
 class SegmentIn(In):
