@@ -7,9 +7,11 @@ import base64
 import datetime as dt
 import json
 import random
+from typing import Any
 
 import altcha
 import pytest
+from django.test import Client
 
 from plumbline.consent.actions import do_create_subscription_type, do_record_consent
 from plumbline.consent.models import SubscriptionType
@@ -221,3 +223,41 @@ def random_submissions(rnd: random.Random) -> list[tuple[str, dict, float]]:
                                          ("news", rnd.choice([None, "on"]))) if v is not None}
         made.append((form, answers, rnd.choice([1, 5, 30, 31, 60])))
     return made
+
+
+class Api:
+    """Calls /api/v1 as one user's bearer token; extra keyword arguments are headers (`Idempotency-Key`)."""
+
+    def __init__(self, token: str | None) -> None:
+        self.token = token
+
+    def call(self, method: str, path: str, body: Any = None, **headers: str) -> Any:
+        extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+        if self.token:
+            extra["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"
+        kwargs = {"content_type": "application/json", "data": json.dumps(body)} if body is not None else {}
+        return getattr(Client(), method)(f"/api/v1{path}", **kwargs, **extra)
+
+    def get(self, path: str, **params: Any) -> Any:
+        extra = {"HTTP_AUTHORIZATION": f"Bearer {self.token}"} if self.token else {}
+        return Client().get(f"/api/v1{path}", params, **extra)
+
+
+@pytest.fixture
+def api(tokens):
+    """api("marketing") calls the API as that user; api(None) anonymously."""
+    return lambda who: Api(tokens[who] if who else None)
+
+
+@pytest.fixture
+def people(db) -> dict[str, Contact]:
+    """Three contacts for the segments' own tests (no segments yet): ann (Acme, mql), bob (Globex, lead), cat (no
+    company, customer), made in that order."""
+    acme = do_create_company(name="Acme", industry="Software", employee_count=50)
+    globex = do_create_company(name="Globex", industry="Retail")
+    ann = do_create_contact(email="ann@one.test", first_name="Ann", last_name="Lee", company=acme,
+                            lifecycle_stage="lead")
+    do_change_lifecycle(contact=ann, to_stage="mql")
+    bob = do_create_contact(email="bob@two.test", first_name="Bob", company=globex, lifecycle_stage="lead")
+    cat = do_create_contact(email="cat@three.test", first_name="", lifecycle_stage="customer")
+    return {"ann": ann, "bob": bob, "cat": cat}
