@@ -107,7 +107,19 @@ class Facts:
         return self._custom
 
     def value(self, spec: FieldSpec) -> Any:
-        """The field's value, None when missing (see the module docstring)."""
+        """The field's value as the operators compare it (text folded, numbers as floats), None when missing (see
+        the module docstring)."""
+        raw = self.raw(spec)
+        if raw is None:
+            return None
+        if spec.type == TEXT:
+            return fold(raw)
+        if spec.type == NUMBER:
+            return float(raw)
+        return raw
+
+    def raw(self, spec: FieldSpec) -> Any:
+        """The field's value as stored, None when missing."""
         if spec.source == "contact":
             raw = getattr(self.contact, spec.attr)
         elif spec.source == "company":
@@ -122,13 +134,7 @@ class Facts:
                 raw = None
             elif spec.type in (TEXT, CHOICE, DATE) and not isinstance(raw, str):
                 raw = None
-        if raw is None or raw == "":
-            return None
-        if spec.type == TEXT:
-            return fold(raw)
-        if spec.type == NUMBER:
-            return float(raw)
-        return raw
+        return None if raw is None or raw == "" else raw
 
 
 def _norm(spec: FieldSpec, now: dt.datetime, value: Any) -> Any:
@@ -170,27 +176,44 @@ def _since(now: dt.datetime, days: int | None) -> dt.datetime | None:
     return None if days is None else now - dt.timedelta(days=days)
 
 
-def _touchpoints(node: TouchpointCount, facts: Facts, now: dt.datetime) -> bool:
+def compare_count(n: int, op: str, value: int) -> bool:
+    return {"gte": n >= value, "gt": n > value, "eq": n == value, "lte": n <= value, "lt": n < value}[op]
+
+
+def touchpoint_count(node: TouchpointCount, facts: Facts, now: dt.datetime) -> int:
+    """How many of the contact's touchpoints the node's filter and window match."""
     f, since = node.touchpoints, _since(now, node.within_days)
-    n = sum(1 for kind, channel, campaign, at in facts.touchpoints
-            if (f.kind is None or kind == f.kind) and (f.channel is None or channel == f.channel)
-            and (f.campaign is None or campaign == f.campaign) and (since is None or since <= at <= now))
-    return {"gte": n >= node.value, "gt": n > node.value, "eq": n == node.value, "lte": n <= node.value,
-            "lt": n < node.value}[node.op]
+    return sum(1 for kind, channel, campaign, at in facts.touchpoints
+               if (f.kind is None or kind == f.kind) and (f.channel is None or channel == f.channel)
+               and (f.campaign is None or campaign == f.campaign) and (since is None or since <= at <= now))
+
+
+def _touchpoints(node: TouchpointCount, facts: Facts, now: dt.datetime) -> bool:
+    return compare_count(touchpoint_count(node, facts, now), node.op, node.value)
+
+
+def lifecycle_matches(node: LifecycleCondition, facts: Facts, now: dt.datetime) -> list[dt.datetime]:
+    """When the contact became the node's stage, within its window."""
+    since = _since(now, node.within_days)
+    return sorted(at for stage, at in facts.transitions
+                  if stage == node.lifecycle.became and (since is None or since <= at <= now))
 
 
 def _lifecycle(node: LifecycleCondition, facts: Facts, now: dt.datetime) -> bool:
-    since = _since(now, node.within_days)
-    return any(stage == node.lifecycle.became and (since is None or since <= at <= now)
-               for stage, at in facts.transitions)
+    return bool(lifecycle_matches(node, facts, now))
+
+
+def consent_entry(node: ConsentCondition, facts: Facts) -> ConsentEntry | None:
+    """The ledger row that decides the node's channel or type (None: no row, or a code that names no type)."""
+    channel, code = node.consent.channel, node.consent.subscription
+    if code is not None and code not in facts.subscription_ids:
+        return None
+    return effective(facts.consent, channel, None if code is None else facts.subscription_ids[code])
 
 
 def _consent(node: ConsentCondition, facts: Facts) -> bool:
-    channel, code = node.consent.channel, node.consent.subscription
-    granted = False
-    if code is None or code in facts.subscription_ids:
-        entry = effective(facts.consent, channel, None if code is None else facts.subscription_ids[code])
-        granted = entry is not None and entry.status == Status.GRANTED
+    entry = consent_entry(node, facts)
+    granted = entry is not None and entry.status == Status.GRANTED
     return granted if node.op == "granted" else not granted
 
 

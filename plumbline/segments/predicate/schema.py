@@ -47,47 +47,48 @@ ALL_OPS = ("eq", "neq", "in", "not_in", "lt", "lte", "gt", "gte", "between", "co
 @dataclass(frozen=True)
 class FieldSpec:
     """A field a predicate may name: its type, where it lives (`contact`, `company`, `score` or `custom`) and the
-    model attribute there; `choices` for choice fields."""
+    model attribute there; `choices` for choice fields; `label`, the name people read ("Company industry")."""
 
     name: str
     type: str
     source: str
     attr: str
     choices: tuple[str, ...] = ()
+    label: str = ""
 
 
-def _spec(name: str, type_: str, source: str, attr: str, choices: Any = ()) -> FieldSpec:
-    return FieldSpec(name, type_, source, attr, tuple(choices))
+def _spec(name: str, type_: str, source: str, attr: str, choices: Any = (), label: str = "") -> FieldSpec:
+    return FieldSpec(name, type_, source, attr, tuple(choices), label)
 
 
 # The registry of contact, company and score fields.
 FIELDS: dict[str, FieldSpec] = {s.name: s for s in [
-    _spec("email", TEXT, "contact", "email"),
-    _spec("first_name", TEXT, "contact", "first_name"),
-    _spec("last_name", TEXT, "contact", "last_name"),
-    _spec("title", TEXT, "contact", "title"),
-    _spec("phone", TEXT, "contact", "phone"),
-    _spec("source", TEXT, "contact", "source"),
-    _spec("lifecycle_stage", CHOICE, "contact", "lifecycle_stage", LifecycleStage.values),
-    _spec("consent_status", CHOICE, "contact", "consent_status", ConsentStatus.values),
-    _spec("created_at", MOMENT, "contact", "created_at"),
-    _spec("lifecycle_changed_at", MOMENT, "contact", "lifecycle_changed_at"),
-    _spec("company.name", TEXT, "company", "name"),
-    _spec("company.domain", TEXT, "company", "domain"),
-    _spec("company.industry", TEXT, "company", "industry"),
-    _spec("company.country", TEXT, "company", "country"),
-    _spec("company.employees", NUMBER, "company", "employee_count"),
-    _spec("score.fit_grade", CHOICE, "score", "fit_grade", ("A", "B", "C", "D")),
-    _spec("score.fit_score", NUMBER, "score", "fit_score"),
-    _spec("score.engagement", NUMBER, "score", "engagement_score"),
-    _spec("score.predictive", NUMBER, "score", "predictive_probability"),
-    _spec("score.last_event_at", MOMENT, "score", "last_event_at"),
+    _spec("email", TEXT, "contact", "email", label="Email"),
+    _spec("first_name", TEXT, "contact", "first_name", label="First name"),
+    _spec("last_name", TEXT, "contact", "last_name", label="Last name"),
+    _spec("title", TEXT, "contact", "title", label="Job title"),
+    _spec("phone", TEXT, "contact", "phone", label="Phone"),
+    _spec("source", TEXT, "contact", "source", label="Contact source"),
+    _spec("lifecycle_stage", CHOICE, "contact", "lifecycle_stage", LifecycleStage.values, label="Lifecycle stage"),
+    _spec("consent_status", CHOICE, "contact", "consent_status", ConsentStatus.values, label="Consent status"),
+    _spec("created_at", MOMENT, "contact", "created_at", label="Created"),
+    _spec("lifecycle_changed_at", MOMENT, "contact", "lifecycle_changed_at", label="Lifecycle stage changed"),
+    _spec("company.name", TEXT, "company", "name", label="Company name"),
+    _spec("company.domain", TEXT, "company", "domain", label="Company domain"),
+    _spec("company.industry", TEXT, "company", "industry", label="Company industry"),
+    _spec("company.country", TEXT, "company", "country", label="Company country"),
+    _spec("company.employees", NUMBER, "company", "employee_count", label="Company employees"),
+    _spec("score.fit_grade", CHOICE, "score", "fit_grade", ("A", "B", "C", "D"), label="Fit grade"),
+    _spec("score.fit_score", NUMBER, "score", "fit_score", label="Fit score"),
+    _spec("score.engagement", NUMBER, "score", "engagement_score", label="Engagement score"),
+    _spec("score.predictive", NUMBER, "score", "predictive_probability", label="Predictive probability"),
+    _spec("score.last_event_at", MOMENT, "score", "last_event_at", label="Last engagement"),
 ]}
 
 
 def custom_specs() -> dict[str, FieldSpec]:
     """The contact custom fields crm defines, as `custom.<key>` specs."""
-    return {f"custom.{f.key}": _spec(f"custom.{f.key}", f.type, "custom", f.key, f.choices or ())
+    return {f"custom.{f.key}": _spec(f"custom.{f.key}", f.type, "custom", f.key, f.choices or (), f.label)
             for f in CustomField.objects.filter(applies_to=CustomField.AppliesTo.CONTACT)}
 
 
