@@ -559,9 +559,24 @@
     return list;
   };
 
+  // <section data-shown-if="kind:dynamic"> shows only while the form's `kind` radio is "dynamic" (a static list
+  // has no rule).
+  function toggleShown() {
+    document.querySelectorAll("[data-shown-if]").forEach(function (section) {
+      var rule = section.dataset.shownIf.split(":");
+      var form = section.closest("form");
+      var checked = form && form.querySelector('input[name="' + rule[0] + '"]:checked');
+      if (checked) section.hidden = checked.value !== rule[1];
+    });
+  }
+
   function mountAll() {
     document.querySelectorAll("[data-builder]").forEach(function (root) {
       if (!root.builder) root.builder = new Builder(root);
+    });
+    toggleShown();
+    document.addEventListener("change", function (event) {
+      if (event.target.matches && event.target.matches("input[type=radio]")) toggleShown();
     });
   }
 
