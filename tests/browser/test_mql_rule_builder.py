@@ -31,8 +31,9 @@ def test_admin_edits_the_mql_rule_in_the_builder_and_publishes(
 
     page.click("[aria-label='Add a condition to Group 2']")
     page.select_option("[aria-label='Group 2, condition 3: field']", "lifecycle_stage")
-    page.select_option("[aria-label='Group 2, condition 3: values']", ["lead"])
+    page.get_by_role("group", name="Group 2, condition 3: values").get_by_label("Lead", exact=True).check()
     preview.locator("text=stage is Lead").wait_for()
+    page.screenshot(path="/tmp/plumbline_mql_builder.png", full_page=True)
 
     page.fill("#id_note", "Engagement bar raised; hand-raisers must be leads")
     page.click("button:has-text('Publish new version')")

@@ -63,6 +63,17 @@
     return node;
   }
 
+  // A multiple choice as a group of checkboxes: every chosen value stays visible, unlike a <select multiple>.
+  function checks(label, options, current) {
+    var group = el("span", {className: "builder-multi", role: "group", "aria-label": label});
+    options.forEach(function (opt) {
+      var box = el("input", {type: "checkbox", value: String(opt.value)});
+      box.checked = current.map(String).indexOf(String(opt.value)) >= 0;
+      group.appendChild(el("label", {}, [box, " " + opt.label]));
+    });
+    return group;
+  }
+
   function input(label, type, value) {
     var node = el("input", {"aria-label": label, type: type});
     node.value = value === undefined || value === null ? "" : String(value);
@@ -108,7 +119,7 @@
   function defaultValue(field, op) {
     if (NO_VALUE_OPS.indexOf(op) >= 0) return undefined;
     var one = defaultScalar(field.type, field.choices);
-    if (LIST_OPS.indexOf(op) >= 0) return field.choices && field.choices.length ? [one] : [];
+    if (LIST_OPS.indexOf(op) >= 0) return [];  // the person picks; the preview says "choose at least one"
     if (op === "between") return [one, field.type === "datetime" ? {days_ago: 0} : one];
     return one;
   }
@@ -366,10 +377,11 @@
     if (NO_VALUE_OPS.indexOf(leaf.op) >= 0) return [];
     if (LIST_OPS.indexOf(leaf.op) >= 0) {
       if (field.choices && field.choices.length) {
-        var many = select(label + "s", field.choices, leaf.value, true);
+        var many = checks(label + "s", field.choices, leaf.value || []);
         many.addEventListener("change", function () {
-          leaf.value = Array.prototype.filter.call(many.options, function (o) { return o.selected; })
-            .map(function (o) { return typed(field, o.value); });
+          leaf.value = Array.prototype.filter.call(many.querySelectorAll("input"), function (box) {
+            return box.checked;
+          }).map(function (box) { return typed(field, box.value); });
           self.changed(false);
         });
         return [many];
