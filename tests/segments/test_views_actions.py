@@ -215,7 +215,7 @@ def test_a_dynamic_segment_takes_no_contacts_by_hand(people, users, client_for):
     response = client_for("marketing").post(
         f"/segments/{leads.pk}/members/add/", {"contacts": "cat@mail.test"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert errors_of(response.content.decode()) == [
         "Only a static list can have contacts added by hand; 'Leads' is a dynamic."
     ]
@@ -286,7 +286,7 @@ def test_an_import_without_a_file_or_without_emails_says_so(people, users, clien
     assert missing.status_code == 400 and errors_of(missing.content.decode()) == ["Choose a CSV file."]
     empty = SimpleUploadedFile("list.csv", b"email\n", content_type="text/csv")
     response = client.post(f"/segments/{vip.pk}/members/import/", {"file": empty})
-    assert response.status_code == 400 and errors_of(response.content.decode()) == [
+    assert response.status_code == 422 and errors_of(response.content.decode()) == [
         "The import names no email."
     ]
     assert member_emails(vip) == []

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from plumbline.segments.actions import do_remove_from_list
 
+from plumbline.segments.actions import do_remove_from_list
 from plumbline.segments.models import Membership
 from tests.segments.pages import People, dynamic, make_people, messages_of, signed_in, static, text
 

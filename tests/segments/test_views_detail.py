@@ -13,10 +13,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from plumbline.segments.actions import do_add_to_list, do_remove_from_list, do_snapshot
 
 from plumbline.core.permissions import POLICY
 from plumbline.crm.actions import do_create_contact
+from plumbline.segments.actions import do_add_to_list, do_remove_from_list, do_snapshot
 from plumbline.segments.models import MembershipChange
 from plumbline.segments.predicate.explain import describe
 from plumbline.segments.views import MEMBERS_PER_PAGE

@@ -9,8 +9,8 @@ import re
 import pytest
 from django.test import Client
 from django.utils import timezone
-from plumbline.segments.actions import do_create_segment, do_refresh_segment, do_snapshot, do_update_segment
 
+from plumbline.segments.actions import do_create_segment, do_refresh_segment, do_snapshot, do_update_segment
 from plumbline.segments.models import Segment
 from plumbline.segments.views import SEGMENTS_PER_PAGE, TREND_DAYS
 from tests.segments.pages import People, dynamic, make_people, rows, signed_in, static
