@@ -143,7 +143,11 @@ def rule_in_words(segment: Segment) -> str:
 def _members_page(request: HttpRequest, segment: Segment) -> tuple[Page, str]:
     q = request.GET.get("q", "").strip()[:100]
     members = queries.members(segment, search=q or None).select_related("score")
-    return Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page")), q
+    pages = Paginator(members, MEMBERS_PER_PAGE)
+    if not q:
+        # The segment keeps its member count with every change: no COUNT over a million-row join to page it.
+        pages.__dict__["count"] = segment.member_count
+    return pages.get_page(request.GET.get("page")), q
 
 
 def _detail(
