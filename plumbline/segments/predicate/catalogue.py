@@ -19,8 +19,9 @@ from typing import Any
 
 from plumbline.consent.models import Channel as ConsentChannel
 from plumbline.consent.models import SubscriptionType
-from plumbline.crm.models import LifecycleStage
+from plumbline.crm.models import Deal, LifecycleStage, Pipeline, PipelineStage
 from plumbline.marketing.models import Campaign, Channel, TouchpointKind
+from plumbline.segments.models import Segment
 from plumbline.segments.predicate import words
 from plumbline.segments.predicate.schema import CHOICE, FIELDS, VERSION, FieldSpec, custom_specs
 
@@ -48,6 +49,15 @@ def field_entry(spec: FieldSpec) -> dict[str, Any]:
     return entry
 
 
+def _pipelines() -> list[dict[str, Any]]:
+    stages: dict[int, list[dict[str, Any]]] = {}
+    for pk, name, pipeline, kind in PipelineStage.objects.order_by("pipeline_id", "position").values_list(
+            "pk", "name", "pipeline_id", "kind"):
+        stages.setdefault(pipeline, []).append({"value": pk, "label": name, "kind": kind})
+    return [{"value": pk, "label": name, "stages": stages.get(pk, [])}
+            for pk, name in Pipeline.objects.order_by("name").values_list("pk", "name")]
+
+
 def catalogue(custom: dict[str, FieldSpec] | None = None) -> dict[str, Any]:
     """The builder's vocabulary (see the module docstring). `custom` (schema.custom_specs()) is read when not
     given."""
@@ -63,6 +73,8 @@ def catalogue(custom: dict[str, FieldSpec] | None = None) -> dict[str, Any]:
                 "label": "Touchpoints", "ops": count_ops, "value": "count", "within_days": True,
                 "kinds": _options(TouchpointKind.choices), "channels": _options(Channel.choices),
                 "campaigns": _options(Campaign.objects.order_by("name", "pk").values_list("pk", "name")),
+                # Text filters, each optional, compared case-insensitively.
+                "filters": [{"key": k, "label": label} for k, label in words.TOUCHPOINT_FILTER_LABELS.items()],
             },
             "consent": {
                 "label": "Consent", "ops": _ops(words.CONSENT_OP_LABELS), "channels": _options(ConsentChannel.choices),
@@ -71,5 +83,12 @@ def catalogue(custom: dict[str, FieldSpec] | None = None) -> dict[str, Any]:
             },
             "lifecycle": {"label": "Lifecycle history", "ops": [{"op": "became", "label": "became"}],
                           "within_days": True, "stages": _options(LifecycleStage.choices)},
+            "segment": {"label": "Segment membership", "ops": _ops(words.MEMBER_OP_LABELS),
+                        "segments": _options(Segment.objects.order_by("name").values_list("pk", "name"))},
+            "deals": {
+                "label": "Deals", "ops": count_ops, "value": "count", "default": {"op": "gte", "value": 1},
+                "via": _options(words.DEAL_VIA_LABELS.items()), "statuses": _options(Deal.Status.choices),
+                "pipelines": _pipelines(), "amount": ["min_amount", "max_amount"],
+            },
         },
     }

@@ -23,6 +23,7 @@ from plumbline.segments.predicate.evaluate import (
     consent_entry,
     holds,
     lifecycle_matches,
+    matching_deals,
     touchpoint_count,
 )
 from plumbline.segments.predicate.schema import (
@@ -30,11 +31,13 @@ from plumbline.segments.predicate.schema import (
     AllOf,
     AnyOf,
     ConsentCondition,
+    DealCount,
     FieldCondition,
     FieldSpec,
     LifecycleCondition,
     Not,
     Predicate,
+    SegmentCondition,
     TouchpointCount,
     custom_specs,
     known_spec,
@@ -87,6 +90,15 @@ def _touchpoints_text(node: TouchpointCount) -> str:
         text += f" from {words.channel_label(f.channel)}"
     if f.campaign is not None:
         text += f" in {words.campaign_name(f.campaign)}"
+    if f.content is not None:
+        text += f' of "{f.content}"'
+    if f.content_starts_with is not None:
+        text += f' of a page or name starting with "{f.content_starts_with}"'
+    utm = [f'{label} "{getattr(f, name)}"' for name, label in (("source", "source"), ("medium", "medium"),
+                                                               ("utm_campaign", "UTM campaign"))
+           if getattr(f, name) is not None]
+    if utm:
+        text += " with " + " and ".join(utm)
     if node.within_days is not None:
         text += f" in the last {words.days(node.within_days)}"
     return text
@@ -105,6 +117,22 @@ def _lifecycle_text(node: LifecycleCondition) -> str:
     return f"Became {stage}{window}"
 
 
+def _deals_text(node: DealCount) -> str:
+    f = node.deals
+    one = f"{f.status} deal" if f.status is not None else "deal"
+    text = words.count_phrase(node.op, node.value, one, one + "s")
+    if f.pipeline is not None:
+        text += f" in {words.pipeline_name(f.pipeline)}"
+    if f.stage is not None:
+        text += f" in {words.stage_name(f.stage)}"
+    text += words.amount_phrase(f.min_amount, f.max_amount)
+    return text + (" at their company" if f.via == "company" else "")
+
+
+def _segment_text(node: SegmentCondition) -> str:
+    return f"{'In' if node.op == 'member' else 'Not in'} {words.segment_name(node.segment)}"
+
+
 def _describe(node: Any, custom: dict[str, FieldSpec]) -> str:
     if isinstance(node, AllOf):
         return _join(node.all, "and", custom)
@@ -120,6 +148,10 @@ def _describe(node: Any, custom: dict[str, FieldSpec]) -> str:
         return _lifecycle_text(node)
     if isinstance(node, ConsentCondition):
         return _consent_text(node)
+    if isinstance(node, SegmentCondition):
+        return _segment_text(node)
+    if isinstance(node, DealCount):
+        return _deals_text(node)
     raise TypeError(f"not a predicate node: {node!r}")
 
 
@@ -165,6 +197,13 @@ def _leaf_actual(node: Any, facts: Facts, now: dt.datetime) -> str:
         if entry is None:
             return "no consent recorded"
         return f"{dict(Status.choices)[entry.status].lower()} {words.ago(now, entry.occurred_at)}"
+    if isinstance(node, SegmentCondition):
+        since = facts.memberships.get(node.segment)
+        return "not a member" if since is None else f"a member (entered {words.ago(now, since)})"
+    if isinstance(node, DealCount):
+        if node.deals.via == "company" and not facts.contact.company_id:
+            return "no company"
+        return _count(len(matching_deals(node, facts)), "deal", "deals")
     raise TypeError(f"not a predicate node: {node!r}")
 
 

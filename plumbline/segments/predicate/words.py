@@ -10,9 +10,10 @@ from typing import Any
 
 from plumbline.consent.models import Channel as ConsentChannel
 from plumbline.consent.models import SubscriptionType
-from plumbline.crm.models import ConsentStatus, LifecycleStage
+from plumbline.crm.models import ConsentStatus, LifecycleStage, Pipeline, PipelineStage
 from plumbline.definitions.labels import humanize
 from plumbline.marketing.models import Campaign, Channel, TouchpointKind
+from plumbline.segments.models import Segment
 from plumbline.segments.predicate.schema import BOOLEAN, CHOICE, DATE, MOMENT, NUMBER, OPS, FieldSpec
 
 OP_LABELS = {
@@ -30,6 +31,11 @@ MOMENT_OP_LABELS = {
 COUNT_OP_LABELS = {"gte": "at least", "gt": "more than", "eq": "exactly", "lte": "at most", "lt": "fewer than"}
 CONSENT_OP_LABELS = {"granted": "is granted", "not_granted": "is not granted"}
 MEMBER_OP_LABELS = {"member": "is in", "not_member": "is not in"}
+DEAL_VIA_LABELS = {"contact": "The contact's deals", "company": "Their company's deals"}
+TOUCHPOINT_FILTER_LABELS = {
+    "content": "Page or name is", "content_starts_with": "Page or name starts with", "source": "Source is",
+    "medium": "Medium is", "utm_campaign": "UTM campaign is",
+}
 
 GRADE_LABELS = {"A": "A", "B": "B", "C": "C", "D": "D"}
 # (one, many) for a count's sentence.
@@ -154,3 +160,28 @@ def lower_first(text: str) -> str:
     if len(text) > 1 and text[1].isupper():
         return text
     return text[:1].lower() + text[1:]
+
+
+def segment_name(pk: int) -> str:
+    name = Segment.objects.filter(pk=pk).values_list("name", flat=True).first()
+    return f'segment "{name}"' if name is not None else f"segment #{pk} (deleted)"
+
+
+def pipeline_name(pk: int) -> str:
+    name = Pipeline.objects.filter(pk=pk).values_list("name", flat=True).first()
+    return f'pipeline "{name}"' if name is not None else f"pipeline #{pk} (deleted)"
+
+
+def stage_name(stage: int | str) -> str:
+    if isinstance(stage, str):
+        return f'stage "{stage}"'
+    name = PipelineStage.objects.filter(pk=stage).values_list("name", flat=True).first()
+    return f'stage "{name}"' if name is not None else f"stage #{stage} (deleted)"
+
+
+def amount_phrase(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None:
+        return f" worth between {number(low)} and {number(high)}"
+    if low is not None:
+        return f" worth at least {number(low)}"
+    return "" if high is None else f" worth at most {number(high)}"
