@@ -7,6 +7,7 @@ import pytest
 
 from plumbline.crm.models import Contact
 from plumbline.segments.models import Segment
+from plumbline.segments.predicate.catalogue import catalogue
 from plumbline.segments.predicate.dependencies import DEAL_EVENTS, dependencies
 from plumbline.segments.predicate.evaluate import evaluate
 from plumbline.segments.predicate.explain import describe, explain
@@ -132,3 +133,36 @@ def test_one_contact_with_the_later_conditions_takes_a_few_queries(world, django
     with django_assert_max_num_queries(6):
         assert evaluate(p, world["ann"].pk, NOW) is True
     assert Segment.objects.count() == 2  # reading wrote nothing
+
+
+def test_ids_amounts_and_counts_are_json_numbers_not_lookalikes(world):
+    assert errors({"segment": True, "op": "member"}) == [("$.segment", "int_type")]
+    assert errors({"segment": str(world["vip"].pk), "op": "member"}) == [("$.segment", "int_type")]
+    assert errors({"deals": {"stage": True, "min_amount": "10"}, "value": True}) == [
+        ("$.deals.stage", "value_error"), ("$.deals.min_amount", "float_type"), ("$.value", "int_type")]
+    assert errors({"touchpoints": {"campaign": True}, "op": "gte", "value": 1}) == [
+        ("$.touchpoints.campaign", "int_type")]
+
+
+def test_catalogue_offers_the_later_conditions(world):
+    cat = catalogue()
+    fields = {f["key"]: f for f in cat["fields"]}
+    tier = fields["company.custom.tier"]
+    assert (tier["label"], tier["group"], tier["type"]) == ("Company tier", "Company", "choice")
+    assert tier["choices"] == [{"value": "gold", "label": "gold"}, {"value": "silver", "label": "silver"}]
+    assert fields["company.custom.arr"]["label"] == "Company ARR"
+    assert [o["op"] for o in fields["company.custom.partner"]["ops"]] == ["eq", "neq", "is_set", "is_not_set"]
+    conditions = cat["conditions"]
+    assert conditions["segment"] == {
+        "label": "Segment membership",
+        "ops": [{"op": "member", "label": "is in"}, {"op": "not_member", "label": "is not in"}],
+        "segments": [{"value": world["empty"].pk, "label": "Nobody yet"}, {"value": world["vip"].pk, "label": "VIP"}]}
+    deals = conditions["deals"]
+    assert deals["via"] == [{"value": "contact", "label": "The contact's deals"},
+                            {"value": "company", "label": "Their company's deals"}]
+    assert {"value": "won", "label": "Won"} in deals["statuses"]
+    sales = [p for p in deals["pipelines"] if p["value"] == IDS["pipeline"]]
+    assert [s["label"] for s in sales[0]["stages"]] == ["Talk", "Proposal", "Won", "Lost"]
+    assert {"key": "content", "label": "Page or name is"} in conditions["touchpoints"]["filters"]
+    assert [f["key"] for f in conditions["touchpoints"]["filters"]] == [
+        "content", "content_starts_with", "source", "medium", "utm_campaign"]

@@ -7,6 +7,17 @@
     ['company.updated', 'contact.updated', 'touchpoint.corrected', 'touchpoint.deleted', 'touchpoint.recorded']
     >>> deps.contact_fields
     frozenset({'company'})
+
+A segment condition names the segment it reads, so a caller can refuse a cycle (a segment whose rule reads
+itself, directly or through others) and evaluate the segments read first; a deal condition is `relative`:
+deal edits emit no event about the contact, so only a periodic pass sees them.
+
+    >>> deps = dependencies(parse({"any": [{"segment": 7, "op": "not_member"}, {"deals": {"status": "won"}}]},
+    ...                           segments={7}))
+    >>> deps.segments, deps.relative, deps.affected_by("segment.left", segment=8)
+    (frozenset({7}), True, False)
+    >>> sorted(deps.events)
+    ['deal.created', 'deal.lost', 'deal.moved', 'deal.won', 'segment.entered', 'segment.left']
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
 """The per-contact evaluator: a predicate and one contact (and `now`) give True or False, in Python, from a few
-queries for that contact (its row with its company, its score, and only when the predicate asks: its touchpoints,
-lifecycle transitions and consent ledger).
+queries for that contact (its row with its company, and only when the predicate asks: its score, touchpoints,
+lifecycle transitions, consent ledger, segment memberships, deals, its company's deals).
 
 The semantics, shared with compile.py (the SQL evaluator) and checked by tests/segments' property test:
 
 - **Missing values.** A field's value is missing when it is NULL, a blank string, when the contact has no company
-  (company.*), no score row (score.*), or its `custom` JSON lacks the key (or holds null or ""). The positive
+  (company.*, company.custom.*), no score row (score.*), or the `custom` JSON (the contact's, or its company's for
+  company.custom.*) lacks the key (or holds null or "", or a value of another type). The positive
   operators (eq, in, lt, lte, gt, gte, between, contains, starts_with, is_set) are false on a missing value;
   neq, not_in and is_not_set are exactly their negations, so they are true on a missing value
   (`{"field": "company.industry", "op": "neq", "value": "Retail"}` holds for a contact without a company).
@@ -16,14 +17,26 @@ The semantics, shared with compile.py (the SQL evaluator) and checked by tests/s
   their ISO strings, which orders them by date. Moments (created_at, lifecycle_changed_at, score.last_event_at)
   compare with relative dates only: `{"days_ago": n}` is the instant now - n x 24 h
   (`{"field": "lifecycle_changed_at", "op": "gte", "value": {"days_ago": 30}}`: changed in the last 30 days).
-- **Touchpoints.** The count of the contact's Touchpoint rows matching kind, channel and campaign (each optional);
-  with `within_days` d only those with now - d x 24 h <= occurred_at <= now, without it all of them. Bot hits
-  never become touchpoints (tracking makes touchpoints from human hits only), so every row counts.
+- **Touchpoints.** The count of the contact's Touchpoint rows matching every filter given: kind, channel and
+  campaign exactly; content (the page path, form or event name), source, medium and utm_campaign equal and
+  content_starts_with a prefix, all four case-insensitively as text fields are (so "/Pricing" is "/pricing"; a
+  blank column matches nothing). With `within_days` d only those with now - d x 24 h <= occurred_at <= now,
+  without it all of them. Bot hits never become touchpoints (tracking makes touchpoints from human hits only), so
+  every row counts. "None in 90 days" is `"op": "eq", "value": 0` (or lt 1) with `"within_days": 90`.
 - **Lifecycle.** `{"lifecycle": {"became": s}, "within_days": d}` holds when a LifecycleTransition to s has
   now - d x 24 h <= occurred_at <= now (without `within_days`: ever).
 - **Consent.** plumbline.consent.queries' rule: a type is granted when its own latest ledger row grants it and no
   later channel-wide withdrawal is the channel's latest row; without `subscription`, the channel-wide latest row
   decides. A subscription code that names no type is never granted.
+- **Segments.** `{"segment": id, "op": "member"}` holds when a Membership row joins the contact to the segment
+  now (whatever the segment's kind: dynamic, static list or snapshot); not_member is its negation. A deleted
+  segment has no members. Membership is as last written: a dynamic segment read here is as current as its own
+  evaluation (dependencies() names the segments read so they are evaluated first).
+- **Deals.** The count of deals matching every filter given (status, pipeline id, stage id or name, amount
+  between min_amount and max_amount inclusive, in the deal's own currency, unconverted). `via: "contact"` counts
+  the deals the contact has a role on (DealContact, any role); `via: "company"` the deals whose company is the
+  contact's company (none without a company). Counts compare like touchpoint counts; the default is gte 1.
+- **Form answers** are not in the language (see schema.py): webforms' submissions are not readable from here.
 """
 
 from __future__ import annotations

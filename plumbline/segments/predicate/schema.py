@@ -7,12 +7,32 @@
     >>> p.version
     1
 
-A CONDITION is `{"any": [C, ...]}`, `{"all": [C, ...]}`, `{"not": C}`, a field condition
-`{"field": F, "op": OP, "value": V}` (F from FIELDS, `custom.<key>` from crm's contact CustomFields), a touchpoint
-count `{"touchpoints": {"kind", "channel", "campaign"}, "op": gte|lte|eq|gt|lt, "value": n, "within_days": d}`,
-consent `{"consent": {"channel", "subscription"}, "op": "granted"|"not_granted"}` or lifecycle history
-`{"lifecycle": {"became": stage}, "within_days": d}`. The top level may carry `"version": 1`. Every error names its
-JSON path (`$.any[0].all[1].op`) and the reason; `PredicateInvalid` is a 422 with all of them.
+A CONDITION is one of:
+- `{"any": [C, ...]}`, `{"all": [C, ...]}`, `{"not": C}`;
+- a field condition `{"field": F, "op": OP, "value": V}`: F from FIELDS, `custom.<key>` for crm's contact
+  CustomFields, `company.custom.<key>` for its company CustomFields; OP from OPS by the field's type;
+- a touchpoint count `{"touchpoints": FILTER, "op": gte|lte|eq|gt|lt, "value": n, "within_days": d}`, FILTER
+  with any of `kind`, `channel`, `campaign` (an id), `content` (the page path, form or event name),
+  `content_starts_with`, `source`, `medium`, `utm_campaign`. "At least 3 page views of /pricing in 14 days":
+  `{"touchpoints": {"kind": "page_view", "content": "/pricing"}, "op": "gte", "value": 3, "within_days": 14}`;
+  "no email click in 90 days": `{"touchpoints": {"kind": "email_click"}, "op": "eq", "value": 0,
+  "within_days": 90}`;
+- consent `{"consent": {"channel", "subscription"}, "op": "granted"|"not_granted"}`;
+- lifecycle history `{"lifecycle": {"became": stage}, "within_days": d}`;
+- segment membership `{"segment": id, "op": "member"|"not_member"}` (the id must name a segment: parse reads
+  them, or takes `segments=` from a caller that has them);
+- a deal count `{"deals": FILTER, "op": gte|lte|eq|gt|lt, "value": n}` (op and value default to gte 1: "has such
+  a deal"), FILTER with any of `via` ("contact": deals the contact has a role on, the default; "company": its
+  company's deals), `status` (open, won, lost), `pipeline` (an id), `stage` (an id, or a name in any pipeline),
+  `min_amount`, `max_amount`. "An open deal in Proposal worth at least 10,000":
+  `{"deals": {"status": "open", "stage": "Proposal", "min_amount": 10000}}`. Pipeline and stage must exist.
+
+Form answers are not in the language: webforms sits beside segments in the layers (docs/decisions/0007-layers.md)
+and keeps submissions to itself. A form's answers mapped to contact or custom fields are field conditions; a
+submission is a `form_submit` touchpoint whose `content` is the form's name.
+
+The top level may carry `"version": 1`. Every error names its JSON path (`$.any[0].all[1].op`) and the reason;
+`PredicateInvalid` is a 422 with all of them. Ids and counts are JSON integers (not true, not "7").
 """
 
 from __future__ import annotations
@@ -21,7 +41,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError, field_validator
 
 from plumbline.consent.models import Channel as ConsentChannel
 from plumbline.core.errors import DomainError, ValidationFailed
@@ -147,12 +167,15 @@ class FieldCondition(_Node):
 
 
 _Text = Annotated[str, Field(min_length=1, max_length=300)]
+# Ids and counts are JSON integers: not true, not "7".
+_Id = Annotated[int, Field(strict=True)]
+_Amount = Annotated[float, Field(strict=True, ge=0, allow_inf_nan=False)]
 
 
 class TouchpointFilter(_Node):
     kind: Literal[tuple(TouchpointKind.values)] | None = None  # type: ignore[valid-type]
     channel: Literal[tuple(Channel.values)] | None = None  # type: ignore[valid-type]
-    campaign: int | None = None
+    campaign: _Id | None = None
     content: _Text | None = None  # the page path, form or custom event name: equal
     content_starts_with: _Text | None = None  # ... or beginning with this
     source: _Text | None = None  # the UTM source (or referring host), medium and campaign: equal
@@ -189,23 +212,32 @@ class LifecycleCondition(_Node):
 
 
 class SegmentCondition(_Node):
-    segment: int
+    segment: _Id
     op: Literal["member", "not_member"]
 
 
 class DealFilter(_Node):
     via: Literal["contact", "company"] = "contact"
     status: Literal[tuple(Deal.Status.values)] | None = None  # type: ignore[valid-type]
-    pipeline: int | None = None
-    stage: int | Annotated[str, Field(min_length=1, max_length=100)] | None = None
-    min_amount: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
-    max_amount: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
+    pipeline: _Id | None = None
+    stage: int | str | None = None  # an id, or a name (in any pipeline, unless `pipeline` says which)
+    min_amount: _Amount | None = None
+    max_amount: _Amount | None = None
+
+    @field_validator("stage", mode="before")
+    @classmethod
+    def _stage(cls, value: Any) -> Any:
+        ok = (value is None or isinstance(value, int) and not isinstance(value, bool)
+              or isinstance(value, str) and 1 <= len(value) <= 100)
+        if not ok:
+            raise ValueError("expected a stage id or a stage name")
+        return value
 
 
 class DealCount(_Node):
     deals: DealFilter
     op: Literal["gte", "lte", "eq", "gt", "lt"] = "gte"
-    value: int = Field(default=1, ge=0)
+    value: int = Field(default=1, ge=0, strict=True)
 
 
 _KEYS = ("any", "all", "not", "field", "touchpoints", "consent", "lifecycle", "segment", "deals")
