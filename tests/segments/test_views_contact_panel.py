@@ -131,3 +131,12 @@ def _count(client, pk: int) -> int:
     with CaptureQueriesContext(connection) as queries:
         client.get(f"/contacts/{pk}/")
     return len(queries.captured_queries)
+
+
+def test_the_panel_links_a_dynamic_segment_to_why_the_contact_is_in(people, users, client_for):
+    leads = dynamic(users)
+    static(users, contacts=(people.ann,))
+    html = panel(client_for("viewer").get(f"/contacts/{people.ann.pk}/").content.decode())
+    assert re.findall(r'href="(/segments/\d+/why/\?contact=\d+)"', html) == [
+        f"/segments/{leads.pk}/why/?contact={people.ann.pk}"
+    ]

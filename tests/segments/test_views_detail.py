@@ -79,9 +79,9 @@ def test_a_dynamic_segment_shows_its_rule_in_words_counts_and_members(people, us
     assert f"<dt>Last evaluated</dt><dd>{since(leads.evaluated_at)}</dd>" in html
     joined = since(people.ann.segment_memberships.get().since)
     assert all_tables(html)[0] == [
-        f"Dan Poe dan@globex.test Globex Lead not scored {joined}",
-        f"Bob Roe bob@mail.test — Lead not scored {joined}",
-        f"Ann Lee ann@acme.test Acme Lead Fit A (90) · engagement 40 {joined}",
+        f"Dan Poe dan@globex.test Globex Lead not scored {joined} why?",
+        f"Bob Roe bob@mail.test — Lead not scored {joined} why?",
+        f"Ann Lee ann@acme.test Acme Lead Fit A (90) · engagement 40 {joined} why?",
     ]
     assert "<svg" in html and "Members of Leads, last 30 days" in html
 
@@ -255,3 +255,24 @@ def test_no_segment_page_writes_on_get(people, users, client_for):
                 b"".join(response.streaming_content)
         assert response.status_code == 200, url
         assert [q["sql"] for q in queries.captured_queries if WRITES.match(q["sql"])] == [], url
+
+
+def test_the_page_links_to_the_builder_and_to_why_a_contact_is_in(people, users, client_for):
+    leads = dynamic(users)
+    vip = static(users, contacts=(people.ann,))
+    frozen = do_snapshot(by=users["marketing"], segment=leads, name="Leads then")
+    marketing, viewer = client_for("marketing"), client_for("viewer")
+    page = marketing.get(f"/segments/{leads.pk}/").content.decode()
+    assert f'<a class="button" href="/segments/{leads.pk}/edit/">Edit</a>' in page
+    assert f'<form method="get" action="/segments/{leads.pk}/why/">' in page
+    assert re.findall(rf'href="/segments/{leads.pk}/why/\?contact=(\d+)"', page) == [
+        str(people.dan.pk),
+        str(people.bob.pk),
+        str(people.ann.pk),
+    ]
+    assert f"/segments/{leads.pk}/edit/" not in viewer.get(f"/segments/{leads.pk}/").content.decode()
+    assert f"/segments/{vip.pk}/edit/" in marketing.get(f"/segments/{vip.pk}/").content.decode()
+    for other in (vip, frozen):  # a list's members are there by hand, a snapshot's by the day it was taken
+        html = marketing.get(f"/segments/{other.pk}/").content.decode()
+        assert "/why/" not in html
+    assert f"/segments/{frozen.pk}/edit/" not in marketing.get(f"/segments/{frozen.pk}/").content.decode()

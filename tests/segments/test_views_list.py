@@ -159,7 +159,8 @@ def test_every_role_sees_segments_in_the_marketing_menu_and_the_list(role, clien
 def test_only_those_who_may_add_segments_get_the_new_buttons(users, client_for):
     marketing = client_for("marketing").get("/segments/").content.decode()
     viewer = client_for("viewer").get("/segments/").content.decode()
-    assert "New static list" in marketing and "New segment" in marketing
+    assert '<a class="button" href="/segments/new/?kind=static">New static list</a>' in marketing
+    assert '<a class="button primary" href="/segments/new/?kind=dynamic">New segment</a>' in marketing
     assert "New static list" not in viewer and "New segment" not in viewer
     assert "No segments yet." in viewer
 
