@@ -32,8 +32,8 @@ from plumbline.segments.actions import (
     do_add_to_list,
     do_delete_segment,
     do_import_list,
-    do_refresh_segment,
     do_remove_from_list,
+    do_request_refresh,
     do_snapshot,
 )
 from plumbline.segments.charts import sparkline, trend_chart
@@ -288,17 +288,21 @@ def segment_refresh(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect("segments_detail", pk=pk)
     try:
-        entered, left = do_refresh_segment(by=request.user, segment=segment)
+        result = do_request_refresh(by=request.user, segment=segment)
     except PermissionDenied:
         raise
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("segments_detail", pk=pk)
-    segment.refresh_from_db()
-    messages.success(
-        request,
-        f"{segment.name} evaluated: {segment.member_count:,} members ({entered:,} entered, {left:,} left).",
-    )
+    if result is None:
+        messages.success(request, f"{segment.name} is queued: the worker evaluates it shortly.")
+    else:
+        segment.refresh_from_db()
+        entered, left = result
+        messages.success(
+            request,
+            f"{segment.name} evaluated: {segment.member_count:,} members ({entered:,} entered, {left:,} left).",
+        )
     return redirect("segments_detail", pk=pk)
 
 
