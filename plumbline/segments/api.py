@@ -11,6 +11,7 @@ from ninja import Router, Schema, Status
 from pydantic import AfterValidator, Field
 
 from plumbline.core.api_helpers import (
+    Id,
     IdParam,
     In,
     Limit,
@@ -21,7 +22,7 @@ from plumbline.core.api_helpers import (
     sort_param,
     text,
 )
-from plumbline.core.errors import DomainError
+from plumbline.core.errors import Conflict
 from plumbline.core.idempotency import idempotent
 from plumbline.core.pagination import DEFAULT_LIMIT, paginate
 from plumbline.core.validation import nul_path
@@ -57,9 +58,7 @@ PredicateJson = Annotated[
     AfterValidator(_no_nul_json),
     Field(description="The predicate's JSON form (docs: plumbline.segments.predicate.schema)."),
 ]
-ContactIds = Annotated[
-    list[Annotated[int, Field(ge=1, le=2**63 - 1)]], Field(min_length=1, max_length=MAX_IDS)
-]
+ContactIds = Annotated[list[Id], Field(min_length=1, max_length=MAX_IDS)]
 
 
 class SegmentIn(In):
@@ -252,11 +251,10 @@ def update_segment(request: HttpRequest, segment_id: IdParam, payload: SegmentPa
     data = payload.dict(exclude_unset=True)
     kind = data.pop("kind", None)
     if kind is not None and kind != segment.kind:
-        raise DomainError(
+        raise Conflict(
             f"A segment's kind cannot change (this one is a {segment.get_kind_display().lower()}): "
             "create a new segment, or take a snapshot.",
             field="kind",
-            code="read_only",
         )
     segment = do_update_segment(by=request.user, segment=segment, **data)
     segment.refresh_from_db()

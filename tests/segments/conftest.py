@@ -4,9 +4,12 @@ contacts with known facts (for exact member sets) and seeded random ones (for th
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
+from typing import Any
 
 import pytest
+from django.test import Client
 
 from plumbline.consent.actions import do_create_subscription_type, do_record_consent
 from plumbline.consent.models import SubscriptionType
@@ -156,3 +159,27 @@ def crowd(world) -> list[Contact]:
                  [contact], rnd.choice(companies))
         made.append(contact)
     return [world["ann"], world["bob"], world["cat"], *made]
+
+
+class Api:
+    """Calls /api/v1 as one user's bearer token; extra keyword arguments are headers (`Idempotency-Key`)."""
+
+    def __init__(self, token: str | None) -> None:
+        self.token = token
+
+    def call(self, method: str, path: str, body: Any = None, **headers: str) -> Any:
+        extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+        if self.token:
+            extra["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"
+        kwargs = {"content_type": "application/json", "data": json.dumps(body)} if body is not None else {}
+        return getattr(Client(), method)(f"/api/v1{path}", **kwargs, **extra)
+
+    def get(self, path: str, **params: Any) -> Any:
+        extra = {"HTTP_AUTHORIZATION": f"Bearer {self.token}"} if self.token else {}
+        return Client().get(f"/api/v1{path}", params, **extra)
+
+
+@pytest.fixture
+def api(tokens):
+    """api("marketing") calls the API as that user; api(None) anonymously."""
+    return lambda who: Api(tokens[who] if who else None)
