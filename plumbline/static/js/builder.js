@@ -421,7 +421,7 @@
     } else if (field.type === "datetime") {
       node = input(label + " in days ago", "number", value && value.days_ago);
       node.min = "-3650";
-      var wrap = el("span", {className: "builder-days"}, [node, " days ago"]);
+      var wrap = el("span", {className: "builder-days"}, [node, " days"]);
     } else {
       node = input(label, field.type === "number" ? "number" : field.type === "date" ? "date" : "text", value);
       if (field.type === "number") node.step = "any";
