@@ -69,53 +69,89 @@ def builder_catalogue(source: dict[str, Any]) -> dict[str, Any]:
     """The predicate language's catalogue (predicate.catalogue) as the kinds of condition builder.js offers."""
     kinds: list[dict[str, Any]] = [{"key": "field", "label": "Field", "fields": source["fields"]}]
     conditions = source.get("conditions", {})
-    if tp := conditions.get("touchpoints"):
-        kinds.append(
-            {
-                "key": "touchpoints",
-                "label": tp["label"],
-                "ops": tp["ops"],
-                "within_days": True,
-                "value": {"type": "number", "label": "number of touchpoints", "default": 1},
-                "params": [
-                    _param("kind", "Kind", tp["kinds"], optional=True),
-                    _param("channel", "Channel", tp["channels"], optional=True),
-                    _param("campaign", "Campaign", tp["campaigns"], optional=True, type_="number"),
-                ],
-            }
-        )
-    if consent := conditions.get("consent"):
-        kinds.append(
-            {
-                "key": "consent",
-                "label": consent["label"],
-                "ops": consent["ops"],
-                "params": [
-                    _param("channel", "Channel", consent["channels"], optional=False),
-                    _param("subscription", "Subscription", consent["subscriptions"], optional=True),
-                ],
-            }
-        )
-    if lifecycle := conditions.get("lifecycle"):
-        kinds.append(
-            {
-                "key": "lifecycle",
-                "label": lifecycle["label"],
-                "within_days": True,
-                "params": [_param("became", "became", lifecycle["stages"], optional=False)],
-            }
-        )
-    if member := conditions.get("segment"):
-        kinds.append(
-            {
-                "key": "segment",
-                "label": member["label"],
-                "ops": member["ops"],
-                "scalar": True,
-                "params": [_param("segment", "Segment", member["segments"], optional=False, type_="number")],
-            }
-        )
+    for key, adapt in _KINDS.items():
+        if key in conditions:
+            kinds.append({"key": key, "label": conditions[key]["label"], **adapt(conditions[key])})
     return {"allow_not": True, "kinds": kinds}
+
+
+def _touchpoints(tp: dict[str, Any]) -> dict[str, Any]:
+    texts = [
+        {"name": f["key"], "label": f["label"], "type": "text", "optional": True}
+        for f in tp.get("filters", [])
+    ]
+    return {
+        "ops": tp["ops"],
+        "within_days": True,
+        "value": {"type": "number", "label": "number of touchpoints", "default": 1},
+        "params": [
+            _param("kind", "Kind", tp["kinds"], optional=True),
+            _param("channel", "Channel", tp["channels"], optional=True),
+            _param("campaign", "Campaign", tp["campaigns"], optional=True, type_="number"),
+            *texts,
+        ],
+    }
+
+
+def _consent(consent: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "ops": consent["ops"],
+        "params": [
+            _param("channel", "Channel", consent["channels"], optional=False),
+            _param("subscription", "Subscription", consent["subscriptions"], optional=True),
+        ],
+    }
+
+
+def _lifecycle(lifecycle: dict[str, Any]) -> dict[str, Any]:
+    return {"within_days": True, "params": [_param("became", "became", lifecycle["stages"], optional=False)]}
+
+
+def _segment(member: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "ops": member["ops"],
+        "scalar": True,
+        "params": [_param("segment", "Segment", member["segments"], optional=False, type_="number")],
+    }
+
+
+def _deals(deals: dict[str, Any]) -> dict[str, Any]:
+    stages = [
+        {"value": s["value"], "label": f"{p['label']}: {s['label']}"}
+        for p in deals["pipelines"]
+        for s in p["stages"]
+    ]
+    pipelines = [{"value": p["value"], "label": p["label"]} for p in deals["pipelines"]]
+    amounts = [
+        {
+            "name": name,
+            "label": "Amount at least" if name == "min_amount" else "Amount at most",
+            "type": "number",
+            "optional": True,
+        }
+        for name in deals.get("amount", [])
+    ]
+    return {
+        "ops": deals["ops"],
+        "value": {"type": "number", "label": "number of deals", "default": 1},
+        "params": [
+            _param("via", "Whose deals", deals["via"], optional=False),
+            _param("status", "Status", deals["statuses"], optional=True),
+            _param("pipeline", "Pipeline", pipelines, optional=True, type_="number"),
+            _param("stage", "Stage", stages, optional=True, type_="number"),
+            *amounts,
+        ],
+    }
+
+
+# The condition kinds of the catalogue the builder shows, in its order, each adapted to the builder's shape.
+_KINDS = {
+    "touchpoints": _touchpoints,
+    "consent": _consent,
+    "lifecycle": _lifecycle,
+    "segment": _segment,
+    "deals": _deals,
+}
 
 
 # ---- errors of a predicate, by condition ----

@@ -421,7 +421,7 @@
     } else if (field.type === "datetime") {
       node = input(label + " in days ago", "number", value && value.days_ago);
       node.min = "-3650";
-      var wrap = el("span", {className: "builder-days"}, [node, " days ago"]);
+      var wrap = el("span", {className: "builder-days"}, [node, " days"]);
     } else {
       node = input(label, field.type === "number" ? "number" : field.type === "date" ? "date" : "text", value);
       if (field.type === "number") node.step = "any";
@@ -437,7 +437,10 @@
   Builder.prototype.kindControls = function (cond, kind, name) {
     var self = this;
     var leaf = cond.leaf;
-    var parts = (kind.params || []).map(function (param) { return self.paramControl(leaf, kind, param, name); });
+    var params = kind.params || [];
+    var main = params.filter(function (p) { return p.choices || !p.optional; });
+    var extra = params.filter(function (p) { return !p.choices && p.optional; });
+    var parts = main.map(function (param) { return self.paramControl(leaf, kind, param, name); });
     if (kind.ops && kind.ops.length > 1) {
       var opSelect = select(name + ": operator", kind.ops.map(function (o) { return {value: o.op, label: o.label}; }),
                             leaf.op);
@@ -459,7 +462,20 @@
       parts.push(count);
     }
     if (kind.within_days) parts.push(this.withinDays(leaf, name));
+    if (extra.length) parts.push(this.moreFilters(leaf, kind, extra, name));
     return parts;
+  };
+
+  // Optional text and number filters (page, UTM source, amounts) fold away until wanted.
+  Builder.prototype.moreFilters = function (leaf, kind, extra, name) {
+    var self = this;
+    var given = extra.some(function (p) { return (leaf[kind.key] || {})[p.name] !== undefined; });
+    var box = el("details", {className: "builder-more", open: given}, [el("summary", {text: "More filters"})]);
+    extra.forEach(function (param) {
+      var control = self.paramControl(leaf, kind, param, name);
+      box.appendChild(el("label", {}, [param.label + " ", control]));
+    });
+    return box;
   };
 
   Builder.prototype.paramControl = function (leaf, kind, param, name) {
