@@ -222,11 +222,13 @@ def segment_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _cell(value: Any) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (a leading quote, as interop's exports write)."""
+    """A CSV cell; text a spreadsheet would run as a formula gets a leading quote (as interop's exports write),
+    numbers and moments are written as they are."""
     if value is None:
         return ""
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    if isinstance(value, str):
+        return "'" + value if value.startswith(_FORMULA_START) else value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 class _Line:
