@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from plumbline.core.permissions import POLICY
 from plumbline.crm.actions import do_create_contact
+from plumbline.crm.models import CustomField
 from plumbline.segments.actions import do_add_to_list, do_remove_from_list, do_snapshot
 from plumbline.segments.models import MembershipChange
 from plumbline.segments.predicate.explain import describe
@@ -276,3 +277,18 @@ def test_the_page_links_to_the_builder_and_to_why_a_contact_is_in(people, users,
         html = marketing.get(f"/segments/{other.pk}/").content.decode()
         assert "/why/" not in html
     assert f"/segments/{frozen.pk}/edit/" not in marketing.get(f"/segments/{frozen.pk}/").content.decode()
+
+
+def test_a_rule_naming_a_deleted_custom_field_says_so_instead_of_failing(people, users, client_for):
+    field = CustomField.objects.create(applies_to="contact", key="plan", label="Plan", type="text")
+    pro = dynamic(
+        users,
+        name="Pro",
+        predicate={"any": [{"all": [{"field": "custom.plan", "op": "eq", "value": "pro"}]}]},
+    )
+    field.delete()
+    response = client_for("viewer").get(f"/segments/{pro.pk}/")
+    assert response.status_code == 200
+    assert '<p class="rule">This rule no longer holds: unknown field &#x27;custom.plan&#x27;</p>' in (
+        response.content.decode()
+    )
