@@ -183,3 +183,17 @@ class Api:
 def api(tokens):
     """api("marketing") calls the API as that user; api(None) anonymously."""
     return lambda who: Api(tokens[who] if who else None)
+
+
+@pytest.fixture
+def people(db) -> dict[str, Contact]:
+    """Three contacts for the segments' own tests (no segments yet): ann (Acme, mql), bob (Globex, lead), cat (no
+    company, customer), made in that order."""
+    acme = do_create_company(name="Acme", industry="Software", employee_count=50)
+    globex = do_create_company(name="Globex", industry="Retail")
+    ann = do_create_contact(email="ann@one.test", first_name="Ann", last_name="Lee", company=acme,
+                            lifecycle_stage="lead")
+    do_change_lifecycle(contact=ann, to_stage="mql")
+    bob = do_create_contact(email="bob@two.test", first_name="Bob", company=globex, lifecycle_stage="lead")
+    cat = do_create_contact(email="cat@three.test", first_name="", lifecycle_stage="customer")
+    return {"ann": ann, "bob": bob, "cat": cat}

@@ -22,7 +22,7 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
-def test_create_from_a_predicate_file_and_list(world, tmp_path):
+def test_create_from_a_predicate_file_and_list(people, tmp_path):
     path = tmp_path / "mql.json"
     path.write_text(json.dumps(MQL))
 
@@ -38,7 +38,7 @@ def test_create_from_a_predicate_file_and_list(world, tmp_path):
     ]
 
 
-def test_a_bad_predicate_file_names_the_path(world, tmp_path):
+def test_a_bad_predicate_file_names_the_path(people, tmp_path):
     path = tmp_path / "bad.json"
     path.write_text(json.dumps({"field": "lifecycle_stage", "op": "gt", "value": "mql"}))
 
@@ -46,7 +46,7 @@ def test_a_bad_predicate_file_names_the_path(world, tmp_path):
         run("create", "--name", "Bad", "--predicate-file", str(path))
 
 
-def test_refresh_one_or_all(world):
+def test_refresh_one_or_all(people):
     segment = do_create_segment(
         name="Leads", predicate={"field": "lifecycle_stage", "op": "eq", "value": "lead"}
     )
@@ -58,9 +58,9 @@ def test_refresh_one_or_all(world):
         run("refresh")
 
 
-def test_members_as_csv(users, world):
+def test_members_as_csv(users, people):
     booth = do_create_segment(name="Booth", kind="static")
-    do_add_to_list(segment=booth, contact_ids=[world["ann"].pk])
+    do_add_to_list(segment=booth, contact_ids=[people["ann"].pk])
 
     lines = run("members", str(booth.pk), "--csv").splitlines()
 
@@ -69,7 +69,7 @@ def test_members_as_csv(users, world):
     assert len(lines) == 2
 
 
-def test_import_a_file_into_a_static_list(world, tmp_path):
+def test_import_a_file_into_a_static_list(people, tmp_path):
     booth = do_create_segment(name="Booth", kind="static")
     path = tmp_path / "scans.csv"
     path.write_text("email\nann@one.test\nghost@x.test\n")
