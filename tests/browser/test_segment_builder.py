@@ -95,3 +95,21 @@ def test_a_touchpoint_recorded_through_the_api_brings_a_contact_into_a_segment(
     assert "In this segment since" in page.locator(".why").inner_text()
     assert page.locator(".why-tree .why-yes").count() >= 1
     page.screenshot(path="/tmp/plumbline_segment_why.png", full_page=True)
+
+
+def test_a_rule_refused_on_save_shows_its_error_next_to_the_condition(
+    live_server, transactional_db, users, browser_page
+):
+    page, base = browser_page, live_server.url
+    sign_in(page, base, "marketing")
+    new_segment(page, base, "Broken")
+    page.select_option("[aria-label='Group 1, condition 1: field']", "company.employees")
+    page.select_option("[aria-label='Group 1, condition 1: operator']", "between")
+    page.fill("[aria-label='Group 1, condition 1: value from']", "10")
+    page.fill("[aria-label='Group 1, condition 1: value to']", "")
+    page.click("button:has-text('Create segment')")
+
+    condition = page.get_by_role("group", name="Group 1, condition 1")
+    assert condition.locator(".builder-error").inner_text() == "expected a number"
+    assert page.locator("[aria-label='Group 1, condition 1: value from']").input_value() == "10"
+    assert not Segment.objects.filter(name="Broken").exists()
