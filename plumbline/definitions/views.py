@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import json
+from typing import Any
+
 import yaml
 from django import forms
 from django.contrib import messages
@@ -10,10 +14,13 @@ from django.shortcuts import redirect, render
 
 from plumbline.core.errors import DomainError, ValidationFailed
 from plumbline.core.pages import int_param, page
+from plumbline.crm.models import LifecycleStage
+from plumbline.definitions import mql_builder
 from plumbline.definitions.actions import do_publish_definitions
 from plumbline.definitions.labels import label
 from plumbline.definitions.models import DefinitionVersion
 from plumbline.definitions.queries import current_version, diff, parsed
+from plumbline.definitions.schema import Condition
 
 
 class EditForm(forms.Form):
@@ -81,3 +88,99 @@ def edit_page(request: HttpRequest) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     return render(request, "definitions/edit.html", {"form": form, "version": version,
                                                      "field_errors": field_errors}, status=status)
+
+
+class MqlRuleForm(forms.Form):
+    name = forms.CharField(label="Name of the rule", max_length=100)
+    eligible_stages = forms.MultipleChoiceField(
+        label="Who can become an MQL", choices=LifecycleStage.choices, widget=forms.CheckboxSelectMultiple,
+        help_text="Contacts in these lifecycle stages are promoted when the rule holds.")
+    when = forms.CharField(label="The rule (JSON)", required=False,
+                           widget=forms.Textarea(attrs={"hidden": True, "rows": 4}))
+    note = forms.CharField(label="Why are you changing it?", max_length=500)
+
+
+def _builder_errors(exc: ValidationFailed) -> list[dict[str, Any]]:
+    return [{"path": e.field, "message": e.message} for e in exc.errors]
+
+
+def _load_rule(text: str | None) -> Any:
+    """The builder's JSON, or a DomainError saying why there is none."""
+    try:
+        data = json.loads(text or "null")
+    except ValueError:
+        raise DomainError("The rule is not valid JSON.", field="$") from None
+    if data is None:
+        raise DomainError("Add at least one condition.", field="$")
+    return data
+
+
+def _parse_when(form: MqlRuleForm) -> Any:
+    """The builder's JSON from the form, or None with the error on the form."""
+    try:
+        return _load_rule(form.cleaned_data["when"])
+    except DomainError as exc:
+        form.add_error("when", exc.message)
+        return None
+
+
+def _publish_mql(request: HttpRequest, form: MqlRuleForm, version: DefinitionVersion) -> tuple[Any, list]:
+    """Publish the form's rule as a new version of the whole plumb line; (the version or None, builder errors)."""
+    data = _parse_when(form)
+    if data is None:
+        return None, []
+    try:
+        when = mql_builder.from_builder(data)
+    except ValidationFailed as exc:
+        form.add_error(None, "The rule was not saved: see the conditions marked below.")
+        return None, _builder_errors(exc)
+    body = copy.deepcopy(version.body)
+    body["mql"] = {"name": form.cleaned_data["name"], "when": when,
+                   "eligible_stages": form.cleaned_data["eligible_stages"]}
+    try:
+        return do_publish_definitions(by=request.user, body=body, note=form.cleaned_data["note"]), []
+    except ValidationFailed as exc:
+        for err in exc.errors:
+            name = (err.field or "").removeprefix("mql.").split(".")[0]
+            form.add_error(name if name in ("name", "eligible_stages", "note") else None,
+                           f"{err.field}: {err.message}" if name not in form.fields else err.message)
+    except DomainError as exc:
+        form.add_error("note" if exc.field == "note" else None, exc.message)
+    return None, []
+
+
+@page("definitions", action="change", methods=("GET", "POST"))
+def mql_rule_page(request: HttpRequest) -> HttpResponse:
+    """The MQL rule in the visual builder: publishing it makes a new version of the plumb line, as the YAML
+    editor does, so the history and the diffs show it."""
+    version = current_version()
+    mql = parsed(version).mql
+    initial = {"name": mql.name, "eligible_stages": mql.eligible_stages,
+               "when": json.dumps(mql_builder.to_builder(mql.when.model_dump(mode="json")))}
+    form = MqlRuleForm(request.POST or None, initial=initial)
+    builder_errors: list[dict[str, Any]] = []
+    if request.method == "POST" and form.is_valid():
+        new, builder_errors = _publish_mql(request, form, version)
+        if new is not None:
+            messages.success(request, f"Published version {new.number} with the new MQL rule. Every contact is "
+                                      "being rescored with it in the background.")
+            return redirect("definitions")
+    return render(request, "definitions/mql_rule.html", {
+        "form": form, "version": version, "catalogue": mql_builder.catalogue(), "builder_errors": builder_errors,
+    }, status=400 if request.method == "POST" else 200)
+
+
+@page("definitions", action="change", methods=("POST",))
+def mql_rule_preview(request: HttpRequest) -> HttpResponse:
+    """The builder's live preview of an MQL rule: the rule as a sentence, or what is wrong with it. Counting the
+    contacts it would qualify needs the scores, which scoring (a layer above) computes: decision 0009."""
+    context: dict[str, Any] = {"errors": [], "text": None}
+    try:
+        data = _load_rule(request.POST.get("predicate"))
+        context["text"] = _rule_text(Condition.model_validate(mql_builder.from_builder(data)))
+    except ValidationFailed as exc:
+        context["errors"] = _builder_errors(exc)
+    except DomainError as exc:
+        context["errors"] = [{"path": exc.field, "message": exc.message}]
+    status = 422 if context["errors"] else 200
+    return render(request, "definitions/_mql_preview.html", context, status=status)

@@ -11,9 +11,13 @@ class SegmentsConfig(AppConfig):
     label = "segments"
 
     def ready(self) -> None:
+        from plumbline.crm.hooks import register_contact_panel
         from plumbline.segments import consumers, hooks  # noqa: F401  (consumers registers the feed's consumer)
         from plumbline.segments.tasks import refresh_relative
+        from plumbline.segments.views import contact_panel
         from plumbline.worker.schedule import register_periodic
 
         hooks.register()
         register_periodic("segments.refresh_relative", refresh_relative.enqueue, every=RELATIVE_EVERY)
+        # What segments add to the CRM below them (crm.hooks): the contact page's segments panel.
+        register_contact_panel("segments", contact_panel)

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
+from plumbline.segments.actions import do_add_to_list, do_create_segment
 
 from plumbline.accounts.actions import do_create_api_token
 from plumbline.api import api
@@ -60,11 +61,15 @@ def writes_of(client, url: str, **headers: str) -> list[str]:
 def ids(record, users) -> dict[str, int]:
     do_record_touchpoints(items=[{"contact_id": record.contact.pk, "kind": "form_submit", "channel": "seo"}])
     pipeline = record.deal.pipeline
+    # A static list holding the contact: its page shows members, history and the forms that change it.
+    segment = do_create_segment(name="Fair visitors", kind="static")
+    do_add_to_list(segment=segment, contact_ids=[record.contact.pk])
     return {
         "contacts": record.contact.pk, "companies": record.company.pk, "deals": record.deal.pk,
         "campaigns": record.campaign.pk, "pipelines": pipeline.pk, "contact_id": record.contact.pk,
         "company_id": record.company.pk, "deal_id": record.deal.pk, "campaign_id": record.campaign.pk,
-        "pipeline_id": pipeline.pk, "number": 1, "stage_pk": pipeline.stages.first().pk,
+        "pipeline_id": pipeline.pk, "number": 1, "stage_pk": pipeline.stages.first().pk, "segments": segment.pk,
+        "segment_id": segment.pk,
     }
 
 

@@ -1,0 +1,115 @@
+"""The visual segment builder in a real browser: a marketer builds a segment condition by condition, watches the
+live count change, saves it; then a touchpoint recorded through the API brings a contact into a behavioural
+segment once the feed is pumped, and the segment's page shows it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from plumbline.crm.actions import do_create_contact
+from plumbline.events.runner import drain
+from plumbline.segments.models import Membership, Segment
+from tests.browser.test_core_flow import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def count_in(page) -> str:
+    return page.locator("#segment-preview .builder-count").inner_text()
+
+
+def wait_for_count(page, text: str) -> None:
+    page.locator("#segment-preview .builder-count", has_text=re.compile(f"^{re.escape(text)}$")).wait_for()
+
+
+def new_segment(page, base: str, name: str) -> None:
+    page.goto(f"{base}/segments/")
+    page.click("a.button:has-text('New segment')")
+    page.wait_for_url(f"{base}/segments/new/?kind=dynamic")
+    page.fill("#id_name", name)
+    page.click("button:has-text('Add a group')")
+
+
+def test_marketer_builds_a_segment_with_a_live_count(live_server, transactional_db, users, browser_page):
+    for email, stage in (("lee@a.test", "lead"), ("kim@b.test", "lead"), ("sam@c.test", "subscriber")):
+        do_create_contact(email=email, lifecycle_stage=stage)
+    page, base = browser_page, live_server.url
+    sign_in(page, base, "marketing")
+    new_segment(page, base, "Leads")
+
+    page.select_option("[aria-label='Group 1, condition 1: field']", "lifecycle_stage")
+    page.select_option("[aria-label='Group 1, condition 1: operator']", "in")
+    values = page.get_by_role("group", name="Group 1, condition 1: values")
+    values.get_by_label("Lead", exact=True).check()
+    wait_for_count(page, "2 contacts match")
+    assert page.locator("#segment-preview table tbody tr").count() == 2
+    values.get_by_label("Subscriber", exact=True).check()
+    wait_for_count(page, "3 contacts match")
+    values.get_by_label("Subscriber", exact=True).uncheck()
+    wait_for_count(page, "2 contacts match")
+
+    page.click("button:has-text('Create segment')")
+    segment = Segment.objects.get(name="Leads")
+    page.wait_for_url(f"{base}/segments/{segment.pk}/")
+    assert segment.predicate["any"] == [
+        {"all": [{"field": "lifecycle_stage", "op": "in", "value": ["lead"]}]}
+    ]
+    members = page.locator("#remove-members tbody").inner_text()
+    assert "lee@a.test" in members and "kim@b.test" in members and "sam@c.test" not in members
+
+
+def test_a_touchpoint_recorded_through_the_api_brings_a_contact_into_a_segment(
+    live_server, transactional_db, users, tokens, browser_page
+):
+    sam = do_create_contact(email="sam@c.test", lifecycle_stage="subscriber")
+    page, base = browser_page, live_server.url
+    sign_in(page, base, "marketing")
+    new_segment(page, base, "Pricing visitors")
+    page.select_option("[aria-label='Group 1, condition 1: condition type']", "touchpoints")
+    page.select_option("[aria-label='Group 1, condition 1: Kind']", "pricing_view")
+    page.fill("[aria-label='Group 1, condition 1: within the last N days (empty: ever)']", "14")
+    wait_for_count(page, "0 contacts match")
+    page.screenshot(path="/tmp/plumbline_segment_builder.png", full_page=True)
+    page.click("button:has-text('Create segment')")
+    segment = Segment.objects.get(name="Pricing visitors")
+    page.wait_for_url(f"{base}/segments/{segment.pk}/")
+    assert segment.predicate["any"] == [
+        {"all": [{"touchpoints": {"kind": "pricing_view"}, "op": "gte", "value": 1, "within_days": 14}]}
+    ]
+    assert "No members." in page.locator("#remove-members tbody").inner_text()
+
+    answer = page.request.post(
+        f"{base}/api/v1/touchpoints",
+        headers={"Authorization": f"Bearer {tokens['marketing']}"},
+        data={"contact_email": "sam@c.test", "kind": "pricing_view", "channel": "seo"},
+    )
+    assert answer.status == 201
+    drain()
+
+    assert list(Membership.objects.filter(segment=segment).values_list("contact_id", flat=True)) == [sam.pk]
+    page.reload()
+    assert "sam@c.test" in page.locator("#remove-members tbody").inner_text()
+    page.goto(f"{base}/segments/{segment.pk}/why/?contact=sam@c.test")
+    assert "In this segment since" in page.locator(".why").inner_text()
+    assert page.locator(".why-tree .why-yes").count() >= 1
+    page.screenshot(path="/tmp/plumbline_segment_why.png", full_page=True)
+
+
+def test_a_rule_refused_on_save_shows_its_error_next_to_the_condition(
+    live_server, transactional_db, users, browser_page
+):
+    page, base = browser_page, live_server.url
+    sign_in(page, base, "marketing")
+    new_segment(page, base, "Broken")
+    page.select_option("[aria-label='Group 1, condition 1: field']", "company.employees")
+    page.select_option("[aria-label='Group 1, condition 1: operator']", "between")
+    page.fill("[aria-label='Group 1, condition 1: value from']", "10")
+    page.fill("[aria-label='Group 1, condition 1: value to']", "")
+    page.click("button:has-text('Create segment')")
+
+    condition = page.get_by_role("group", name="Group 1, condition 1")
+    assert condition.locator(".builder-error").inner_text() == "expected a number"
+    assert page.locator("[aria-label='Group 1, condition 1: value from']").input_value() == "10"
+    assert not Segment.objects.filter(name="Broken").exists()
