@@ -35,12 +35,18 @@ MAX_IDS = 10_000  # contact ids per add or remove
 MAX_IMPORT_ROWS = 200_000
 
 
+class Invalid(DomainError):
+    """Well-formed input the segment refuses (a static list given conditions): 422 naming the field."""
+
+    status = 422
+
+
 def _clean_name(name: str | None, *, segment: Segment | None = None) -> str:
     name = (name or "").strip()
     if not name:
-        raise DomainError("A segment needs a name.", field="name", code="required")
+        raise Invalid("A segment needs a name.", field="name", code="required")
     if len(name) > 200:
-        raise DomainError("A segment's name has at most 200 characters.", field="name", code="max_length")
+        raise Invalid("A segment's name has at most 200 characters.", field="name", code="max_length")
     if Segment.objects.filter(name=name).exclude(pk=getattr(segment, "pk", None)).exists():
         raise Conflict(f"There is already a segment named {name!r}.", field="name")
     return name
@@ -59,12 +65,12 @@ def _clean_predicate(raw: Any, *, segment_id: int | None) -> dict[str, Any]:
 
 
 def _require_kind(segment: Segment, kind: str, doing: str) -> None:
+    """What only one kind of segment does, asked of another: a conflict with the segment as it is (409)."""
     if segment.kind != kind:
-        raise DomainError(
+        raise Conflict(
             f"Only a {Kind(kind).label.lower()} can {doing}; {segment.name!r} is a "
             f"{segment.get_kind_display().lower()}.",
             field="kind",
-            code="wrong_kind",
         )
 
 
@@ -89,7 +95,7 @@ def do_create_segment(
     taken of a segment (`do_snapshot`)."""
     check(by, "add", "segment")
     if kind not in (Kind.DYNAMIC, Kind.STATIC):
-        raise DomainError(
+        raise Invalid(
             "A segment is dynamic or a static list; a snapshot is taken of another segment.",
             field="kind",
             code="invalid_choice",
@@ -98,7 +104,7 @@ def do_create_segment(
     if kind == Kind.DYNAMIC:
         segment.predicate = _clean_predicate(predicate, segment_id=None)
     elif predicate is not None:
-        raise DomainError("A static list has no conditions: add contacts to it instead.", field="predicate")
+        raise Invalid("A static list has no conditions: add contacts to it instead.", field="predicate")
     full_clean(segment)
     segment.save()
     if kind == Kind.DYNAMIC:
@@ -163,9 +169,9 @@ def do_delete_segment(*, by: Any = None, segment: Segment) -> None:
 def _contact_ids(contact_ids: Iterable[int]) -> list[int]:
     ids = sorted({int(pk) for pk in contact_ids})
     if not ids:
-        raise DomainError("Name at least one contact.", field="contact_ids", code="required")
+        raise Invalid("Name at least one contact.", field="contact_ids", code="required")
     if len(ids) > MAX_IDS:
-        raise DomainError(f"At most {MAX_IDS} contacts at a time.", field="contact_ids", code="max_length")
+        raise Invalid(f"At most {MAX_IDS} contacts at a time.", field="contact_ids", code="max_length")
     return ids
 
 
@@ -237,9 +243,9 @@ def do_import_list(
     _require_kind(segment, Kind.STATIC, "import contacts")
     emails = list(dict.fromkeys(_emails_of(rows, file)))
     if not emails:
-        raise DomainError("The import names no email.", field="file", code="required")
+        raise Invalid("The import names no email.", field="file", code="required")
     if len(emails) > MAX_IMPORT_ROWS:
-        raise DomainError(f"At most {MAX_IMPORT_ROWS} emails per import.", field="file", code="max_length")
+        raise Invalid(f"At most {MAX_IMPORT_ROWS} emails per import.", field="file", code="max_length")
     found: dict[str, int] = {}
     for start in range(0, len(emails), 5000):
         found.update(
@@ -288,3 +294,15 @@ def do_refresh_segment(
         raise NotFound(f"No segment with id {segment.pk}.")
     _require_kind(segment, Kind.DYNAMIC, "be evaluated")
     return evaluation.refresh(segment, now=now)
+
+
+def do_request_refresh(*, by: Any = None, segment: Segment) -> tuple[int, int] | None:
+    """A refresh asked for by a person: run at once when there are at most INLINE_LIMIT contacts ((entered,
+    left)), else queued for the worker (None)."""
+    check(by, "change", "segment", segment)
+    _require_kind(segment, Kind.DYNAMIC, "be evaluated")
+    if Contact.objects.count() <= INLINE_LIMIT:
+        return evaluation.refresh(segment)
+    with transaction.atomic():
+        refresh_segment.enqueue(segment.pk)
+    return None

@@ -1,7 +1,7 @@
 """Segments read the change feed: a dynamic segment follows the contacts it can change for.
 
 `segments.membership`: for a batch of events, the contacts each one touches (the subject contact; a touchpoint's
-or a form submission's `contact_id`; a company's contacts), and for each dynamic segment the events that can change
+or a form submission's `contact_id`; a company's contacts; a deal's contacts and its company's), and for each dynamic segment the events that can change
 its result (`Dependencies.affected_by`; a `segment.entered` / `segment.left` only for the segments reading that
 segment's membership). Each segment then re-evaluates just those contacts, set-based
 (`evaluation.reconcile`: `Contact.objects.filter(pk__in=ids).filter(predicate)` against their Membership rows),
@@ -20,7 +20,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from plumbline.crm.models import Contact
 from plumbline.events.registry import consumer
@@ -52,8 +52,9 @@ PAYLOAD_CONTACT = frozenset(
     {"touchpoint.recorded", "touchpoint.corrected", "touchpoint.deleted", "form.submitted"}
 )
 COMPANY_SUBJECT = frozenset({"company.created", "company.updated"})
+DEAL_SUBJECT = frozenset({"deal.created", "deal.moved", "deal.won", "deal.lost"})
 SEGMENT_KINDS = frozenset({"segment.entered", "segment.left"})
-KINDS = CONTACT_SUBJECT | PAYLOAD_CONTACT | COMPANY_SUBJECT
+KINDS = CONTACT_SUBJECT | PAYLOAD_CONTACT | COMPANY_SUBJECT | DEAL_SUBJECT
 
 
 def contacts_of(event: FeedEvent) -> list[int]:
@@ -82,15 +83,24 @@ def group(events: Iterable[FeedEvent], *, with_segments: bool) -> dict[tuple, se
     """The batch's contacts, grouped by what can decide a segment's interest in them (`_key`)."""
     groups: dict[tuple, set[int]] = defaultdict(set)
     companies: dict[tuple, set[int]] = defaultdict(set)
+    deals: dict[tuple, set[int]] = defaultdict(set)
     for e in events:
         if e.kind in SEGMENT_KINDS and not with_segments:
             continue  # no segment reads another's membership: skip parsing their payloads
         if e.kind in COMPANY_SUBJECT:
             companies[_key(e)].add(e.subject_id)
+        elif e.kind in DEAL_SUBJECT:
+            deals[_key(e)].add(e.subject_id)
         else:
             groups[_key(e)].update(contacts_of(e))
     for key, company_ids in companies.items():
         groups[key].update(Contact.objects.filter(company_id__in=company_ids).values_list("pk", flat=True))
+    for key, deal_ids in deals.items():  # a deal counts for its contacts and its company's contacts
+        groups[key].update(
+            Contact.objects.filter(Q(deal_roles__deal_id__in=deal_ids) | Q(company__deals__in=deal_ids))
+            .values_list("pk", flat=True)
+            .distinct()
+        )
     return groups
 
 

@@ -4,9 +4,12 @@ contacts with known facts (for exact member sets) and seeded random ones (for th
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
+from typing import Any
 
 import pytest
+from django.test import Client
 
 from plumbline.consent.actions import do_create_subscription_type, do_record_consent
 from plumbline.consent.models import SubscriptionType
@@ -156,3 +159,41 @@ def crowd(world) -> list[Contact]:
                  [contact], rnd.choice(companies))
         made.append(contact)
     return [world["ann"], world["bob"], world["cat"], *made]
+
+
+class Api:
+    """Calls /api/v1 as one user's bearer token; extra keyword arguments are headers (`Idempotency-Key`)."""
+
+    def __init__(self, token: str | None) -> None:
+        self.token = token
+
+    def call(self, method: str, path: str, body: Any = None, **headers: str) -> Any:
+        extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+        if self.token:
+            extra["HTTP_AUTHORIZATION"] = f"Bearer {self.token}"
+        kwargs = {"content_type": "application/json", "data": json.dumps(body)} if body is not None else {}
+        return getattr(Client(), method)(f"/api/v1{path}", **kwargs, **extra)
+
+    def get(self, path: str, **params: Any) -> Any:
+        extra = {"HTTP_AUTHORIZATION": f"Bearer {self.token}"} if self.token else {}
+        return Client().get(f"/api/v1{path}", params, **extra)
+
+
+@pytest.fixture
+def api(tokens):
+    """api("marketing") calls the API as that user; api(None) anonymously."""
+    return lambda who: Api(tokens[who] if who else None)
+
+
+@pytest.fixture
+def people(db) -> dict[str, Contact]:
+    """Three contacts for the segments' own tests (no segments yet): ann (Acme, mql), bob (Globex, lead), cat (no
+    company, customer), made in that order."""
+    acme = do_create_company(name="Acme", industry="Software", employee_count=50)
+    globex = do_create_company(name="Globex", industry="Retail")
+    ann = do_create_contact(email="ann@one.test", first_name="Ann", last_name="Lee", company=acme,
+                            lifecycle_stage="lead")
+    do_change_lifecycle(contact=ann, to_stage="mql")
+    bob = do_create_contact(email="bob@two.test", first_name="Bob", company=globex, lifecycle_stage="lead")
+    cat = do_create_contact(email="cat@three.test", first_name="", lifecycle_stage="customer")
+    return {"ann": ann, "bob": bob, "cat": cat}

@@ -25,7 +25,7 @@ def _emails(segment) -> list[str]:
     return sorted(Membership.objects.filter(segment=segment).values_list("contact__email", flat=True))
 
 
-def test_a_new_dynamic_segment_is_evaluated_with_history_events_and_counts(users, world):
+def test_a_new_dynamic_segment_is_evaluated_with_history_events_and_counts(users, people):
     segment = do_create_segment(by=users["marketing"], name="MQLs", kind="dynamic", predicate=MQL)
 
     segment.refresh_from_db()
@@ -36,12 +36,12 @@ def test_a_new_dynamic_segment_is_evaluated_with_history_events_and_counts(users
         ("ann@one.test", True, "matched")
     ]
     assert list(Event.objects.filter(kind="segment.entered").values_list("subject_id", "payload")) == [
-        (world["ann"].pk, {"segment": segment.pk})
+        (people["ann"].pk, {"segment": segment.pk})
     ]
     assert list(SegmentDailyCount.objects.values_list("members", flat=True)) == [1]
 
 
-def test_a_bad_predicate_is_refused_with_its_path_and_nothing_is_written(users, world):
+def test_a_bad_predicate_is_refused_with_its_path_and_nothing_is_written(users, people):
     with pytest.raises(PredicateInvalid) as exc:
         do_create_segment(
             by=users["marketing"],
@@ -55,7 +55,7 @@ def test_a_bad_predicate_is_refused_with_its_path_and_nothing_is_written(users, 
     assert Membership.objects.count() == 0
 
 
-def test_a_dynamic_segment_needs_a_predicate_and_a_static_list_has_none(users, world):
+def test_a_dynamic_segment_needs_a_predicate_and_a_static_list_has_none(users, people):
     with pytest.raises(PredicateInvalid):
         do_create_segment(by=users["marketing"], name="Empty", kind="dynamic")
     with pytest.raises(DomainError) as exc:
@@ -66,7 +66,7 @@ def test_a_dynamic_segment_needs_a_predicate_and_a_static_list_has_none(users, w
     assert exc.value.field == "kind"
 
 
-def test_names_are_unique(users, world):
+def test_names_are_unique(users, people):
     do_create_segment(by=users["marketing"], name="MQLs", kind="dynamic", predicate=MQL)
 
     with pytest.raises(Conflict) as exc:
@@ -74,12 +74,12 @@ def test_names_are_unique(users, world):
     assert exc.value.field == "name"
 
 
-def test_sales_may_not_create_segments(users, world):
+def test_sales_may_not_create_segments(users, people):
     with pytest.raises(PermissionDenied):
         do_create_segment(by=users["rep1"], name="Mine", kind="static")
 
 
-def test_a_changed_predicate_bumps_the_version_and_moves_members(users, world):
+def test_a_changed_predicate_bumps_the_version_and_moves_members(users, people):
     segment = do_create_segment(by=users["marketing"], name="S", kind="dynamic", predicate=MQL)
 
     do_update_segment(by=users["marketing"], segment=segment, predicate=LEAD)
@@ -94,7 +94,7 @@ def test_a_changed_predicate_bumps_the_version_and_moves_members(users, world):
     ]
 
 
-def test_the_same_predicate_again_changes_nothing(users, world):
+def test_the_same_predicate_again_changes_nothing(users, people):
     segment = do_create_segment(by=users["marketing"], name="S", kind="dynamic", predicate=MQL)
 
     do_update_segment(by=users["marketing"], segment=segment, predicate={"version": 1, **MQL}, name="S2")
@@ -103,7 +103,7 @@ def test_the_same_predicate_again_changes_nothing(users, world):
     assert (segment.name, segment.predicate_version) == ("S2", 1)
 
 
-def test_a_static_list_has_no_predicate_to_change(users, world):
+def test_a_static_list_has_no_predicate_to_change(users, people):
     segment = do_create_segment(by=users["marketing"], name="L", kind="static")
 
     with pytest.raises(DomainError) as exc:
@@ -111,10 +111,10 @@ def test_a_static_list_has_no_predicate_to_change(users, world):
     assert exc.value.field == "kind"
 
 
-def test_refresh_brings_a_segment_up_to_date_and_is_idempotent(users, world):
+def test_refresh_brings_a_segment_up_to_date_and_is_idempotent(users, people):
     segment = do_create_segment(by=users["marketing"], name="Leads", kind="dynamic", predicate=LEAD)
     carl = do_create_contact(email="carl@x.test", lifecycle_stage="lead")
-    do_change_lifecycle(contact=world["bob"], to_stage="sql")
+    do_change_lifecycle(contact=people["bob"], to_stage="sql")
 
     assert do_refresh_segment(segment=segment) == (1, 1)
     assert do_refresh_segment(segment=segment) == (0, 0)
@@ -124,14 +124,14 @@ def test_refresh_brings_a_segment_up_to_date_and_is_idempotent(users, world):
     assert segment.member_count == 1
 
 
-def test_a_static_list_is_not_refreshed(users, world):
+def test_a_static_list_is_not_refreshed(users, people):
     segment = do_create_segment(by=users["marketing"], name="L", kind="static")
 
     with pytest.raises(DomainError):
         do_refresh_segment(segment=segment)
 
 
-def test_delete_removes_the_segment_with_its_members(users, world):
+def test_delete_removes_the_segment_with_its_members(users, people):
     segment = do_create_segment(by=users["marketing"], name="MQLs", kind="dynamic", predicate=MQL)
 
     do_delete_segment(by=users["marketing"], segment=segment)
@@ -139,8 +139,30 @@ def test_delete_removes_the_segment_with_its_members(users, world):
     assert Membership.objects.count() == 0 and MembershipChange.objects.count() == 0
 
 
-def test_viewers_may_not_delete(users, world):
+def test_viewers_may_not_delete(users, people):
     segment = do_create_segment(by=users["marketing"], name="MQLs", kind="dynamic", predicate=MQL)
 
     with pytest.raises(PermissionDenied):
         do_delete_segment(by=users["viewer"], segment=segment)
+
+
+def test_a_cycle_between_segments_is_refused_at_its_path(users, people):
+    a = do_create_segment(by=users["marketing"], name="A", predicate=MQL)
+    b = do_create_segment(by=users["marketing"], name="B", predicate={"segment": a.pk, "op": "member"})
+
+    with pytest.raises(PredicateInvalid) as exc:
+        do_update_segment(
+            by=users["marketing"], segment=a, predicate={"any": [MQL, {"segment": b.pk, "op": "member"}]}
+        )
+
+    assert [(e.field, e.code) for e in exc.value.errors] == [("$.any[1].segment", "cycle")]
+    a.refresh_from_db()
+    assert a.predicate_version == 1
+
+
+def test_a_segment_another_reads_cannot_be_deleted(users, people):
+    a = do_create_segment(by=users["marketing"], name="A", predicate=MQL)
+    do_create_segment(by=users["marketing"], name="Reads A", predicate={"segment": a.pk, "op": "not_member"})
+
+    with pytest.raises(Conflict, match="Reads A refers to this segment"):
+        do_delete_segment(by=users["marketing"], segment=a)

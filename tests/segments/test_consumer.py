@@ -14,7 +14,7 @@ from plumbline.events.models import ConsumerCursor, Event
 from plumbline.events.runner import drain
 from plumbline.marketing.actions import do_delete_touchpoint, do_record_touchpoints
 from plumbline.marketing.models import Touchpoint
-from plumbline.segments.actions import do_add_to_list, do_create_segment
+from plumbline.segments.actions import do_add_to_list, do_create_segment, do_remove_from_list
 from plumbline.segments.consumers import membership
 from plumbline.segments.models import Membership, MembershipChange
 from plumbline.segments.tasks import refresh_relative
@@ -126,9 +126,9 @@ def test_time_windows_move_with_the_hourly_refresh(users, hand_raisers):
     assert _members(hand_raisers) == []
 
 
-def test_a_merged_contact_keeps_one_membership(users, world):
+def test_a_merged_contact_keeps_one_membership(users, people):
     booth = do_create_segment(by=users["marketing"], name="Booth", kind="static")
-    ann, bob = world["ann"], world["bob"]
+    ann, bob = people["ann"], people["bob"]
     do_add_to_list(by=users["marketing"], segment=booth, contact_ids=[ann.pk, bob.pk])
     other = do_create_segment(by=users["marketing"], name="Only Bob", kind="static")
     do_add_to_list(by=users["marketing"], segment=other, contact_ids=[bob.pk])
@@ -146,3 +146,47 @@ def test_a_merged_contact_keeps_one_membership(users, world):
 def test_the_consumer_does_nothing_without_dynamic_segments(db, django_assert_num_queries):
     with django_assert_num_queries(1):
         membership([])
+
+
+def test_a_segment_reading_a_list_follows_its_entries_and_exits(users, people):
+    booth = do_create_segment(by=users["marketing"], name="Booth", kind="static")
+    leads_at_booth = do_create_segment(
+        by=users["marketing"],
+        name="Leads at the booth",
+        predicate={
+            "all": [
+                {"segment": booth.pk, "op": "member"},
+                {"field": "lifecycle_stage", "op": "eq", "value": "lead"},
+            ]
+        },
+    )
+    drain()
+
+    do_add_to_list(by=users["marketing"], segment=booth, contact_ids=[people["ann"].pk, people["bob"].pk])
+    drain()
+    assert _members(leads_at_booth) == ["bob@two.test"]
+
+    do_remove_from_list(by=users["marketing"], segment=booth, contact_ids=[people["bob"].pk])
+    drain()
+    assert _members(leads_at_booth) == []
+    assert list(
+        MembershipChange.objects.filter(segment=leads_at_booth).values_list("entered", flat=True)
+    ) == [True, False]
+
+
+def test_a_chain_of_segments_settles_in_one_pass_in_dependency_order(users, people):
+    mqls = do_create_segment(
+        by=users["marketing"], name="MQLs", predicate={"field": "lifecycle_stage", "op": "eq", "value": "sql"}
+    )
+    not_mqls = do_create_segment(
+        by=users["marketing"], name="Others", predicate={"segment": mqls.pk, "op": "not_member"}
+    )
+    drain()
+    assert _members(not_mqls) == ["ann@one.test", "bob@two.test", "cat@three.test"]
+
+    do_change_lifecycle(contact=people["bob"], to_stage="sql")
+    drain()
+
+    assert _members(mqls) == ["bob@two.test"]
+    assert _members(not_mqls) == ["ann@one.test", "cat@three.test"]
+    assert MembershipChange.objects.filter(segment=not_mqls, entered=False).count() == 1

@@ -3,9 +3,11 @@ custom fields, with their validation errors, exact member sets on both evaluator
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from plumbline.crm.models import Contact
+from plumbline.crm.models import Contact, CustomField
 from plumbline.segments.models import Segment
 from plumbline.segments.predicate.catalogue import catalogue
 from plumbline.segments.predicate.dependencies import DEAL_EVENTS, dependencies
@@ -166,3 +168,19 @@ def test_catalogue_offers_the_later_conditions(world):
     assert {"key": "content", "label": "Page or name is"} in conditions["touchpoints"]["filters"]
     assert [f["key"] for f in conditions["touchpoints"]["filters"]] == [
         "content", "content_starts_with", "source", "medium", "utm_campaign"]
+    assert json.loads(json.dumps(cat)) == cat
+
+
+def test_describe_still_says_a_saved_rule_whose_references_have_gone(world):
+    rule = {"all": [{"field": "custom.plan", "op": "eq", "value": "pro"}, {"segment": world["vip"].pk, "op": "member"},
+                    {"deals": {"stage": IDS["stages"]["Talk"].pk}}]}
+    CustomField.objects.filter(key="plan").delete()
+    Segment.objects.filter(pk=world["vip"].pk).delete()
+    vip = world["vip"].pk
+    with pytest.raises(PredicateInvalid):
+        parse(rule)
+    assert describe(rule) == (
+        f'"custom.plan" (a field that no longer exists) is "pro" and in segment #{vip} (deleted) and at least 1 deal in '
+        'stage "Talk"')
+    with pytest.raises(PredicateInvalid):
+        describe({"all": []})

@@ -122,19 +122,18 @@ def _touchpoints(node: TouchpointCount, now: dt.datetime) -> Q:
     for name in ("kind", "channel", "campaign"):
         if getattr(f, name) is not None:
             match &= Q(**{name if name != "campaign" else "campaign_id": getattr(f, name)})
+    # Texts compare case-insensitively, as text fields do: lower() on both sides.
     texts = {name: getattr(f, name) for name in TouchpointFilter.TEXTS if getattr(f, name) is not None}
-    if texts or f.content_starts_with is not None:
-        # Case-insensitive as text fields are: lower() on both sides.
-        folded = Touchpoint.objects.annotate(**{f"_{name}": Lower(name) for name in TouchpointFilter.TEXTS})
-        where = Q(**{f"_{name}": fold(value) for name, value in texts.items()})
-        if f.content_starts_with is not None:
-            where &= Q(_content__startswith=fold(f.content_starts_with))
-        match &= Q(pk__in=folded.filter(where).values("pk"))
+    if f.content_starts_with is not None:
+        texts["content__startswith"] = f.content_starts_with
+    rows = Touchpoint.objects.annotate(**{f"_{name.partition('__')[0]}": Lower(name.partition("__")[0])
+                                          for name in texts})
+    match &= Q(**{f"_{name}": fold(value) for name, value in texts.items()})
 
     def at_least(n: int) -> Q:
         if n <= 0:
             return Q(pk__isnull=False)  # every contact: a two-valued TRUE
-        having = (Touchpoint.objects.filter(match).order_by().values("contact_id")
+        having = (rows.filter(match).order_by().values("contact_id")
                   .annotate(n=Count("pk")).filter(n__gte=n).values("contact_id"))
         return Q(pk__in=having)
 

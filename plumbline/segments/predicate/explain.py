@@ -12,6 +12,7 @@ lead, Sales qualified lead and at least 3 page views from SEO in the last 14 day
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +41,7 @@ from plumbline.segments.predicate.schema import (
     SegmentCondition,
     TouchpointCount,
     custom_specs,
+    field_spec,
     known_spec,
     parse,
 )
@@ -60,11 +62,11 @@ class Explanation:
                 "children": [c.to_json() for c in self.children]}
 
 
-def _root(predicate: Predicate | Any, custom: dict[str, FieldSpec] | None) -> Any:
+def _root(predicate: Predicate | Any, custom: dict[str, FieldSpec] | None, references: bool = True) -> Any:
     if isinstance(predicate, Predicate):
         return predicate.root
     if isinstance(predicate, dict):
-        return parse(predicate, custom=custom).root
+        return parse(predicate, custom=custom, references=references).root
     return predicate
 
 
@@ -141,7 +143,12 @@ def _describe(node: Any, custom: dict[str, FieldSpec]) -> str:
     if isinstance(node, Not):
         return f"Not ({words.lower_first(_describe(node.not_, custom))})"
     if isinstance(node, FieldCondition):
-        return words.field_sentence(known_spec(node.field, custom), node.op, node.value)
+        spec = field_spec(node.field, custom)
+        if spec is None:
+            value = "" if node.value is None else " " + ", ".join(
+                json.dumps(v) for v in (node.value if isinstance(node.value, list) else [node.value]))
+            return f'"{node.field}" (a field that no longer exists) {words.OP_LABELS[node.op]}{value}'
+        return words.field_sentence(spec, node.op, node.value)
     if isinstance(node, TouchpointCount):
         return _touchpoints_text(node)
     if isinstance(node, LifecycleCondition):
@@ -156,9 +163,11 @@ def _describe(node: Any, custom: dict[str, FieldSpec]) -> str:
 
 
 def describe(node: Predicate | Any, *, custom: dict[str, FieldSpec] | None = None) -> str:
-    """The condition (a Predicate, one of its nodes, or a predicate's JSON form) in words."""
+    """The condition (a Predicate, one of its nodes, or a predicate's JSON form) in words. A saved predicate that
+    names what has gone since (a custom field, a segment, a stage) is still described, saying so; a JSON form of
+    the wrong shape raises PredicateInvalid."""
     custom = custom if custom is not None else custom_specs()
-    return _describe(_root(node, custom), custom)
+    return _describe(_root(node, custom, references=False), custom)
 
 
 # ---- explain ----

@@ -331,10 +331,12 @@ class _Known:
 
 
 def parse(data: Any, *, custom: dict[str, FieldSpec] | None = None,
-          segments: Collection[int] | None = None) -> Predicate:
+          segments: Collection[int] | None = None, references: bool = True) -> Predicate:
     """Validate a predicate's JSON form into typed nodes, or raise PredicateInvalid naming every error's path.
     `custom` (the custom field specs) is read from crm when not given; `segments` (the ids a segment condition
-    may name) from the segments when not given and needed, and a deal condition's pipeline and stage from crm."""
+    may name) from the segments when not given and needed, and a deal condition's pipeline and stage from crm.
+    `references=False` checks the shape only, not what the predicate names (fields, values, segments, pipelines,
+    stages): for showing a saved predicate whose custom field or segment has gone since, never for saving one."""
     errors: list[DomainError] = []
     version = VERSION
     if isinstance(data, dict) and "version" in data:
@@ -349,6 +351,8 @@ def parse(data: Any, *, custom: dict[str, FieldSpec] | None = None,
         for err in exc.errors():
             errors.append(DomainError(err["msg"], field=_path(err["loc"]), code=err["type"]))
         raise PredicateInvalid(errors) from None
+    if not references:
+        return Predicate(root=root, version=version)
     _check(root, "$", custom if custom is not None else custom_specs(), errors, _Known(segments))
     if errors:
         raise PredicateInvalid(errors)
