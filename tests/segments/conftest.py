@@ -3,11 +3,13 @@ contacts with known facts (for exact member sets) and seeded random ones (for th
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import random
 from typing import Any
 
+import altcha
 import pytest
 from django.test import Client
 
@@ -21,6 +23,10 @@ from plumbline.crm.models import Contact, CustomField
 from plumbline.marketing.actions import do_create_campaign, do_record_touchpoints
 from plumbline.scoring.models import ContactScore
 from plumbline.segments.models import Membership, Segment
+from plumbline.webforms import spam
+from plumbline.webforms.actions import do_create_form
+from plumbline.webforms.models import Form
+from plumbline.webforms.submit import do_submit_form
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 # The ids the world fixture made, by name, for strategies that must name them ("vip", "pipeline", "Proposal").
@@ -109,10 +115,49 @@ def world(db) -> dict:
             "empty": empty, "pipeline": pipeline}
 
 
+def proof() -> str:
+    """A solved proof of work, as the browser sends it (the forms fixture makes it cheap)."""
+    c = spam.new_challenge()
+    solution = altcha.solve_challenge_v1(c["challenge"], c["salt"], "SHA-256", c["maxNumber"])
+    assert solution is not None
+    return base64.b64encode(json.dumps({"algorithm": "SHA-256", "challenge": c["challenge"], "number": solution.number,
+                                        "salt": c["salt"], "signature": c["signature"]}).encode()).decode()
+
+
+def submit(form: Form, contact: Contact, answers: dict, days: float) -> None:
+    """The contact (a known visitor) submits the form `days` before NOW, through webforms' own action."""
+    do_submit_form(form=form, data={**answers, spam.POW_FIELD: proof()}, known=contact, at=days_ago(days))
+
+
+SIZES = ["1-10", "11-50", "51-200", "201+"]
+
+
 @pytest.fixture
-def crowd(world) -> list[Contact]:
+def forms(world, settings) -> dict:
+    """Two forms and the hand-made contacts' submissions: ann answered the newsletter form twice (the latest, 2 days
+    ago: 51-200, "Head of Growth", offers ticked; before, 40 days ago: 1-10, unticked), bob once 20 days ago (11-50,
+    no role, unticked) and the demo form 3 days ago; cat never submitted."""
+    settings.FORMS_POW_MAX_NUMBER = 500
+    email = {"label": "Email", "key": "email", "type": "email", "maps_to": "contact.email"}
+    newsletter = do_create_form(name="Newsletter", slug="newsletter", fields=[
+        email, {"label": "Company size", "key": "size", "type": "select", "options": SIZES},
+        {"label": "Your role", "key": "role", "type": "text"},
+        {"label": "Send me offers", "key": "offers", "type": "checkbox"}])
+    demo = do_create_form(name="Demo request form", slug="demo", fields=[
+        email, {"label": "Team", "key": "team", "type": "textarea"},
+        {"label": "Product news", "key": "news", "type": "consent", "subscription": "product"}])
+    ann, bob = world["ann"], world["bob"]
+    submit(newsletter, ann, {"size": "1-10", "role": "Founder"}, 40)
+    submit(newsletter, ann, {"size": "51-200", "role": "Head of Growth", "offers": "on"}, 2)
+    submit(newsletter, bob, {"size": "11-50"}, 20)
+    submit(demo, bob, {"team": "Sales ops", "news": "on"}, 3)
+    return {"newsletter": newsletter, "demo": demo}
+
+
+@pytest.fixture
+def crowd(world, forms) -> list[Contact]:
     """Twenty more contacts with seeded random facts, beside the hand-made three."""
-    rnd = random.Random(13)
+    rnd, answers_rnd = random.Random(13), random.Random(14)
     companies = [*world["companies"], None]
     stages = ["subscriber", "lead", "mql", "sql", "customer"]
     made = []
@@ -157,6 +202,8 @@ def crowd(world) -> list[Contact]:
         for _ in range(rnd.choice([0, 0, 1, 2])):
             deal(f"Deal {i}", rnd.choice(["Talk", "Proposal", "Won", "Lost"]), rnd.choice([0, 500, 5000, 12000]),
                  [contact], rnd.choice(companies))
+        for form, answers, days in random_submissions(answers_rnd):
+            submit(forms[form], contact, answers, days)
         made.append(contact)
     return [world["ann"], world["bob"], world["cat"], *made]
 
@@ -197,3 +244,20 @@ def people(db) -> dict[str, Contact]:
     bob = do_create_contact(email="bob@two.test", first_name="Bob", company=globex, lifecycle_stage="lead")
     cat = do_create_contact(email="cat@three.test", first_name="", lifecycle_stage="customer")
     return {"ann": ann, "bob": bob, "cat": cat}
+
+
+def random_submissions(rnd: random.Random) -> list[tuple[str, dict, float]]:
+    """Up to three submissions of the two forms, some at equal times (the id then decides which is the latest),
+    with unanswered, differently cased and blank answers."""
+    made = []
+    for _ in range(rnd.choice([0, 1, 1, 2, 3])):
+        form = rnd.choice(["newsletter", "demo"])
+        if form == "newsletter":
+            answers = {k: v for k, v in (("size", rnd.choice([None, *SIZES])),
+                                         ("role", rnd.choice([None, "", "Founder", "founder", "Head of Growth", "CTO"])),
+                                         ("offers", rnd.choice([None, "on", ""]))) if v is not None}
+        else:
+            answers = {k: v for k, v in (("team", rnd.choice([None, "Sales ops", "SALES", "marketing"])),
+                                         ("news", rnd.choice([None, "on"]))) if v is not None}
+        made.append((form, answers, rnd.choice([1, 5, 30, 31, 60])))
+    return made

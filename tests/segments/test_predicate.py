@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import doctest
+import random
 
 import pytest
 from django.db import connection, transaction
@@ -22,7 +23,17 @@ from plumbline.segments.predicate.compile import compile_predicate
 from plumbline.segments.predicate.dependencies import dependencies
 from plumbline.segments.predicate.evaluate import evaluate
 from plumbline.segments.predicate.schema import PredicateInvalid, parse
-from tests.segments.conftest import IDS, NOW, _score, days_ago, deal, member
+from tests.segments.conftest import (
+    IDS,
+    NOW,
+    SIZES,
+    _score,
+    days_ago,
+    deal,
+    member,
+    random_submissions,
+    submit,
+)
 
 
 def both(data: dict, contacts: list[Contact], now: dt.datetime = NOW) -> set[str]:
@@ -271,8 +282,36 @@ deal_conditions = st.fixed_dictionaries(
         "min_amount": st.sampled_from([0, 500, 5000, 12000]), "max_amount": st.sampled_from([500, 4999.5, 12000])})
         .filter(lambda f: f.get("min_amount", 0) <= f.get("max_amount", 10**9))},
     optional={"op": st.sampled_from(["gte", "lte", "eq", "gt", "lt"]), "value": st.integers(0, 2)})
+# Answers of the forms fixture's two forms, with values in other cases and part-words.
+_ANSWERS = {
+    ("newsletter", "size"): st.sampled_from(SIZES),
+    ("newsletter", "role"): st.sampled_from(["founder", "HEAD OF GROWTH", "Head", "cto", "o"]),
+    ("newsletter", "offers"): st.booleans(),
+    ("demo", "team"): st.sampled_from(["sales ops", "SALES", "s", "marketing"]),
+    ("demo", "news"): st.booleans(),
+}
+
+
+@st.composite
+def answer_conditions(draw):
+    slug, key = draw(st.sampled_from(sorted(_ANSWERS)))
+    boolean = key in ("offers", "news")
+    op = draw(st.sampled_from(_OPS["boolean" if boolean else "text"]))
+    values = _ANSWERS[(slug, key)]
+    cond = {"form": {"form": slug, "field": key}, "op": op}
+    if op in ("in", "not_in"):
+        cond["value"] = draw(st.lists(values, min_size=1, max_size=3))
+    elif op not in ("is_set", "is_not_set"):
+        cond["value"] = draw(values)
+    return cond
+
+
+submission_conditions = st.fixed_dictionaries(
+    {"form": st.fixed_dictionaries({"form": st.sampled_from(["newsletter", "demo"])}),
+     "op": st.sampled_from(["submitted", "not_submitted"])},
+    optional={"within_days": st.sampled_from([1, 5, 30])})
 leaves = st.one_of(field_conditions(), touchpoint_conditions, consent_conditions, lifecycle_conditions,
-                   segment_conditions, deal_conditions)
+                   segment_conditions, deal_conditions, answer_conditions(), submission_conditions)
 predicates = st.recursive(
     leaves,
     lambda children: st.one_of(st.fixed_dictionaries({"any": st.lists(children, min_size=1, max_size=3)}),
@@ -319,10 +358,11 @@ contacts_data = st.lists(st.fixed_dictionaries({
     "became": st.none() | st.tuples(st.sampled_from(["mql", "sql"]), st.sampled_from([5, 30, 31])),
     "consent": st.lists(st.tuples(st.sampled_from([None, "newsletter", "product"]), st.booleans(),
                                   st.sampled_from([3, 20])), max_size=3),
+    "submissions": st.integers(0, 2**32).map(lambda seed: random_submissions(random.Random(seed))),
 }), min_size=1, max_size=4)
 
 
-def _make(world: dict, rows: list[dict], tag: int) -> list[Contact]:
+def _make(world: dict, forms: dict, rows: list[dict], tag: int) -> list[Contact]:
 
     made = []
     for i, row in enumerate(rows):
@@ -346,11 +386,13 @@ def _make(world: dict, rows: list[dict], tag: int) -> list[Contact]:
         for sub, granted, days in row["consent"]:  # equal times: the ledger's id decides the order
             do_record_consent(contact=contact, channel="email", subscription=sub, granted=granted,
                               basis="consent", source="form", at=days_ago(days))
+        for form, answers, days in row["submissions"]:
+            submit(forms[form], contact, answers, days)
         made.append(contact)
     return made
 
 
-def test_evaluators_agree_on_generated_contacts(world):
+def test_evaluators_agree_on_generated_contacts(world, forms):
     counter = iter(range(10**6))
 
     @settings(max_examples=40, derandomize=True, deadline=None, database=None,
@@ -359,7 +401,7 @@ def test_evaluators_agree_on_generated_contacts(world):
     def agree(rows, datas):
         savepoint = transaction.savepoint()
         try:
-            contacts = _make(world, rows, next(counter))
+            contacts = _make(world, forms, rows, next(counter))
             for data in datas:
                 both(data, contacts)
         finally:

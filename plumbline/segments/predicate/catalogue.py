@@ -7,7 +7,14 @@ pipelines); the rest comes from the models' TextChoices and words.py.
      "fields": [{"key": "lifecycle_stage", "label": "Lifecycle stage", "group": "Contact", "type": "choice",
                  "ops": [{"op": "eq", "label": "is"}, ...], "choices": [{"value": "mql", "label": "Marketing
                  qualified lead"}, ...]}, ...],
-     "conditions": {"touchpoints": {...}, "consent": {...}, "lifecycle": {...}, ...}}
+     "conditions": {"touchpoints": {...}, "consent": {...}, "lifecycle": {...}, ...,
+                    "form": {"label": "Form answers", "forms": [{"value": "newsletter", "label": "Newsletter",
+                             "fields": [{"key": "size", "label": "Company size", "type": "text",
+                                         "field_type": "select", "field_type_label": "Drop-down",
+                                         "ops": [{"op": "eq", "label": "is"}, ...],
+                                         "choices": [{"value": "51-200", "label": "51-200"}, ...]}, ...]}, ...],
+                             "submission_ops": [{"op": "submitted", "label": "was submitted"}, ...],
+                             "within_days": "submission_ops"}}}
 
 Each entry of `conditions` names its `label`, its `ops` (with labels) and the options of its filter, so the builder
 writes exactly the JSON schema.parse accepts.
@@ -23,7 +30,19 @@ from plumbline.crm.models import Deal, LifecycleStage, Pipeline, PipelineStage
 from plumbline.marketing.models import Campaign, Channel, TouchpointKind
 from plumbline.segments.models import Segment
 from plumbline.segments.predicate import words
-from plumbline.segments.predicate.schema import CHOICE, FIELDS, VERSION, FieldSpec, custom_specs
+from plumbline.segments.predicate.schema import (
+    BOOLEAN,
+    CHOICE,
+    FIELDS,
+    OPS,
+    VERSION,
+    AnswerSpec,
+    FieldSpec,
+    FormSpec,
+    custom_specs,
+    form_specs,
+)
+from plumbline.webforms.models import FieldType
 
 GROUPS = ("Contact", "Company", "Score", "Custom fields")
 
@@ -58,10 +77,29 @@ def _pipelines() -> list[dict[str, Any]]:
             for pk, name in Pipeline.objects.order_by("name").values_list("pk", "name")]
 
 
-def catalogue(custom: dict[str, FieldSpec] | None = None) -> dict[str, Any]:
-    """The builder's vocabulary (see the module docstring). `custom` (schema.custom_specs()) is read when not
-    given."""
+def _answer_entry(spec: AnswerSpec) -> dict[str, Any]:
+    """A form field as the builder offers it: `type` is how the operators see the answer (text or boolean),
+    `field_type` the form's own field type with its label; a drop-down's options are its choices."""
+    entry: dict[str, Any] = {"key": spec.key, "label": spec.label, "type": spec.type, "field_type": spec.field_type,
+                             "field_type_label": dict(FieldType.choices).get(spec.field_type, spec.field_type),
+                             "ops": _ops({op: words.ANSWER_OP_LABELS[op] for op in OPS[spec.type]})}
+    if spec.type == BOOLEAN:
+        entry["choices"] = [{"value": True, "label": "Ticked"}, {"value": False, "label": "Not ticked"}]
+    elif spec.options:
+        entry["choices"] = _options((o, o) for o in spec.options)
+    return entry
+
+
+def _forms(forms: dict[str, FormSpec]) -> list[dict[str, Any]]:
+    return [{"value": f.slug, "label": f.name, "fields": [_answer_entry(a) for a in f.fields.values()]}
+            for f in forms.values()]
+
+
+def catalogue(custom: dict[str, FieldSpec] | None = None, forms: dict[str, FormSpec] | None = None) -> dict[str, Any]:
+    """The builder's vocabulary (see the module docstring). `custom` (schema.custom_specs()) and `forms`
+    (schema.form_specs()) are read when not given."""
     custom = custom if custom is not None else custom_specs()
+    forms = forms if forms is not None else form_specs()
     fields = [field_entry(s) for s in FIELDS.values()] + [field_entry(custom[k]) for k in sorted(custom)]
     count_ops = _ops(words.COUNT_OP_LABELS)
     return {
@@ -89,6 +127,12 @@ def catalogue(custom: dict[str, FieldSpec] | None = None) -> dict[str, Any]:
                 "label": "Deals", "ops": count_ops, "value": "count", "default": {"op": "gte", "value": 1},
                 "via": _options(words.DEAL_VIA_LABELS.items()), "statuses": _options(Deal.Status.choices),
                 "pipelines": _pipelines(), "amount": ["min_amount", "max_amount"],
+            },
+            # An answer: {"form": {"form": slug, "field": key}, "op": one of the field's ops, "value": ...};
+            # a submission: {"form": {"form": slug}, "op": "submitted" | "not_submitted", "within_days": d}.
+            "form": {
+                "label": "Form answers", "forms": _forms(forms),
+                "submission_ops": _ops(words.SUBMISSION_OP_LABELS), "within_days": "submission_ops",
             },
         },
     }

@@ -18,10 +18,12 @@ from django.db.models import (
     Exists,
     F,
     FloatField,
+    Func,
     OuterRef,
     Q,
+    QuerySet,
 )
-from django.db.models.fields.json import KeyTextTransform
+from django.db.models.fields.json import KeyTextTransform, compile_json_path
 from django.db.models.functions import Cast, Lower
 
 from plumbline.consent.models import ConsentEntry, Status
@@ -33,6 +35,7 @@ from plumbline.segments.predicate.schema import (
     BOOLEAN,
     MOMENT,
     NUMBER,
+    SUBMISSION_OPS,
     TEXT,
     AllOf,
     AnyOf,
@@ -40,6 +43,8 @@ from plumbline.segments.predicate.schema import (
     DealCount,
     FieldCondition,
     FieldSpec,
+    FormCondition,
+    FormSpec,
     LifecycleCondition,
     Not,
     Predicate,
@@ -47,8 +52,13 @@ from plumbline.segments.predicate.schema import (
     TouchpointCount,
     TouchpointFilter,
     custom_specs,
+    form_specs,
+    known_answer,
+    known_form,
     known_spec,
+    leaves,
 )
+from plumbline.webforms.models import Submission
 
 _NEGATED = {"neq": "eq", "not_in": "in", "is_not_set": "is_set"}
 
@@ -212,19 +222,82 @@ def _consent(node: ConsentCondition) -> Q:
     return granted if node.op == "granted" else ~granted
 
 
-def compile_node(node: Any, now: dt.datetime, custom: dict[str, FieldSpec]) -> Q:
+class AnswerType(Func):
+    """The JSON type of one key's value in a JSON column, in the same words on both databases: "string", "true",
+    "false", "number" (PostgreSQL; SQLite says "integer" or "real"), "null", "array", "object"; NULL without the key.
+    (KeyTextTransform alone cannot tell the string "true" from true, nor, on SQLite, true from 1.)"""
+
+    output_field = CharField()
+
+    def __init__(self, column: str, key: str) -> None:
+        super().__init__(F(column))
+        self.key = key
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        path = compile_json_path([self.key])
+        return (f"(CASE JSON_TYPE({sql}, %s) WHEN 'text' THEN 'string' ELSE JSON_TYPE({sql}, %s) END)",
+                (*params, path, *params, path))
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (f"(CASE JSONB_TYPEOF({sql} -> %s) WHEN 'boolean' THEN ({sql} ->> %s) "
+                f"ELSE JSONB_TYPEOF({sql} -> %s) END)", (*params, self.key, *params, self.key, *params, self.key))
+
+
+def _latest_submissions(slug: str) -> QuerySet[Submission]:
+    """Each contact's latest submission of the form, by (submitted_at, id)."""
+    later = Submission.objects.filter(contact_id=OuterRef("contact_id"), form_id=OuterRef("form_id")).filter(
+        Q(submitted_at__gt=OuterRef("submitted_at")) | Q(submitted_at=OuterRef("submitted_at"), pk__gt=OuterRef("pk")))
+    return Submission.objects.filter(form__slug=slug, contact_id__isnull=False).filter(~Exists(later))
+
+
+def _form(node: FormCondition, now: dt.datetime, forms: dict[str, FormSpec]) -> Q:
+    """Contacts whose submissions (never NULL: a submission without a contact is left out) match: `pk IN` sets,
+    so the negations are two-valued."""
+    slug = known_form(node.form.form, forms).slug
+    if node.op in SUBMISSION_OPS:
+        sent = Q(pk__in=Submission.objects.filter(_window("submitted_at", now, node.within_days), form__slug=slug,
+                                                  contact_id__isnull=False).values("contact_id"))
+        return sent if node.op == "submitted" else ~sent
+    if node.op in _NEGATED:
+        return ~_form(node.model_copy(update={"op": _NEGATED[node.op]}), now, forms)
+    spec = known_answer(slug, node.form.field or "", forms)
+    op, value = node.op, node.value
+    rows = _latest_submissions(slug).annotate(_t=AnswerType("answers", spec.key))
+    if spec.type == BOOLEAN:
+        where = Q(_t__in=("true", "false")) if op == "is_set" else Q(_t="true" if value else "false")
+    else:
+        rows = rows.annotate(_v=Lower(Cast(KeyTextTransform(spec.key, "answers"), CharField())))
+        where = Q(_t="string") & ~Q(_v="")
+        if op == "eq":
+            where &= Q(_v=fold(value))
+        elif op == "in":
+            where &= Q(_v__in=[fold(x) for x in value])
+        elif op == "contains":
+            where &= Q(_v__contains=fold(value))
+        elif op == "starts_with":
+            where &= Q(_v__startswith=fold(value))
+    return Q(pk__in=rows.filter(where).values("contact_id"))
+
+
+def compile_node(node: Any, now: dt.datetime, custom: dict[str, FieldSpec],
+                 forms: dict[str, FormSpec] | None = None) -> Q:
+    """The node's Q; `forms` (schema.form_specs()) is read when a form condition needs it and it is not given."""
     if isinstance(node, AnyOf):
         q = Q()
         for child in node.any:
-            q = compile_node(child, now, custom) if not q else q | compile_node(child, now, custom)
+            q = compile_node(child, now, custom, forms) if not q else q | compile_node(child, now, custom, forms)
         return q
     if isinstance(node, AllOf):
         q = Q()
         for child in node.all:
-            q &= compile_node(child, now, custom)
+            q &= compile_node(child, now, custom, forms)
         return q
     if isinstance(node, Not):
-        return ~compile_node(node.not_, now, custom)
+        return ~compile_node(node.not_, now, custom, forms)
+    if isinstance(node, FormCondition):
+        return _form(node, now, forms if forms is not None else form_specs())
     if isinstance(node, FieldCondition):
         return _field(node, custom, now)
     if isinstance(node, TouchpointCount):
@@ -240,9 +313,12 @@ def compile_node(node: Any, now: dt.datetime, custom: dict[str, FieldSpec]) -> Q
     raise TypeError(f"not a predicate node: {node!r}")
 
 
-def compile_predicate(predicate: Predicate | Any, now: dt.datetime, *,
-                      custom: dict[str, FieldSpec] | None = None) -> Q:
+def compile_predicate(predicate: Predicate | Any, now: dt.datetime, *, custom: dict[str, FieldSpec] | None = None,
+                      forms: dict[str, FormSpec] | None = None) -> Q:
     """The Q over Contact that selects exactly the contacts `evaluate(predicate, contact, now)` accepts.
-    `custom` (schema.custom_specs()) is read from crm when not given."""
+    `custom` (schema.custom_specs()) is read from crm when not given; `forms` (schema.form_specs()) from webforms
+    when not given and a form condition needs it."""
     node = predicate.root if isinstance(predicate, Predicate) else predicate
-    return compile_node(node, now, custom if custom is not None else custom_specs())
+    if forms is None and any(isinstance(leaf, FormCondition) for leaf in leaves(node)):
+        forms = form_specs()
+    return compile_node(node, now, custom if custom is not None else custom_specs(), forms)

@@ -18,6 +18,16 @@ deal edits emit no event about the contact, so only a periodic pass sees them.
     (frozenset({7}), True, False)
     >>> sorted(deps.events)
     ['deal.created', 'deal.lost', 'deal.moved', 'deal.won', 'segment.entered', 'segment.left']
+
+A form condition names the form it reads by slug. `form.submitted` events name the submission as their subject
+(`("submission", id)`); the contact is the payload's `contact_id` and the form its `form_id` (a consumer turns
+that id into the form's slug to ask affected_by). Editing a form (a field's type changed) or deleting it emits no
+event: a deleted form or field makes the predicate invalid (both evaluators raise PredicateInvalid), which the next
+evaluation of the segment sees.
+
+    >>> deps = dependencies({"form": {"form": "newsletter"}, "op": "submitted", "within_days": 30})
+    >>> deps.events, deps.forms, deps.relative, deps.affected_by("form.submitted", form="demo")
+    (frozenset({'form.submitted'}), frozenset({'newsletter'}), True, False)
 """
 
 from __future__ import annotations
@@ -31,10 +41,12 @@ from plumbline.segments.predicate.schema import (
     ConsentCondition,
     DealCount,
     FieldCondition,
+    FormCondition,
     LifecycleCondition,
     Not,
     Predicate,
     SegmentCondition,
+    parse,
 )
 
 # Every predicate's result can change when the contact appears, disappears or is merged.
@@ -49,7 +61,8 @@ class Dependencies:
     without an event about the contact, so a periodic re-evaluation is needed: with time alone (a `within_days`
     window, a relative date), or through a deal (a deal's amount, company and contact roles change with no event;
     and deal events name the deal, not its contacts); `segments`: the ids of the segments whose membership is read
-    (a segment condition), so a caller can refuse cycles and evaluate those segments first."""
+    (a segment condition), so a caller can refuse cycles and evaluate those segments first; `forms`: the slugs of
+    the forms whose submissions are read (a form condition)."""
 
     contact_fields: frozenset[str]
     company_fields: frozenset[str]
@@ -57,11 +70,13 @@ class Dependencies:
     events: frozenset[str]
     relative: bool
     segments: frozenset[int] = frozenset()
+    forms: frozenset[str] = frozenset()
 
     def affected_by(self, kind: str, changed_fields: list[str] | None = None, *,
-                    segment: int | None = None) -> bool:
+                    segment: int | None = None, form: str | None = None) -> bool:
         """Whether an event of `kind` (with, for contact.updated, the fields it changed; for segment.entered and
-        segment.left, the segment its payload names) can change the result."""
+        segment.left, the segment its payload names; for form.submitted, the slug of the form its payload's
+        `form_id` names) can change the result."""
         if kind in ALWAYS:
             return True
         if kind not in self.events:
@@ -70,6 +85,8 @@ class Dependencies:
             return bool(self.contact_fields & set(changed_fields))
         if kind in ("segment.entered", "segment.left") and segment is not None:
             return segment in self.segments
+        if kind == "form.submitted" and form is not None:
+            return form in self.forms
         return True
 
 
@@ -117,15 +134,25 @@ def _walk(node: Any, out: dict[str, set], flags: dict[str, bool]) -> None:
         if node.deals.via == "company":
             out["contact"].add("company")
             out["events"].add("contact.updated")
+    elif isinstance(node, FormCondition):
+        out["events"].add("form.submitted")
+        out["forms"].add(node.form.form)
+        flags["relative"] = flags["relative"] or node.within_days is not None
     else:  # TouchpointCount
         out["events"] |= {"touchpoint.recorded", "touchpoint.corrected", "touchpoint.deleted"}
         flags["relative"] = flags["relative"] or node.within_days is not None
 
 
 def dependencies(predicate: Predicate | Any) -> Dependencies:
+    """What the predicate (a Predicate, one of its nodes, or a predicate's JSON form, checked for shape only)
+    reads."""
+    if isinstance(predicate, dict):
+        predicate = parse(predicate, references=False)
     node = predicate.root if isinstance(predicate, Predicate) else predicate
-    out: dict[str, set] = {"contact": set(), "company": set(), "score": set(), "events": set(), "segments": set()}
+    out: dict[str, set] = {"contact": set(), "company": set(), "score": set(), "events": set(), "segments": set(),
+                           "forms": set()}
     flags = {"relative": False}
     _walk(node, out, flags)
     return Dependencies(frozenset(out["contact"]), frozenset(out["company"]), frozenset(out["score"]),
-                        frozenset(out["events"]), flags["relative"], frozenset(out["segments"]))
+                        frozenset(out["events"]), flags["relative"], frozenset(out["segments"]),
+                        frozenset(out["forms"]))

@@ -1,6 +1,6 @@
 """The per-contact evaluator: a predicate and one contact (and `now`) give True or False, in Python, from a few
 queries for that contact (its row with its company, and only when the predicate asks: its score, touchpoints,
-lifecycle transitions, consent ledger, segment memberships, deals, its company's deals).
+lifecycle transitions, consent ledger, segment memberships, deals, its company's deals, form submissions).
 
 The semantics, shared with compile.py (the SQL evaluator) and checked by tests/segments' property test:
 
@@ -36,7 +36,21 @@ The semantics, shared with compile.py (the SQL evaluator) and checked by tests/s
   between min_amount and max_amount inclusive, in the deal's own currency, unconverted). `via: "contact"` counts
   the deals the contact has a role on (DealContact, any role); `via: "company"` the deals whose company is the
   contact's company (none without a company). Counts compare like touchpoint counts; the default is gte 1.
-- **Form answers** are not in the language (see schema.py): webforms' submissions are not readable from here.
+- **Form answers.** `{"form": {"form": slug, "field": key}, ...}` reads the contact's latest submission of the
+  form with that slug (by submitted_at, then id; whenever it was, `now` aside), and in it the answer under the
+  field's key: the latest submission decides, even when it lacks the key (a field added since, or one progressive
+  profiling did not ask) while an earlier one has it. The answer is missing when the contact has no submission of
+  the form, the latest lacks the key, or holds null, "" or a value of another type than the field's (a form's
+  field whose type was changed after it was answered). Text-like answers (text, email, phone, long text, drop-down,
+  hidden: strings) compare as text fields do: case-insensitively, with eq, neq, in, not_in, contains, starts_with,
+  is_set and is_not_set. Checkbox and consent answers are JSON booleans (an unticked box is false, not missing):
+  eq true or false, neq, is_set, is_not_set. Missing answers behave as missing field values: the positive operators
+  are false, neq, not_in and is_not_set true. An erased contact's submissions have no answers.
+- **Form submissions.** `{"form": {"form": slug}, "op": "submitted", "within_days": d}` holds when the contact
+  has any submission of the form with now - d x 24 h <= submitted_at <= now (without `within_days`: any
+  submission, ever); not_submitted is its negation.
+- A form, or a form's field, that no longer exists is an error (PredicateInvalid) in both evaluators, as a deleted
+  custom field is, never a guess.
 """
 
 from __future__ import annotations
@@ -60,14 +74,18 @@ from plumbline.segments.predicate.schema import (
     DATE,
     MOMENT,
     NUMBER,
+    SUBMISSION_OPS,
     TEXT,
     AllOf,
+    AnswerSpec,
     AnyOf,
     ConsentCondition,
     DealCount,
     DealFilter,
     FieldCondition,
     FieldSpec,
+    FormCondition,
+    FormSpec,
     LifecycleCondition,
     Not,
     Predicate,
@@ -75,9 +93,13 @@ from plumbline.segments.predicate.schema import (
     TouchpointCount,
     TouchpointFilter,
     custom_specs,
+    form_specs,
     is_custom,
+    known_answer,
+    known_form,
     known_spec,
 )
+from plumbline.webforms.models import Submission
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -137,6 +159,19 @@ class Facts:
     def subscription_ids(self) -> dict[str, int]:
         return dict(SubscriptionType.objects.values_list("code", "pk"))
 
+    @cached_property
+    def forms(self) -> dict[str, FormSpec]:
+        return form_specs()
+
+    @cached_property
+    def submissions(self) -> dict[str, list[dict[str, Any]]]:
+        """The contact's submissions by form slug, oldest first (by submitted_at, then id)."""
+        by_form: dict[str, list[dict[str, Any]]] = {}
+        for row in (Submission.objects.filter(contact_id=self.contact.pk).order_by("submitted_at", "pk")
+                    .values("pk", "form__slug", "answers", "submitted_at")):
+            by_form.setdefault(row["form__slug"], []).append(row)
+        return by_form
+
     @property
     def custom(self) -> dict[str, FieldSpec]:
         if self._custom is None:
@@ -192,10 +227,13 @@ def _field(node: FieldCondition, facts: Facts, now: dt.datetime) -> bool:
     if node.op in negated:
         return not _field(node.model_copy(update={"op": negated[node.op]}), facts, now)
     spec = known_spec(node.field, facts.custom if is_custom(node.field) else {})
-    v = facts.value(spec)
+    return _compare(spec, facts.value(spec), node.op, node.value, now)
+
+
+def _compare(spec: FieldSpec, v: Any, op: str, value: Any, now: dt.datetime) -> bool:
+    """A positive operator on a value as the operators compare it (None: missing, so false)."""
     if v is None:
         return False
-    op, value = node.op, node.value
     if op == "is_set":
         return True
     if op == "eq":
@@ -281,6 +319,41 @@ def _consent(node: ConsentCondition, facts: Facts) -> bool:
     return granted if node.op == "granted" else not granted
 
 
+def latest_submission(slug: str, facts: Facts) -> dict[str, Any] | None:
+    """The contact's latest submission of the form (see the module docstring), None without one."""
+    rows = facts.submissions.get(slug)
+    return rows[-1] if rows else None
+
+
+def answer_value(spec: AnswerSpec, submission: dict[str, Any] | None) -> Any:
+    """The answer as stored, None when missing: no submission, no such key, null, "" or a value of another type."""
+    answers = submission["answers"] if submission is not None else None
+    raw = answers.get(spec.key) if isinstance(answers, dict) else None
+    if spec.type == BOOLEAN:
+        return raw if isinstance(raw, bool) else None
+    return raw if isinstance(raw, str) and raw != "" else None
+
+
+def submission_times(node: FormCondition, facts: Facts, now: dt.datetime) -> list[dt.datetime]:
+    """When the contact submitted the node's form, within its window, oldest first."""
+    since = _since(now, node.within_days)
+    return [row["submitted_at"] for row in facts.submissions.get(node.form.form, [])
+            if since is None or since <= row["submitted_at"] <= now]
+
+
+def _form(node: FormCondition, facts: Facts, now: dt.datetime) -> bool:
+    known_form(node.form.form, facts.forms)
+    if node.op in SUBMISSION_OPS:
+        return bool(submission_times(node, facts, now)) == (node.op == "submitted")
+    negated = {"neq": "eq", "not_in": "in", "is_not_set": "is_set"}
+    if node.op in negated:
+        return not _form(node.model_copy(update={"op": negated[node.op]}), facts, now)
+    spec = known_answer(node.form.form, node.form.field or "", facts.forms)
+    raw = answer_value(spec, latest_submission(node.form.form, facts))
+    v = fold(raw) if isinstance(raw, str) else raw
+    return _compare(FieldSpec(spec.key, spec.type, "form", spec.key), v, node.op, node.value, now)
+
+
 def holds(node: Any, facts: Facts, now: dt.datetime) -> bool:
     """Evaluate a node against loaded facts."""
     if isinstance(node, AnyOf):
@@ -301,6 +374,8 @@ def holds(node: Any, facts: Facts, now: dt.datetime) -> bool:
         return (node.segment in facts.memberships) == (node.op == "member")
     if isinstance(node, DealCount):
         return compare_count(len(matching_deals(node, facts)), node.op, node.value)
+    if isinstance(node, FormCondition):
+        return _form(node, facts, now)
     raise TypeError(f"not a predicate node: {node!r}")
 
 

@@ -21,20 +21,27 @@ from plumbline.crm.models import Contact, LifecycleStage
 from plumbline.segments.predicate import words
 from plumbline.segments.predicate.evaluate import (
     Facts,
+    answer_value,
     consent_entry,
     holds,
+    latest_submission,
     lifecycle_matches,
     matching_deals,
+    submission_times,
     touchpoint_count,
 )
 from plumbline.segments.predicate.schema import (
+    BOOLEAN,
+    BOOLEAN_FIELD_TYPES,
     MOMENT,
+    SUBMISSION_OPS,
     AllOf,
     AnyOf,
     ConsentCondition,
     DealCount,
     FieldCondition,
     FieldSpec,
+    FormCondition,
     LifecycleCondition,
     Not,
     Predicate,
@@ -42,9 +49,11 @@ from plumbline.segments.predicate.schema import (
     TouchpointCount,
     custom_specs,
     field_spec,
+    known_answer,
     known_spec,
     parse,
 )
+from plumbline.webforms.models import FormField
 
 
 @dataclass(frozen=True)
@@ -159,7 +168,19 @@ def _describe(node: Any, custom: dict[str, FieldSpec]) -> str:
         return _segment_text(node)
     if isinstance(node, DealCount):
         return _deals_text(node)
+    if isinstance(node, FormCondition):
+        return _form_text(node)
     raise TypeError(f"not a predicate node: {node!r}")
+
+
+def _form_text(node: FormCondition) -> str:
+    slug = node.form.form
+    if node.op in SUBMISSION_OPS:
+        return words.submission_sentence(slug, node.op, node.within_days)
+    key = node.form.field or ""
+    boolean = isinstance(node.value, bool) or FormField.objects.filter(
+        form__slug=slug, key=key, type__in=BOOLEAN_FIELD_TYPES).exists()
+    return words.answer_sentence(slug, key, node.op, node.value, boolean)
 
 
 def describe(node: Predicate | Any, *, custom: dict[str, FieldSpec] | None = None) -> str:
@@ -184,6 +205,27 @@ def _field_actual(node: FieldCondition, facts: Facts, now: dt.datetime) -> str:
     if spec.type == MOMENT:
         return words.ago(now, raw)
     return words.show(spec, raw)
+
+
+def _form_actual(node: FormCondition, facts: Facts, now: dt.datetime) -> str:
+    """"submitted 3 days ago", "never submitted", "\"51-200\" (submitted 3 days ago)", "ticked (...)", "no answer
+    (...)"."""
+    if node.op in SUBMISSION_OPS:
+        times = submission_times(node, facts, now)
+        if times:
+            return f"submitted {words.ago(now, times[-1])}" + (f" ({len(times)} times)" if len(times) > 1 else "")
+        return "not submitted in that time" if node.within_days is not None else "never submitted"
+    latest = latest_submission(node.form.form, facts)
+    if latest is None:
+        return "never submitted"
+    spec = known_answer(node.form.form, node.form.field or "", facts.forms)
+    raw = answer_value(spec, latest)
+    when = f"(submitted {words.ago(now, latest['submitted_at'])})"
+    if raw is None:
+        return f"no answer {when}"
+    if spec.type == BOOLEAN:
+        return f"{'ticked' if raw else 'unticked'} {when}"
+    return f'"{raw}" {when}'
 
 
 def _count(n: int, one: str, many: str) -> str:
@@ -213,6 +255,8 @@ def _leaf_actual(node: Any, facts: Facts, now: dt.datetime) -> str:
         if node.deals.via == "company" and not facts.contact.company_id:
             return "no company"
         return _count(len(matching_deals(node, facts)), "deal", "deals")
+    if isinstance(node, FormCondition):
+        return _form_actual(node, facts, now)
     raise TypeError(f"not a predicate node: {node!r}")
 
 

@@ -27,9 +27,14 @@ A CONDITION is one of:
   `min_amount`, `max_amount`. "An open deal in Proposal worth at least 10,000":
   `{"deals": {"status": "open", "stage": "Proposal", "min_amount": 10000}}`. Pipeline and stage must exist.
 
-Form answers are not in the language: webforms sits beside segments in the layers (docs/decisions/0007-layers.md)
-and keeps submissions to itself. A form's answers mapped to contact or custom fields are field conditions; a
-submission is a `form_submit` touchpoint whose `content` is the form's name.
+- a form answer `{"form": {"form": slug, "field": key}, "op": OP, "value": V}` over the contact's latest
+  submission of the webforms Form with that slug, the answer under the FormField's key: OP from OPS[TEXT] for
+  text-like fields (text, email, phone, long text, drop-down, hidden), from OPS[BOOLEAN] for checkboxes and consent
+  checkboxes (value true or false); a drop-down's eq, neq, in and not_in values must be among its options.
+  "Company size 51-200 on the newsletter form": `{"form": {"form": "newsletter", "field": "size"}, "op": "eq",
+  "value": "51-200"}`;
+- a form submission `{"form": {"form": slug}, "op": "submitted"|"not_submitted", "within_days": d}` (any
+  submission of that form; without `within_days`, ever). The form and the field must exist.
 
 The top level may carry `"version": 1`. Every error names its JSON path (`$.any[0].all[1].op`) and the reason;
 `PredicateInvalid` is a 422 with all of them. Ids and counts are JSON integers (not true, not "7").
@@ -37,7 +42,7 @@ The top level may carry `"version": 1`. Every error names its JSON path (`$.any[
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -48,6 +53,7 @@ from plumbline.core.errors import DomainError, ValidationFailed
 from plumbline.crm.models import ConsentStatus, CustomField, Deal, LifecycleStage, Pipeline, PipelineStage
 from plumbline.marketing.models import Channel, TouchpointKind
 from plumbline.segments.models import Segment
+from plumbline.webforms.models import FieldType, Form, FormField
 
 VERSION = 1
 
@@ -139,6 +145,58 @@ def field_spec(name: str, custom: dict[str, FieldSpec] | None = None) -> FieldSp
     if is_custom(name):
         return (custom if custom is not None else custom_specs()).get(name)
     return None
+
+
+@dataclass(frozen=True)
+class AnswerSpec:
+    """A form field a form condition may name: its key and label, the answer's type as the operators see it (TEXT,
+    or BOOLEAN for checkboxes and consent checkboxes), the form field's own type (webforms' FieldType) and a
+    drop-down's options."""
+
+    key: str
+    label: str
+    type: str
+    field_type: str
+    options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """A form a form condition may name, by slug, with its fields by key."""
+
+    slug: str
+    name: str
+    fields: dict[str, AnswerSpec]
+
+
+BOOLEAN_FIELD_TYPES = frozenset({FieldType.CHECKBOX, FieldType.CONSENT})
+
+
+def form_specs() -> dict[str, FormSpec]:
+    """Every webforms Form by slug, with its fields in the form's order (two queries)."""
+    fields: dict[int, dict[str, AnswerSpec]] = {}
+    for f in FormField.objects.order_by("form_id", "position", "id"):
+        type_ = BOOLEAN if f.type in BOOLEAN_FIELD_TYPES else TEXT
+        options = tuple(str(o) for o in f.options or ()) if f.type == FieldType.SELECT else ()
+        fields.setdefault(f.form_id, {})[f.key] = AnswerSpec(f.key, f.label, type_, f.type, options)
+    return {slug: FormSpec(slug, name, fields.get(pk, {}))
+            for pk, slug, name in Form.objects.order_by("name", "pk").values_list("pk", "slug", "name")}
+
+
+def known_form(slug: str, forms: dict[str, FormSpec]) -> FormSpec:
+    """The form's spec, or PredicateInvalid when a saved predicate names a form that no longer exists."""
+    if slug not in forms:
+        raise PredicateInvalid([DomainError(f"unknown form {slug!r}", field="form.form", code="unknown_form")])
+    return forms[slug]
+
+
+def known_answer(slug: str, key: str, forms: dict[str, FormSpec]) -> AnswerSpec:
+    """The form field's spec, or PredicateInvalid when its form or the field has gone since."""
+    spec = known_form(slug, forms).fields.get(key)
+    if spec is None:
+        raise PredicateInvalid([DomainError(f"the form {slug!r} has no field {key!r}", field="form.field",
+                                            code="unknown_field")])
+    return spec
 
 
 # ---- the nodes ----
@@ -240,7 +298,23 @@ class DealCount(_Node):
     value: int = Field(default=1, ge=0, strict=True)
 
 
-_KEYS = ("any", "all", "not", "field", "touchpoints", "consent", "lifecycle", "segment", "deals")
+class FormRef(_Node):
+    form: Annotated[str, Field(min_length=1, max_length=80)]  # the form's slug
+    field: Annotated[str, Field(min_length=1, max_length=50)] | None = None  # a field's key: an answer condition
+
+
+ANSWER_OPS = ("eq", "neq", "in", "not_in", "contains", "starts_with", "is_set", "is_not_set")
+SUBMISSION_OPS = ("submitted", "not_submitted")
+
+
+class FormCondition(_Node):
+    form: FormRef
+    op: Literal[ANSWER_OPS + SUBMISSION_OPS]  # type: ignore[valid-type]
+    value: Any = None
+    within_days: int | None = Field(default=None, ge=1, le=3650)  # submitted and not_submitted only
+
+
+_KEYS = ("any", "all", "not", "field", "touchpoints", "consent", "lifecycle", "segment", "deals", "form")
 _TAGS = {k: f"<{k}>" for k in _KEYS}
 
 
@@ -252,7 +326,7 @@ def _discriminate(value: Any) -> str | None:
     elif isinstance(value, BaseModel):
         return _TAGS[{AnyOf: "any", AllOf: "all", Not: "not", FieldCondition: "field", TouchpointCount: "touchpoints",
                       ConsentCondition: "consent", LifecycleCondition: "lifecycle", SegmentCondition: "segment",
-                      DealCount: "deals"}[type(value)]]
+                      DealCount: "deals", FormCondition: "form"}[type(value)]]
     return None
 
 
@@ -260,7 +334,8 @@ Condition = Annotated[
     (Annotated[AnyOf, Tag(_TAGS["any"])] | Annotated[AllOf, Tag(_TAGS["all"])] | Annotated[Not, Tag(_TAGS["not"])]
      | Annotated[FieldCondition, Tag(_TAGS["field"])] | Annotated[TouchpointCount, Tag(_TAGS["touchpoints"])]
      | Annotated[ConsentCondition, Tag(_TAGS["consent"])] | Annotated[LifecycleCondition, Tag(_TAGS["lifecycle"])]
-     | Annotated[SegmentCondition, Tag(_TAGS["segment"])] | Annotated[DealCount, Tag(_TAGS["deals"])]),
+     | Annotated[SegmentCondition, Tag(_TAGS["segment"])] | Annotated[DealCount, Tag(_TAGS["deals"])]
+     | Annotated[FormCondition, Tag(_TAGS["form"])]),
     Discriminator(_discriminate, custom_error_type="unknown_condition",
                   custom_error_message="a condition needs one of the keys " + ", ".join(_KEYS)),
 ]
@@ -288,6 +363,17 @@ def to_json(node: Any) -> dict[str, Any]:
     return node.model_dump(by_alias=True, exclude_none=True, exclude_defaults=False)
 
 
+def leaves(node: Any) -> Iterator[Any]:
+    """The node's conditions other than any, all and not."""
+    if isinstance(node, (AnyOf, AllOf)):
+        for child in node.any if isinstance(node, AnyOf) else node.all:
+            yield from leaves(child)
+    elif isinstance(node, Not):
+        yield from leaves(node.not_)
+    else:
+        yield node
+
+
 class PredicateInvalid(ValidationFailed):
     """The predicate's errors, each with its JSON path as `field`."""
 
@@ -309,8 +395,9 @@ def _path(loc: tuple) -> str:
 class _Known:
     """The ids a predicate may name, each read once on first need (or given by a caller that has them)."""
 
-    def __init__(self, segments: Collection[int] | None) -> None:
+    def __init__(self, segments: Collection[int] | None, forms: dict[str, FormSpec] | None = None) -> None:
         self._segments = None if segments is None else set(segments)
+        self._forms = forms
         self._pipelines: set[int] | None = None
         self._stages: list[tuple[int, str, int]] | None = None
 
@@ -329,14 +416,20 @@ class _Known:
             self._stages = list(PipelineStage.objects.values_list("pk", "name", "pipeline_id"))
         return self._stages
 
+    def forms(self) -> dict[str, FormSpec]:
+        if self._forms is None:
+            self._forms = form_specs()
+        return self._forms
 
-def parse(data: Any, *, custom: dict[str, FieldSpec] | None = None,
-          segments: Collection[int] | None = None, references: bool = True) -> Predicate:
+
+def parse(data: Any, *, custom: dict[str, FieldSpec] | None = None, segments: Collection[int] | None = None,
+          forms: dict[str, FormSpec] | None = None, references: bool = True) -> Predicate:
     """Validate a predicate's JSON form into typed nodes, or raise PredicateInvalid naming every error's path.
     `custom` (the custom field specs) is read from crm when not given; `segments` (the ids a segment condition
-    may name) from the segments when not given and needed, and a deal condition's pipeline and stage from crm.
+    may name) from the segments when not given and needed, `forms` (form_specs()) from webforms likewise, and a
+    deal condition's pipeline and stage from crm.
     `references=False` checks the shape only, not what the predicate names (fields, values, segments, pipelines,
-    stages): for showing a saved predicate whose custom field or segment has gone since, never for saving one."""
+    stages, forms and their fields): for showing a saved predicate whose custom field or segment has gone since, never for saving one."""
     errors: list[DomainError] = []
     version = VERSION
     if isinstance(data, dict) and "version" in data:
@@ -353,7 +446,7 @@ def parse(data: Any, *, custom: dict[str, FieldSpec] | None = None,
         raise PredicateInvalid(errors) from None
     if not references:
         return Predicate(root=root, version=version)
-    _check(root, "$", custom if custom is not None else custom_specs(), errors, _Known(segments))
+    _check(root, "$", custom if custom is not None else custom_specs(), errors, _Known(segments, forms))
     if errors:
         raise PredicateInvalid(errors)
     return Predicate(root=root, version=version)
@@ -375,6 +468,8 @@ def _check(node: Any, path: str, custom: dict[str, FieldSpec], errors: list[Doma
             _err(errors, f"{path}.segment", f"no segment has the id {node.segment}", "unknown_segment")
     elif isinstance(node, DealCount):
         _check_deals(node.deals, f"{path}.deals", errors, known)
+    elif isinstance(node, FormCondition):
+        _check_form(node, path, errors, known)
     elif isinstance(node, FieldCondition):
         spec = field_spec(node.field, custom)
         if spec is None:
@@ -400,6 +495,42 @@ def _check_deals(f: DealFilter, path: str, errors: list[DomainError], known: _Kn
             _err(errors, f"{path}.stage", f"the stage {f.stage!r} is not in the pipeline {f.pipeline}", "stage")
     if f.min_amount is not None and f.max_amount is not None and f.min_amount > f.max_amount:
         _err(errors, f"{path}.max_amount", "max_amount is below min_amount")
+
+
+def _check_form(node: FormCondition, path: str, errors: list[DomainError], known: _Known) -> None:
+    slug, key = node.form.form, node.form.field
+    form = known.forms().get(slug)
+    if form is None:
+        _err(errors, f"{path}.form.form", f"no form has the slug {slug!r}", "unknown_form")
+        return
+    if node.op in SUBMISSION_OPS:
+        if key is not None:
+            _err(errors, f"{path}.form.field", f"{node.op} takes no field: any submission of the form counts")
+        if node.value is not None:
+            _err(errors, f"{path}.value", f"{node.op} takes no value")
+        return
+    if node.within_days is not None:
+        _err(errors, f"{path}.within_days", "only submitted and not_submitted take within_days (an answer is read "
+             "from the latest submission)")
+    if key is None:
+        _err(errors, f"{path}.form.field", f"{node.op} compares an answer: name the field's key", "missing")
+        return
+    answer = form.fields.get(key)
+    if answer is None:
+        _err(errors, f"{path}.form.field", f"the form {slug!r} has no field {key!r}", "unknown_field")
+        return
+    if node.op not in OPS[answer.type]:
+        _err(errors, f"{path}.op", f"{node.op!r} does not apply to the {answer.type} answer {key!r}; use one of "
+             f"{', '.join(OPS[answer.type])}", "op")
+        return
+    count = len(errors)
+    _check_value(FieldSpec(key, answer.type, "form", key), node.op, node.value, f"{path}.value", errors)
+    if len(errors) == count and answer.options and node.op in ("eq", "neq", "in", "not_in"):
+        listed = isinstance(node.value, list)
+        for i, item in enumerate(node.value if listed else [node.value]):
+            if item not in answer.options:
+                _err(errors, f"{path}.value[{i}]" if listed else f"{path}.value",
+                     f"{item!r} is not one of {', '.join(answer.options)}")
 
 
 def _scalar_error(spec: FieldSpec, value: Any) -> str | None:

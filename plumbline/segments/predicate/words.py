@@ -15,6 +15,7 @@ from plumbline.definitions.labels import humanize
 from plumbline.marketing.models import Campaign, Channel, TouchpointKind
 from plumbline.segments.models import Segment
 from plumbline.segments.predicate.schema import BOOLEAN, CHOICE, DATE, MOMENT, NUMBER, OPS, FieldSpec
+from plumbline.webforms.models import Form, FormField
 
 OP_LABELS = {
     "eq": "is", "neq": "is not", "in": "is any of", "not_in": "is none of", "lt": "is less than",
@@ -31,6 +32,12 @@ MOMENT_OP_LABELS = {
 COUNT_OP_LABELS = {"gte": "at least", "gt": "more than", "eq": "exactly", "lte": "at most", "lt": "fewer than"}
 CONSENT_OP_LABELS = {"granted": "is granted", "not_granted": "is not granted"}
 MEMBER_OP_LABELS = {"member": "is in", "not_member": "is not in"}
+# A form answer's operators, as the builder offers them after "<field> on <form>".
+ANSWER_OP_LABELS = {
+    "eq": "is", "neq": "is not", "in": "is any of", "not_in": "is none of", "contains": "contains",
+    "starts_with": "starts with", "is_set": "is answered", "is_not_set": "is not answered",
+}
+SUBMISSION_OP_LABELS = {"submitted": "was submitted", "not_submitted": "was not submitted"}
 DEAL_VIA_LABELS = {"contact": "The contact's deals", "company": "Their company's deals"}
 TOUCHPOINT_FILTER_LABELS = {
     "content": "Page or name is", "content_starts_with": "Page or name starts with", "source": "Source is",
@@ -185,3 +192,41 @@ def amount_phrase(low: float | None, high: float | None) -> str:
     if low is not None:
         return f" worth at least {number(low)}"
     return "" if high is None else f" worth at most {number(high)}"
+
+
+def form_title(slug: str) -> str:
+    """"Newsletter form" (a name that already ends in "form" is left alone), or the slug of a deleted form."""
+    name = Form.objects.filter(slug=slug).values_list("name", flat=True).first()
+    if name is None:
+        return f'form "{slug}" (deleted)'
+    return name if name.lower().endswith("form") else f"{name} form"
+
+
+def answer_label(slug: str, key: str) -> str:
+    """The form field's label in quotes, “Company size”, or its key marked as gone."""
+    label = FormField.objects.filter(form__slug=slug, key=key).values_list("label", flat=True).first()
+    return f"“{label}”" if label is not None else f"“{key}” (a field that no longer exists)"
+
+
+def answer_sentence(slug: str, key: str, op: str, value: Any, boolean: bool) -> str:
+    """"Answered “Company size” on Newsletter form with 51-200", "Ticked “Send me offers” on Demo form"."""
+    field, form = answer_label(slug, key), form_title(slug)
+    if op in ("is_set", "is_not_set"):
+        return f"{'Answered' if op == 'is_set' else 'Did not answer'} {field} on {form}"
+    if boolean:
+        verb = {("eq", True): "Ticked {}", ("eq", False): "Left {} unticked", ("neq", True): "Did not tick {}",
+                ("neq", False): "Did not leave {} unticked"}[(op, bool(value))]
+        return f"{verb.format(field)} on {form}"
+    said = "Answered" if op in ("eq", "in", "contains", "starts_with") else "Did not answer"
+    what = {"eq": "{}", "neq": "{}", "in": "any of {}", "not_in": "any of {}", "contains": 'an answer containing "{}"',
+            "starts_with": 'an answer starting with "{}"'}[op]
+    shown = ", ".join(str(v) for v in value) if isinstance(value, list) else value
+    return f"{said} {field} on {form} with {what.format(shown)}"
+
+
+def submission_sentence(slug: str, op: str, within_days: int | None) -> str:
+    """"Submitted Newsletter form in the last 30 days", "Never submitted Demo form"."""
+    form = form_title(slug)
+    if within_days is None:
+        return f"{'Submitted' if op == 'submitted' else 'Never submitted'} {form}"
+    return f"{'Submitted' if op == 'submitted' else 'Did not submit'} {form} in the last {days(within_days)}"
