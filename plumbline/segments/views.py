@@ -32,8 +32,8 @@ from plumbline.segments.actions import (
     do_add_to_list,
     do_delete_segment,
     do_import_list,
-    do_refresh_segment,
     do_remove_from_list,
+    do_request_refresh,
     do_snapshot,
 )
 from plumbline.segments.charts import sparkline, trend_chart
@@ -143,7 +143,11 @@ def rule_in_words(segment: Segment) -> str:
 def _members_page(request: HttpRequest, segment: Segment) -> tuple[Page, str]:
     q = request.GET.get("q", "").strip()[:100]
     members = queries.members(segment, search=q or None).select_related("score")
-    return Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page")), q
+    pages = Paginator(members, MEMBERS_PER_PAGE)
+    if not q:
+        # The segment keeps its member count with every change: no COUNT over a million-row join to page it.
+        pages.__dict__["count"] = segment.member_count
+    return pages.get_page(request.GET.get("page")), q
 
 
 def _detail(
@@ -218,11 +222,13 @@ def segment_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _cell(value: Any) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (a leading quote, as interop's exports write)."""
+    """A CSV cell; text a spreadsheet would run as a formula gets a leading quote (as interop's exports write),
+    numbers and moments are written as they are."""
     if value is None:
         return ""
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    if isinstance(value, str):
+        return "'" + value if value.startswith(_FORMULA_START) else value
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
 class _Line:
@@ -284,17 +290,21 @@ def segment_refresh(request: HttpRequest, pk: int) -> HttpResponse:
         )
         return redirect("segments_detail", pk=pk)
     try:
-        entered, left = do_refresh_segment(by=request.user, segment=segment)
+        result = do_request_refresh(by=request.user, segment=segment)
     except PermissionDenied:
         raise
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("segments_detail", pk=pk)
-    segment.refresh_from_db()
-    messages.success(
-        request,
-        f"{segment.name} evaluated: {segment.member_count:,} members ({entered:,} entered, {left:,} left).",
-    )
+    if result is None:
+        messages.success(request, f"{segment.name} is queued: the worker evaluates it shortly.")
+    else:
+        segment.refresh_from_db()
+        entered, left = result
+        messages.success(
+            request,
+            f"{segment.name} evaluated: {segment.member_count:,} members ({entered:,} entered, {left:,} left).",
+        )
     return redirect("segments_detail", pk=pk)
 
 

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.test import Client
-from plumbline.segments.actions import do_add_to_list, do_create_segment
 
 from plumbline.crm.actions import do_create_company, do_create_contact
 from plumbline.scoring.models import ContactScore
+from plumbline.segments.actions import do_add_to_list, do_create_segment
 from plumbline.segments.models import Segment
 
 LEADS = {"any": [{"all": [{"field": "lifecycle_stage", "op": "eq", "value": "lead"}]}]}

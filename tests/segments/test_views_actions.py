@@ -9,8 +9,10 @@ from html import unescape
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django_tasks_db.models import DBTaskResult
 
 from plumbline.crm.actions import do_change_lifecycle, do_create_contact
+from plumbline.segments import actions
 from plumbline.segments.models import Membership, MembershipChange, Segment
 from tests.segments.pages import People, dynamic, make_people, messages_of, signed_in, static
 
@@ -60,6 +62,19 @@ def test_refresh_now_evaluates_a_dynamic_segment_and_says_what_changed(people, u
     assert messages_of(client, f"/segments/{leads.pk}/") == [
         "Leads evaluated: 2 members (0 entered, 1 left)."
     ]
+
+
+def test_refresh_now_queues_a_big_population_for_the_worker(people, users, client_for, monkeypatch):
+    leads = dynamic(users)
+    monkeypatch.setattr(actions, "INLINE_LIMIT", 3)  # four contacts: more than a request evaluates itself
+    client = client_for("marketing")
+    assert client.post(f"/segments/{leads.pk}/refresh/").status_code == 302
+    assert messages_of(client, f"/segments/{leads.pk}/") == [
+        "Leads is queued: the worker evaluates it shortly."
+    ]
+    queued = DBTaskResult.objects.filter(task_path="plumbline.segments.tasks.refresh_segment")
+    assert [t.args_kwargs["args"] for t in queued] == [[leads.pk]]
+    assert Segment.objects.get(pk=leads.pk).evaluated_at == leads.evaluated_at  # not evaluated in the request
 
 
 def test_refresh_is_for_dynamic_segments_and_for_those_who_may_change_them(people, users, client_for):
@@ -215,7 +230,7 @@ def test_a_dynamic_segment_takes_no_contacts_by_hand(people, users, client_for):
     response = client_for("marketing").post(
         f"/segments/{leads.pk}/members/add/", {"contacts": "cat@mail.test"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert errors_of(response.content.decode()) == [
         "Only a static list can have contacts added by hand; 'Leads' is a dynamic."
     ]
@@ -286,7 +301,7 @@ def test_an_import_without_a_file_or_without_emails_says_so(people, users, clien
     assert missing.status_code == 400 and errors_of(missing.content.decode()) == ["Choose a CSV file."]
     empty = SimpleUploadedFile("list.csv", b"email\n", content_type="text/csv")
     response = client.post(f"/segments/{vip.pk}/members/import/", {"file": empty})
-    assert response.status_code == 400 and errors_of(response.content.decode()) == [
+    assert response.status_code == 422 and errors_of(response.content.decode()) == [
         "The import names no email."
     ]
     assert member_emails(vip) == []

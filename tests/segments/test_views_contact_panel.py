@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from plumbline.segments.actions import do_remove_from_list
 
+from plumbline.segments.actions import do_remove_from_list
 from plumbline.segments.models import Membership
 from tests.segments.pages import People, dynamic, make_people, messages_of, signed_in, static, text
 
@@ -131,3 +131,12 @@ def _count(client, pk: int) -> int:
     with CaptureQueriesContext(connection) as queries:
         client.get(f"/contacts/{pk}/")
     return len(queries.captured_queries)
+
+
+def test_the_panel_links_a_dynamic_segment_to_why_the_contact_is_in(people, users, client_for):
+    leads = dynamic(users)
+    static(users, contacts=(people.ann,))
+    html = panel(client_for("viewer").get(f"/contacts/{people.ann.pk}/").content.decode())
+    assert re.findall(r'href="(/segments/\d+/why/\?contact=\d+)"', html) == [
+        f"/segments/{leads.pk}/why/?contact={people.ann.pk}"
+    ]

@@ -13,10 +13,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from plumbline.segments.actions import do_add_to_list, do_remove_from_list, do_snapshot
 
 from plumbline.core.permissions import POLICY
 from plumbline.crm.actions import do_create_contact
+from plumbline.crm.models import CustomField
+from plumbline.segments.actions import do_add_to_list, do_remove_from_list, do_snapshot
 from plumbline.segments.models import MembershipChange
 from plumbline.segments.predicate.explain import describe
 from plumbline.segments.views import MEMBERS_PER_PAGE
@@ -79,9 +80,9 @@ def test_a_dynamic_segment_shows_its_rule_in_words_counts_and_members(people, us
     assert f"<dt>Last evaluated</dt><dd>{since(leads.evaluated_at)}</dd>" in html
     joined = since(people.ann.segment_memberships.get().since)
     assert all_tables(html)[0] == [
-        f"Dan Poe dan@globex.test Globex Lead not scored {joined}",
-        f"Bob Roe bob@mail.test — Lead not scored {joined}",
-        f"Ann Lee ann@acme.test Acme Lead Fit A (90) · engagement 40 {joined}",
+        f"Dan Poe dan@globex.test Globex Lead not scored {joined} why?",
+        f"Bob Roe bob@mail.test — Lead not scored {joined} why?",
+        f"Ann Lee ann@acme.test Acme Lead Fit A (90) · engagement 40 {joined} why?",
     ]
     assert "<svg" in html and "Members of Leads, last 30 days" in html
 
@@ -129,6 +130,9 @@ def test_members_page_by_50_and_the_search_stays_in_the_page_links(users, client
     second = client.get(f"/segments/{leads.pk}/?q=m&page=2").content.decode()
     assert len(members_of(second)) == 1
     assert set(members_of(first)) | set(members_of(second)) == {f"m{i:02d}@bulk.test" for i in range(51)}
+    unsearched = client.get(f"/segments/{leads.pk}/").content.decode()
+    assert members_of(unsearched) == members_of(first) and "1–50 of 51 members" in unsearched
+    assert members_of(client.get(f"/segments/{leads.pk}/?page=2").content.decode()) == members_of(second)
 
 
 def test_the_members_page_costs_the_same_queries_for_one_member_or_many(
@@ -137,13 +141,13 @@ def test_the_members_page_costs_the_same_queries_for_one_member_or_many(
     vip = static(users, contacts=(people.ann,))
     client = client_for("viewer")
     client.get(f"/segments/{vip.pk}/")
-    # session, user, segment, member count, members page, trend (2), latest changes, the notifications menu
-    with django_assert_num_queries(9):
+    # session, user, segment, members page (its count is the segment's), trend (2), latest changes, notifications
+    with django_assert_num_queries(8):
         assert client.get(f"/segments/{vip.pk}/").status_code == 200
     do_add_to_list(
         by=users["marketing"], segment=vip, contact_ids=[people.bob.pk, people.cat.pk, people.dan.pk]
     )
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         html = client.get(f"/segments/{vip.pk}/").content.decode()
     assert len(members_of(html)) == 4
     with django_assert_num_queries(5):  # HTMX search: session, user, segment, count, page
@@ -252,3 +256,39 @@ def test_no_segment_page_writes_on_get(people, users, client_for):
                 b"".join(response.streaming_content)
         assert response.status_code == 200, url
         assert [q["sql"] for q in queries.captured_queries if WRITES.match(q["sql"])] == [], url
+
+
+def test_the_page_links_to_the_builder_and_to_why_a_contact_is_in(people, users, client_for):
+    leads = dynamic(users)
+    vip = static(users, contacts=(people.ann,))
+    frozen = do_snapshot(by=users["marketing"], segment=leads, name="Leads then")
+    marketing, viewer = client_for("marketing"), client_for("viewer")
+    page = marketing.get(f"/segments/{leads.pk}/").content.decode()
+    assert f'<a class="button" href="/segments/{leads.pk}/edit/">Edit</a>' in page
+    assert f'<form method="get" action="/segments/{leads.pk}/why/">' in page
+    assert re.findall(rf'href="/segments/{leads.pk}/why/\?contact=(\d+)"', page) == [
+        str(people.dan.pk),
+        str(people.bob.pk),
+        str(people.ann.pk),
+    ]
+    assert f"/segments/{leads.pk}/edit/" not in viewer.get(f"/segments/{leads.pk}/").content.decode()
+    assert f"/segments/{vip.pk}/edit/" in marketing.get(f"/segments/{vip.pk}/").content.decode()
+    for other in (vip, frozen):  # a list's members are there by hand, a snapshot's by the day it was taken
+        html = marketing.get(f"/segments/{other.pk}/").content.decode()
+        assert "/why/" not in html
+    assert f"/segments/{frozen.pk}/edit/" not in marketing.get(f"/segments/{frozen.pk}/").content.decode()
+
+
+def test_a_rule_naming_a_deleted_custom_field_says_so_instead_of_failing(people, users, client_for):
+    field = CustomField.objects.create(applies_to="contact", key="plan", label="Plan", type="text")
+    pro = dynamic(
+        users,
+        name="Pro",
+        predicate={"any": [{"all": [{"field": "custom.plan", "op": "eq", "value": "pro"}]}]},
+    )
+    field.delete()
+    response = client_for("viewer").get(f"/segments/{pro.pk}/")
+    assert response.status_code == 200
+    assert '<p class="rule">This rule no longer holds: unknown field &#x27;custom.plan&#x27;</p>' in (
+        response.content.decode()
+    )

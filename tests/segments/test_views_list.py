@@ -9,11 +9,12 @@ import re
 import pytest
 from django.test import Client
 from django.utils import timezone
-from plumbline.segments.actions import do_create_segment, do_refresh_segment, do_snapshot, do_update_segment
 
+from plumbline.segments import queries
+from plumbline.segments.actions import do_create_segment, do_refresh_segment, do_snapshot, do_update_segment
 from plumbline.segments.models import Segment
-from plumbline.segments.views import SEGMENTS_PER_PAGE, TREND_DAYS
-from tests.segments.pages import People, dynamic, make_people, rows, signed_in, static
+from plumbline.segments.views import SEGMENTS_PER_PAGE, TREND_DAYS, _listing, trends
+from tests.segments.pages import LEADS, People, dynamic, make_people, rows, signed_in, static
 
 pytestmark = pytest.mark.django_db
 
@@ -159,7 +160,8 @@ def test_every_role_sees_segments_in_the_marketing_menu_and_the_list(role, clien
 def test_only_those_who_may_add_segments_get_the_new_buttons(users, client_for):
     marketing = client_for("marketing").get("/segments/").content.decode()
     viewer = client_for("viewer").get("/segments/").content.decode()
-    assert "New static list" in marketing and "New segment" in marketing
+    assert '<a class="button" href="/segments/new/?kind=static">New static list</a>' in marketing
+    assert '<a class="button primary" href="/segments/new/?kind=dynamic">New segment</a>' in marketing
     assert "New static list" not in viewer and "New segment" not in viewer
     assert "No segments yet." in viewer
 
@@ -167,3 +169,24 @@ def test_only_those_who_may_add_segments_get_the_new_buttons(users, client_for):
 def test_signing_in_comes_first(db):
     response = Client().get("/segments/")
     assert response.status_code == 302 and response["Location"] == "/login/?next=/segments/"
+
+
+def test_the_lists_trends_agree_with_each_segments_own_trend(people, users):
+    # Given segments with counts before the window, inside it, and none at all
+    now = timezone.now()
+    leads = dynamic(users)
+    do_refresh_segment(segment=leads, now=now - dt.timedelta(days=45))  # 3 leads
+    only_ann = {"any": [{"all": [{"field": "email", "op": "eq", "value": "ann@acme.test"}]}]}
+    do_update_segment(by=users["marketing"], segment=leads, predicate=only_ann)
+    do_refresh_segment(segment=leads, now=now - dt.timedelta(days=31))  # 1, the last count before the window
+    do_update_segment(by=users["marketing"], segment=leads, predicate=LEADS)
+    do_refresh_segment(segment=leads, now=now - dt.timedelta(days=12))  # 3 again
+    vip = static(users, contacts=(people.ann,))
+    empty = static(users, name="Empty list")
+
+    # When the list computes them for its page at once, then each is what queries.trend says on its own
+    today = timezone.localdate()
+    page = list(_listing(None, today - dt.timedelta(days=TREND_DAYS - 1)))
+    assert trends(page, today=today) == {s.pk: queries.trend(s, days=TREND_DAYS, today=today) for s in page}
+    assert {s.pk for s in page} == {leads.pk, vip.pk, empty.pk}
+    assert [n for _, n in trends(page, today=today)[leads.pk]] == [1] * 17 + [3] * 13
