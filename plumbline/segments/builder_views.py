@@ -70,8 +70,9 @@ def builder_catalogue(source: dict[str, Any]) -> dict[str, Any]:
     kinds: list[dict[str, Any]] = [{"key": "field", "label": "Field", "fields": source["fields"]}]
     conditions = source.get("conditions", {})
     for key, adapt in _KINDS.items():
-        if key in conditions:
-            kinds.append({"key": key, "label": conditions[key]["label"], **adapt(conditions[key])})
+        shape = adapt(conditions[key]) if key in conditions else {"fields": []}
+        if shape.get("fields") != []:  # no forms yet: no form conditions to offer
+            kinds.append({"key": key, "label": conditions[key]["label"], **shape})
     return {"allow_not": True, "kinds": kinds}
 
 
@@ -144,6 +145,34 @@ def _deals(deals: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _form(form: dict[str, Any]) -> dict[str, Any]:
+    """Form conditions as fields: "<form>: was submitted" (a window) and "<form>: <question>" (an answer), each
+    with the `ref` builder.js writes under "form"."""
+    fields: list[dict[str, Any]] = []
+    for f in form["forms"]:
+        fields.append(
+            {
+                "key": f["value"],
+                "label": f"{f['label']}: submission",
+                "group": f["label"],
+                "type": "submission",
+                "ops": form["submission_ops"],
+                "ref": {"form": f["value"]},
+                "within_days": True,
+            }
+        )
+        for answer in f["fields"]:
+            fields.append(
+                {
+                    **answer,
+                    "key": f"{f['value']}/{answer['key']}",
+                    "group": f["label"],
+                    "ref": {"form": f["value"], "field": answer["key"]},
+                }
+            )
+    return {"fields": fields}
+
+
 # The condition kinds of the catalogue the builder shows, in its order, each adapted to the builder's shape.
 _KINDS = {
     "touchpoints": _touchpoints,
@@ -151,6 +180,7 @@ _KINDS = {
     "lifecycle": _lifecycle,
     "segment": _segment,
     "deals": _deals,
+    "form": _form,
 }
 
 

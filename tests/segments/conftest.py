@@ -208,23 +208,6 @@ def crowd(world, forms) -> list[Contact]:
     return [world["ann"], world["bob"], world["cat"], *made]
 
 
-def random_submissions(rnd: random.Random) -> list[tuple[str, dict, float]]:
-    """Up to three submissions of the two forms, some at equal times (the id then decides which is the latest),
-    with unanswered, differently cased and blank answers."""
-    made = []
-    for _ in range(rnd.choice([0, 1, 1, 2, 3])):
-        form = rnd.choice(["newsletter", "demo"])
-        if form == "newsletter":
-            answers = {k: v for k, v in (("size", rnd.choice([None, *SIZES])),
-                                         ("role", rnd.choice([None, "", "Founder", "founder", "Head of Growth", "CTO"])),
-                                         ("offers", rnd.choice([None, "on", ""]))) if v is not None}
-        else:
-            answers = {k: v for k, v in (("team", rnd.choice([None, "Sales ops", "SALES", "marketing"])),
-                                         ("news", rnd.choice([None, "on"]))) if v is not None}
-        made.append((form, answers, rnd.choice([1, 5, 30, 31, 60])))
-    return made
-
-
 class Api:
     """Calls /api/v1 as one user's bearer token; extra keyword arguments are headers (`Idempotency-Key`)."""
 
@@ -261,3 +244,20 @@ def people(db) -> dict[str, Contact]:
     bob = do_create_contact(email="bob@two.test", first_name="Bob", company=globex, lifecycle_stage="lead")
     cat = do_create_contact(email="cat@three.test", first_name="", lifecycle_stage="customer")
     return {"ann": ann, "bob": bob, "cat": cat}
+
+
+def random_submissions(rnd: random.Random) -> list[tuple[str, dict, float]]:
+    """Up to three submissions of the two forms, some at equal times (the id then decides which is the latest),
+    with unanswered, differently cased and blank answers."""
+    made = []
+    for _ in range(rnd.choice([0, 1, 1, 2, 3])):
+        form = rnd.choice(["newsletter", "demo"])
+        if form == "newsletter":
+            answers = {k: v for k, v in (("size", rnd.choice([None, *SIZES])),
+                                         ("role", rnd.choice([None, "", "Founder", "founder", "Head of Growth", "CTO"])),
+                                         ("offers", rnd.choice([None, "on", ""]))) if v is not None}
+        else:
+            answers = {k: v for k, v in (("team", rnd.choice([None, "Sales ops", "SALES", "marketing"])),
+                                         ("news", rnd.choice([None, "on"]))) if v is not None}
+        made.append((form, answers, rnd.choice([1, 5, 30, 31, 60])))
+    return made

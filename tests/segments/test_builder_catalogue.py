@@ -66,3 +66,37 @@ def test_deal_stages_are_named_with_their_pipeline(db, pipeline):
         {"value": p.pk, "label": p.name} for p in Pipeline.objects.order_by("name")
     ]
     assert (deals["via"]["optional"], deals["min_amount"]["type"]) == (False, "number")
+
+
+def test_form_conditions_are_offered_as_fields_of_each_form(forms):
+    form = kinds()["form"]
+    by_key = {f["key"]: f for f in form["fields"]}
+    assert [f["key"] for f in form["fields"]] == [
+        "demo",
+        "demo/email",
+        "demo/team",
+        "demo/news",
+        "newsletter",
+        "newsletter/email",
+        "newsletter/size",
+        "newsletter/role",
+        "newsletter/offers",
+    ]
+    submission = by_key["newsletter"]
+    assert (submission["label"], submission["ref"], submission["within_days"]) == (
+        "Newsletter: submission",
+        {"form": "newsletter"},
+        True,
+    )
+    assert [o["op"] for o in submission["ops"]] == ["submitted", "not_submitted"]
+    size = by_key["newsletter/size"]
+    assert (size["label"], size["group"], size["ref"]) == (
+        "Company size",
+        "Newsletter",
+        {"form": "newsletter", "field": "size"},
+    )
+    assert {"op": "in", "label": "is any of"} in size["ops"]
+
+
+def test_without_forms_there_are_no_form_conditions(db):
+    assert "form" not in kinds()

@@ -15,7 +15,9 @@
 //   {"key": "field", "label", "fields": [{"key", "label", "group", "type", "ops": [{"op", "label"}],
 //                                         "choices": [{"value", "label"}]}]}
 //       -> {"field": key, "op": op, "value": v}; `type` is text, number, choice, date, boolean or datetime
-//          (a moment, compared in days ago: {"days_ago": n})
+//          (a moment, compared in days ago: {"days_ago": n}). Any other kind with "fields" names each field by
+//          a `ref` object: {key: ref, "op": op, "value": v} (form answers: {"form": {"form", "field"}, ...});
+//          a field with "within_days" adds the window.
 //   {"key", "label", "params": [PARAM, ...], "ops": [{"op", "label"}], "value": {"type": "number", "label"},
 //    "within_days": bool, "scalar": bool}
 //       -> {key: {param: v, ...}, "op": op, "value": n, "within_days": d}; with "scalar" the one param's value
@@ -24,7 +26,7 @@
   "use strict";
 
   var DEBOUNCE_MS = 400;
-  var NO_VALUE_OPS = ["is_set", "is_not_set"];
+  var NO_VALUE_OPS = ["is_set", "is_not_set", "submitted", "not_submitted"];
   var LIST_OPS = ["in", "not_in"];
 
   // ---- small DOM helpers ----
@@ -108,6 +110,26 @@
     return findBy(kind.fields, "key", key);
   }
 
+  // The field a leaf names: by "field" for contact fields, by its `ref` object for other kinds (form answers).
+  function fieldOfLeaf(kind, leaf) {
+    if (kind.key === "field") return fieldOf(kind, leaf.field);
+    var ref = JSON.stringify(leaf[kind.key]);
+    for (var i = 0; i < kind.fields.length; i++) {
+      if (JSON.stringify(kind.fields[i].ref) === ref) return kind.fields[i];
+    }
+    return null;
+  }
+
+  function fieldLeaf(kind, field) {
+    var leaf = {};
+    if (kind.key === "field") leaf.field = field.key;
+    else leaf[kind.key] = JSON.parse(JSON.stringify(field.ref));
+    leaf.op = field.ops[0].op;
+    var value = defaultValue(field, leaf.op);
+    if (value !== undefined) leaf.value = value;
+    return leaf;
+  }
+
   function defaultScalar(type, choices) {
     if (choices && choices.length) return choices[0].value;
     if (type === "number") return 0;
@@ -125,15 +147,8 @@
   }
 
   function newLeaf(kind) {
+    if (kind.fields) return fieldLeaf(kind, kind.fields[0]);
     var leaf = {};
-    if (kind.fields) {
-      var field = kind.fields[0];
-      leaf.field = field.key;
-      leaf.op = field.ops[0].op;
-      var value = defaultValue(field, leaf.op);
-      if (value !== undefined) leaf.value = value;
-      return leaf;
-    }
     var params = {};
     (kind.params || []).forEach(function (p) {
       if (!p.optional) params[p.name] = defaultScalar(p.type, p.choices);
@@ -162,7 +177,7 @@
     }
     var kind = kindOf(catalogue, node);
     if (!kind) throw new Unsupported("a condition of a kind the builder does not know");
-    if (kind.fields && !fieldOf(kind, node.field)) throw new Unsupported("the field " + node.field);
+    if (kind.fields && !fieldOfLeaf(kind, node)) throw new Unsupported("a field the builder does not list");
     return {not: negate, leaf: JSON.parse(JSON.stringify(node))};
   }
 
@@ -349,14 +364,11 @@
   Builder.prototype.fieldControls = function (cond, kind, name) {
     var self = this;
     var leaf = cond.leaf;
-    var field = fieldOf(kind, leaf.field);
+    var field = fieldOfLeaf(kind, leaf);
     var fieldOptions = kind.fields.map(function (f) { return {value: f.key, label: f.label, group: f.group}; });
-    var fieldSelect = select(name + ": field", fieldOptions, leaf.field);
+    var fieldSelect = select(name + ": field", fieldOptions, field.key);
     fieldSelect.addEventListener("change", function () {
-      var next = fieldOf(kind, fieldSelect.value);
-      cond.leaf = {field: next.key, op: next.ops[0].op};
-      var value = defaultValue(next, next.ops[0].op);
-      if (value !== undefined) cond.leaf.value = value;
+      cond.leaf = fieldLeaf(kind, fieldOf(kind, fieldSelect.value));
       self.changed(true);
     });
     var opOptions = field.ops.map(function (o) { return {value: o.op, label: o.label}; });
@@ -368,7 +380,9 @@
       else leaf.value = value;
       self.changed(true);
     });
-    return [fieldSelect, opSelect].concat(this.valueControls(leaf, field, name));
+    var parts = [fieldSelect, opSelect].concat(this.valueControls(leaf, field, name));
+    if (field.within_days) parts.push(this.withinDays(leaf, name));
+    return parts;
   };
 
   Builder.prototype.valueControls = function (leaf, field, name) {
