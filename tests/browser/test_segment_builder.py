@@ -11,6 +11,7 @@ import pytest
 from plumbline.crm.actions import do_create_contact
 from plumbline.events.runner import drain
 from plumbline.segments.models import Membership, Segment
+from plumbline.webforms.actions import do_create_form
 from tests.browser.test_core_flow import sign_in
 
 pytestmark = pytest.mark.browser
@@ -113,3 +114,39 @@ def test_a_rule_refused_on_save_shows_its_error_next_to_the_condition(
     assert condition.locator(".builder-error").inner_text() == "expected a number"
     assert page.locator("[aria-label='Group 1, condition 1: value from']").input_value() == "10"
     assert not Segment.objects.filter(name="Broken").exists()
+
+
+def test_a_form_condition_is_built_from_the_form_and_its_question(
+    live_server, transactional_db, users, browser_page
+):
+    do_create_form(
+        name="Newsletter",
+        slug="newsletter",
+        fields=[
+            {"label": "Email", "key": "email", "type": "email", "maps_to": "contact.email"},
+            {"label": "Your role", "key": "role", "type": "text"},
+        ],
+    )
+    for email in ("lee@a.test", "kim@b.test"):
+        do_create_contact(email=email)
+    page, base = browser_page, live_server.url
+    sign_in(page, base, "marketing")
+    new_segment(page, base, "Never signed up")
+    page.select_option("[aria-label='Group 1, condition 1: condition type']", "form")
+    page.select_option("[aria-label='Group 1, condition 1: field']", "newsletter")
+    page.select_option("[aria-label='Group 1, condition 1: operator']", "not_submitted")
+    page.fill("[aria-label='Group 1, condition 1: within the last N days (empty: ever)']", "30")
+    wait_for_count(page, "2 contacts match")
+    page.select_option("[aria-label='Group 1, condition 1: field']", "newsletter/role")
+    page.select_option("[aria-label='Group 1, condition 1: operator']", "is_set")
+    wait_for_count(page, "0 contacts match")
+    page.click("button:has-text('Create segment')")
+    segment = Segment.objects.get(name="Never signed up")
+    page.wait_for_url(f"{base}/segments/{segment.pk}/")
+    assert segment.predicate["any"] == [
+        {"all": [{"form": {"form": "newsletter", "field": "role"}, "op": "is_set"}]}
+    ]
+    page.goto(f"{base}/segments/{segment.pk}/edit/")
+    field = page.locator("[aria-label='Group 1, condition 1: field']")
+    assert field.evaluate("select => select.options[select.selectedIndex].text") == "Your role"
+    wait_for_count(page, "0 contacts match")
