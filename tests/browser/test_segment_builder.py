@@ -15,6 +15,7 @@ from plumbline.webforms.actions import do_create_form
 from tests.browser.test_core_flow import sign_in
 
 pytestmark = pytest.mark.browser
+SEGMENT_PAGE = re.compile(r"/segments/\d+/$")
 
 
 def count_in(page) -> str:
@@ -52,12 +53,13 @@ def test_marketer_builds_a_segment_with_a_live_count(live_server, transactional_
     wait_for_count(page, "2 contacts match")
 
     page.click("button:has-text('Create segment')")
+    page.wait_for_url(SEGMENT_PAGE)
     segment = Segment.objects.get(name="Leads")
-    page.wait_for_url(f"{base}/segments/{segment.pk}/")
+    assert page.url == f"{base}/segments/{segment.pk}/"
     assert segment.predicate["any"] == [
         {"all": [{"field": "lifecycle_stage", "op": "in", "value": ["lead"]}]}
     ]
-    members = page.locator("#remove-members tbody").inner_text()
+    members = page.locator("#members tbody").inner_text()
     assert "lee@a.test" in members and "kim@b.test" in members and "sam@c.test" not in members
 
 
@@ -74,12 +76,13 @@ def test_a_touchpoint_recorded_through_the_api_brings_a_contact_into_a_segment(
     wait_for_count(page, "0 contacts match")
     page.screenshot(path="/tmp/plumbline_segment_builder.png", full_page=True)
     page.click("button:has-text('Create segment')")
+    page.wait_for_url(SEGMENT_PAGE)
     segment = Segment.objects.get(name="Pricing visitors")
-    page.wait_for_url(f"{base}/segments/{segment.pk}/")
+    assert page.url == f"{base}/segments/{segment.pk}/"
     assert segment.predicate["any"] == [
         {"all": [{"touchpoints": {"kind": "pricing_view"}, "op": "gte", "value": 1, "within_days": 14}]}
     ]
-    assert "No members." in page.locator("#remove-members tbody").inner_text()
+    assert "No members." in page.locator("#members tbody").inner_text()
 
     answer = page.request.post(
         f"{base}/api/v1/touchpoints",
@@ -91,7 +94,7 @@ def test_a_touchpoint_recorded_through_the_api_brings_a_contact_into_a_segment(
 
     assert list(Membership.objects.filter(segment=segment).values_list("contact_id", flat=True)) == [sam.pk]
     page.reload()
-    assert "sam@c.test" in page.locator("#remove-members tbody").inner_text()
+    assert "sam@c.test" in page.locator("#members tbody").inner_text()
     page.goto(f"{base}/segments/{segment.pk}/why/?contact=sam@c.test")
     assert "In this segment since" in page.locator(".why").inner_text()
     assert page.locator(".why-tree .why-yes").count() >= 1
@@ -141,8 +144,9 @@ def test_a_form_condition_is_built_from_the_form_and_its_question(
     page.select_option("[aria-label='Group 1, condition 1: operator']", "is_set")
     wait_for_count(page, "0 contacts match")
     page.click("button:has-text('Create segment')")
+    page.wait_for_url(SEGMENT_PAGE)
     segment = Segment.objects.get(name="Never signed up")
-    page.wait_for_url(f"{base}/segments/{segment.pk}/")
+    assert page.url == f"{base}/segments/{segment.pk}/"
     assert segment.predicate["any"] == [
         {"all": [{"form": {"form": "newsletter", "field": "role"}, "op": "is_set"}]}
     ]
