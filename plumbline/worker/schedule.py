@@ -32,12 +32,13 @@ def register_periodic(name: str, queue: Callable[[], Any], *, every: dt.timedelt
     _periodic[name] = (every, queue)
 
 
-def queue_periodic(now: dt.datetime) -> list[str]:
-    """Queue the periodic tasks that are due at `now`; the names of those queued."""
+def queue_periodic(now: dt.datetime, *, due_only: bool = True) -> list[str]:
+    """Queue the periodic tasks that are due at `now` (every one with `due_only=False`); the names of those
+    queued, in the order they registered."""
     queued = []
     for name, (every, queue) in _periodic.items():
         last = _last_queued.get(name)
-        if last is None or now - last >= every:
+        if not due_only or last is None or now - last >= every:
             queue()
             _last_queued[name] = now
             queued.append(name)

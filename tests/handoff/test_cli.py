@@ -48,6 +48,7 @@ def test_score_all_says_how_many_it_recomputed_and_full_recomputes_everyone(user
 def test_sla_check_and_scheduler_once(users):
     assert run("sla", "check") == "Checked 0 running SLA clocks.\n"
     assert run("scheduler", "--once") == (
-        "Queued check_slas, rescore_all, prune_events, scan_duplicates and prune_used_challenges.\n")
+        "Queued check_slas, rescore_all, prune_events, scan_duplicates, prune_used_challenges and "
+        "segments.refresh_relative.\n")
     assert sorted(r.task_path.rsplit(".", 1)[-1] for r in DBTaskResult.objects.all()) == [
-        "check_slas", "prune_events", "prune_used_challenges", "rescore_all", "scan_duplicates"]
+        "check_slas", "prune_events", "prune_used_challenges", "refresh_relative", "rescore_all", "scan_duplicates"]

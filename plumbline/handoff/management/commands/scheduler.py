@@ -80,7 +80,7 @@ class Command(BaseCommand):
         if o["once"]:
             check_slas.enqueue()
             rescore_all.enqueue()
-            queued = ["check_slas", "rescore_all", *queue_nightly()]
+            queued = ["check_slas", "rescore_all", *queue_nightly(), *queue_periodic(timezone.now(), due_only=False)]
             self.stdout.write(f"Queued {', '.join(queued[:-1])} and {queued[-1]}.")
             return
         scheduler = Scheduler(sla_interval=o["sla_interval"], rescore_hour=o["rescore_hour"])
