@@ -11,9 +11,11 @@ import pytest
 from plumbline.crm.actions import do_create_contact
 from plumbline.events.runner import drain
 from plumbline.segments.models import Membership, Segment
+from plumbline.webforms.actions import do_create_form
 from tests.browser.test_core_flow import sign_in
 
 pytestmark = pytest.mark.browser
+SEGMENT_PAGE = re.compile(r"/segments/\d+/$")
 
 
 def count_in(page) -> str:
@@ -51,12 +53,13 @@ def test_marketer_builds_a_segment_with_a_live_count(live_server, transactional_
     wait_for_count(page, "2 contacts match")
 
     page.click("button:has-text('Create segment')")
+    page.wait_for_url(SEGMENT_PAGE)
     segment = Segment.objects.get(name="Leads")
-    page.wait_for_url(f"{base}/segments/{segment.pk}/")
+    assert page.url == f"{base}/segments/{segment.pk}/"
     assert segment.predicate["any"] == [
         {"all": [{"field": "lifecycle_stage", "op": "in", "value": ["lead"]}]}
     ]
-    members = page.locator("#remove-members tbody").inner_text()
+    members = page.locator("#members tbody").inner_text()
     assert "lee@a.test" in members and "kim@b.test" in members and "sam@c.test" not in members
 
 
@@ -73,12 +76,13 @@ def test_a_touchpoint_recorded_through_the_api_brings_a_contact_into_a_segment(
     wait_for_count(page, "0 contacts match")
     page.screenshot(path="/tmp/plumbline_segment_builder.png", full_page=True)
     page.click("button:has-text('Create segment')")
+    page.wait_for_url(SEGMENT_PAGE)
     segment = Segment.objects.get(name="Pricing visitors")
-    page.wait_for_url(f"{base}/segments/{segment.pk}/")
+    assert page.url == f"{base}/segments/{segment.pk}/"
     assert segment.predicate["any"] == [
         {"all": [{"touchpoints": {"kind": "pricing_view"}, "op": "gte", "value": 1, "within_days": 14}]}
     ]
-    assert "No members." in page.locator("#remove-members tbody").inner_text()
+    assert "No members." in page.locator("#members tbody").inner_text()
 
     answer = page.request.post(
         f"{base}/api/v1/touchpoints",
@@ -90,7 +94,7 @@ def test_a_touchpoint_recorded_through_the_api_brings_a_contact_into_a_segment(
 
     assert list(Membership.objects.filter(segment=segment).values_list("contact_id", flat=True)) == [sam.pk]
     page.reload()
-    assert "sam@c.test" in page.locator("#remove-members tbody").inner_text()
+    assert "sam@c.test" in page.locator("#members tbody").inner_text()
     page.goto(f"{base}/segments/{segment.pk}/why/?contact=sam@c.test")
     assert "In this segment since" in page.locator(".why").inner_text()
     assert page.locator(".why-tree .why-yes").count() >= 1
@@ -113,3 +117,40 @@ def test_a_rule_refused_on_save_shows_its_error_next_to_the_condition(
     assert condition.locator(".builder-error").inner_text() == "expected a number"
     assert page.locator("[aria-label='Group 1, condition 1: value from']").input_value() == "10"
     assert not Segment.objects.filter(name="Broken").exists()
+
+
+def test_a_form_condition_is_built_from_the_form_and_its_question(
+    live_server, transactional_db, users, browser_page
+):
+    do_create_form(
+        name="Newsletter",
+        slug="newsletter",
+        fields=[
+            {"label": "Email", "key": "email", "type": "email", "maps_to": "contact.email"},
+            {"label": "Your role", "key": "role", "type": "text"},
+        ],
+    )
+    for email in ("lee@a.test", "kim@b.test"):
+        do_create_contact(email=email)
+    page, base = browser_page, live_server.url
+    sign_in(page, base, "marketing")
+    new_segment(page, base, "Never signed up")
+    page.select_option("[aria-label='Group 1, condition 1: condition type']", "form")
+    page.select_option("[aria-label='Group 1, condition 1: field']", "newsletter")
+    page.select_option("[aria-label='Group 1, condition 1: operator']", "not_submitted")
+    page.fill("[aria-label='Group 1, condition 1: within the last N days (empty: ever)']", "30")
+    wait_for_count(page, "2 contacts match")
+    page.select_option("[aria-label='Group 1, condition 1: field']", "newsletter/role")
+    page.select_option("[aria-label='Group 1, condition 1: operator']", "is_set")
+    wait_for_count(page, "0 contacts match")
+    page.click("button:has-text('Create segment')")
+    page.wait_for_url(SEGMENT_PAGE)
+    segment = Segment.objects.get(name="Never signed up")
+    assert page.url == f"{base}/segments/{segment.pk}/"
+    assert segment.predicate["any"] == [
+        {"all": [{"form": {"form": "newsletter", "field": "role"}, "op": "is_set"}]}
+    ]
+    page.goto(f"{base}/segments/{segment.pk}/edit/")
+    field = page.locator("[aria-label='Group 1, condition 1: field']")
+    assert field.evaluate("select => select.options[select.selectedIndex].text") == "Your role"
+    wait_for_count(page, "0 contacts match")

@@ -113,11 +113,19 @@
   // The field a leaf names: by "field" for contact fields, by its `ref` object for other kinds (form answers).
   function fieldOfLeaf(kind, leaf) {
     if (kind.key === "field") return fieldOf(kind, leaf.field);
-    var ref = JSON.stringify(leaf[kind.key]);
+    var ref = canonical(leaf[kind.key]);
     for (var i = 0; i < kind.fields.length; i++) {
-      if (JSON.stringify(kind.fields[i].ref) === ref) return kind.fields[i];
+      if (canonical(kind.fields[i].ref) === ref) return kind.fields[i];
     }
     return null;
+  }
+
+  // An object's JSON with its keys sorted: PostgreSQL's jsonb does not keep the order they were written in.
+  function canonical(obj) {
+    if (!obj || typeof obj !== "object") return JSON.stringify(obj);
+    return "{" + Object.keys(obj).sort().map(function (k) {
+      return JSON.stringify(k) + ":" + JSON.stringify(obj[k]);
+    }).join(",") + "}";
   }
 
   function fieldLeaf(kind, field) {
