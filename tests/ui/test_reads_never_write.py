@@ -9,11 +9,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
-from plumbline.segments.actions import do_add_to_list, do_create_segment
 
 from plumbline.accounts.actions import do_create_api_token
 from plumbline.api import api
 from plumbline.marketing.actions import do_record_touchpoints
+from plumbline.segments.actions import do_add_to_list, do_create_segment
 
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 SKIP = {"logout/"}  # GET /logout/ is refused (405) by Django; signing out is a POST
