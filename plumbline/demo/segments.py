@@ -31,36 +31,34 @@ def _engagement(op: str, value: float) -> dict[str, Any]:
 
 
 def _title(op: str, *values: str) -> dict[str, Any]:
-    return {"any": [{"field": "title", "op": op, "value": v} for v in values]}
+    return {"any": [{"all": [{"field": "title", "op": op, "value": v}]} for v in values]}
 
 
-READY = {
-    "any": [
-        _touches("demo_request"),
-        {"all": [_touches("pricing_view", at_least=2, days=14), _engagement("gte", 50)]},
-    ]
-}
-CONSIDERING = {
-    "all": [
-        {
-            "any": [
-                _touches("pricing_view"),
-                _touches("content_download"),
-                _touches("webinar_attended"),
-                _engagement("gte", 30),
-            ]
-        },
-        {"not": READY},
-    ]
-}
-INFORMATION_SEARCH = {
-    "all": [
-        {"any": [_touches("page_view", at_least=2), _engagement("gte", 5)]},
-        {"not": READY},
-        {"not": CONSIDERING},
-    ]
-}
+def _groups(*groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """OR-groups of AND-ed conditions: the shape the visual builder shows as it is."""
+    return {"any": [{"all": group} for group in groups]}
+
+
+def _member(name: str, op: str = "member") -> dict[str, Any]:
+    """A condition on another demo segment's membership, by name; `load_segments` puts in its id."""
+    return {"segment": name, "op": op}
+
+
 GOOD_FIT = {"field": "score.fit_grade", "op": "in", "value": ["A", "B"]}
+READY = _groups(
+    [_touches("demo_request")],
+    [_touches("pricing_view", at_least=2, days=14), _engagement("gte", 50)],
+)
+# The later stages exclude the earlier ones through their memberships, so each contact is in one stage at most.
+CONSIDERING = _groups(*[
+    [signal, _member("Ready to buy", "not_member")]
+    for signal in (_touches("pricing_view"), _touches("content_download"), _touches("webinar_attended"),
+                   _engagement("gte", 30))
+])
+INFORMATION_SEARCH = _groups(*[
+    [signal, _member("Ready to buy", "not_member"), _member("Considering", "not_member")]
+    for signal in (_touches("page_view", at_least=2), _engagement("gte", 5))
+])
 
 DYNAMIC = [
     (
@@ -92,15 +90,26 @@ DYNAMIC = [
     ),
     (
         "Best fit (grade A or B)",
-        GOOD_FIT,
+        _groups([GOOD_FIT]),
         "Contacts whose fit with the ideal customer profile is graded A or B.",
     ),
     (
         "Best fit, ready to buy",
-        {"all": [GOOD_FIT, READY]},
+        _groups([_member("Best fit (grade A or B)"), _member("Ready to buy")]),
         "Grade A or B fit and ready to buy: call them first.",
     ),
 ]
+
+
+def _with_ids(node: Any, ids: dict[str, int]) -> Any:
+    """The predicate with each `{"segment": name}` replaced by that segment's id."""
+    if isinstance(node, list):
+        return [_with_ids(item, ids) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if isinstance(node.get("segment"), str):
+        return {**node, "segment": ids[node["segment"]]}
+    return {key: _with_ids(value, ids) for key, value in node.items()}
 
 
 @dataclass
@@ -113,12 +122,14 @@ def load_segments(*, seed: int = 1) -> SegmentTotals:
     """Create the demo segments (skipping any that exist, so a second run adds nothing)."""
     totals = SegmentTotals()
     existing = set(Segment.objects.values_list("name", flat=True))
+    ids = dict(Segment.objects.values_list("name", "pk"))
     made: dict[str, Segment] = {}
     for name, predicate, description in DYNAMIC:
         if name not in existing:
             made[name] = do_create_segment(
-                name=name, kind="dynamic", predicate=predicate, description=description
+                name=name, kind="dynamic", predicate=_with_ids(predicate, ids), description=description
             )
+            ids[name] = made[name].pk
             totals.segments += 1
     booth_name = "Trade show 2026 booth scans"
     if booth_name not in existing:
