@@ -16,8 +16,7 @@ copied from the database once into a DuckDB file, `--duck`; copied again when th
 must give the same count. Prints both, the ratio, and one JSON line. `--explain` prints PostgreSQL's plan of each.
 
 `preview`: PREVIEW, partial predicates as someone builds a segment, each `--runs` times in turn: the count and
-the first 20 members, through plumbline.segments.queries.preview when it exists, otherwise the same two queries
-(count, 20 newest by id). Prints p50/p95/max per predicate and over all.
+the first 20 members (newest first), through plumbline.segments.queries.preview. Prints p50/p95/max per predicate and over all.
 
 `incremental`: see `incremental()` below.
 
@@ -51,11 +50,7 @@ from django.utils import timezone  # noqa: E402
 from plumbline.crm.models import Contact  # noqa: E402
 from plumbline.segments.predicate.compile import compile_predicate  # noqa: E402
 from plumbline.segments.predicate.schema import parse  # noqa: E402
-
-try:  # seg-core's preview, once it is merged
-    from plumbline.segments.queries import preview as segments_preview  # noqa: E402
-except ImportError:
-    segments_preview = None
+from plumbline.segments.queries import preview as segments_preview  # noqa: E402
 
 # ---- the predicates ----
 
@@ -317,28 +312,18 @@ def full(args: argparse.Namespace) -> None:
 # ---- preview ----
 
 
-def preview_function() -> Any:
-    """seg-core's preview when it is there; otherwise its two queries."""
-    if segments_preview is not None:
-        return lambda predicate, now: segments_preview(predicate)
-
-    def fallback(predicate: dict[str, Any], now: dt.datetime) -> tuple[int, list[Any]]:
-        qs = queryset(predicate, now)
-        return qs.count(), list(qs.order_by("-pk")[:20])
-
-    return fallback
-
-
 def preview(args: argparse.Namespace) -> None:
-    run = preview_function()
     now = timezone.now()
+
+    def run(predicate: dict[str, Any], now: dt.datetime) -> Any:
+        return segments_preview(predicate, now=now)
+
     print(
         f"preview on {connection.vendor}, {Contact.objects.count():,} contacts, {args.runs} rounds; "
         f"load {load():.2f}",
         flush=True,
     )
-    for predicate in PREVIEW.values():  # one warm-up each
-        run(predicate, now)
+    counts = {name: run(predicate, now).count for name, predicate in PREVIEW.items()}  # one warm-up each
     seconds: dict[str, list[float]] = {name: [] for name in PREVIEW}
     loads = []
     for _ in range(args.runs):
@@ -349,14 +334,19 @@ def preview(args: argparse.Namespace) -> None:
     every = [s for values in seconds.values() for s in values]
     results = {}
     for name, values in seconds.items():
-        results[name] = {"p50": percentile(values, 50), "p95": percentile(values, 95), "max": max(values)}
+        results[name] = {
+            "count": counts[name],
+            "p50": percentile(values, 50),
+            "p95": percentile(values, 95),
+            "max": max(values),
+        }
         print(
-            f"  {name:<20} p50 {results[name]['p50'] * 1000:7.1f} ms  p95 {results[name]['p95'] * 1000:7.1f} ms  "
+            f"  {name:<20} {counts[name]:>9,}  p50 {results[name]['p50'] * 1000:7.1f} ms  p95 {results[name]['p95'] * 1000:7.1f} ms  "
             f"max {results[name]['max'] * 1000:7.1f} ms"
         )
     total = {"n": len(every), "p50": percentile(every, 50), "p95": percentile(every, 95), "max": max(every)}
     print(
-        f"  {'all':<20} p50 {total['p50'] * 1000:7.1f} ms  p95 {total['p95'] * 1000:7.1f} ms  "
+        f"  {'all':<31} p50 {total['p50'] * 1000:7.1f} ms  p95 {total['p95'] * 1000:7.1f} ms  "
         f"max {total['max'] * 1000:7.1f} ms  (n={total['n']}); load {min(loads):.2f} to {max(loads):.2f}"
     )
     print(
