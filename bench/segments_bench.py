@@ -27,11 +27,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import http.client
 import json
 import os
+import random
+import signal
+import socket
 import statistics
+import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +51,20 @@ import duckdb  # noqa: E402  (the bench's own dependency, in the venv; not the a
 
 django.setup()
 
+import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from plumbline.accounts.actions import do_create_api_token  # noqa: E402
+from plumbline.accounts.models import User  # noqa: E402
 from plumbline.crm.models import Contact  # noqa: E402
+from plumbline.events import registry  # noqa: E402
+from plumbline.events.models import ConsumerCursor  # noqa: E402
+from plumbline.events.queries import consumer_status  # noqa: E402
+from plumbline.events.runner import head  # noqa: E402
+from plumbline.marketing.actions import do_record_touchpoints  # noqa: E402
+from plumbline.segments.models import Kind, Membership, Segment  # noqa: E402
 from plumbline.segments.predicate.compile import compile_predicate  # noqa: E402
 from plumbline.segments.predicate.schema import parse  # noqa: E402
 from plumbline.segments.queries import preview as segments_preview  # noqa: E402
@@ -363,6 +380,363 @@ def preview(args: argparse.Namespace) -> None:
     )
 
 
+# ---- incremental ----
+
+PROBE = "bench 00: page view in the last day"
+PROBE_PREDICATE = {"touchpoints": {"kind": "page_view"}, "op": "gte", "value": 1, "within_days": 1}
+
+
+def bench_segments(count: int) -> list[tuple[str, dict[str, Any]]]:
+    """`count` dynamic segments: the probe, whose membership every streamed page view changes, and `count` - 1 of
+    the kinds a marketing team keeps (behaviour counted in windows, with stage, fit, industry and consent), a third
+    of them reading page views as the probe does (so each streamed touchpoint re-evaluates them too)."""
+    kinds = [
+        "page_view",
+        "email_click",
+        "page_view",
+        "pricing_view",
+        "email_open",
+        "page_view",
+        "demo_request",
+        "form_submit",
+        "content_download",
+    ]
+    extra = [
+        {"field": "score.fit_grade", "op": "in", "value": ["A", "B"]},
+        {"field": "lifecycle_stage", "op": "in", "value": ["lead", "mql"]},
+        {"field": "company.industry", "op": "in", "value": ["Software", "Media", "Retail"]},
+        {"consent": {"channel": "email"}, "op": "granted"},
+        {"field": "score.engagement", "op": "gte", "value": 20},
+        {"field": "lifecycle_stage", "op": "not_in", "value": ["customer", "disqualified"]},
+    ]
+    out = [(PROBE, PROBE_PREDICATE)]
+    for i in range(1, count):
+        kind, days, n = kinds[i % len(kinds)], (7, 14, 30, 90)[i % 4], 1 + i % 3
+        behaviour = {"touchpoints": {"kind": kind}, "op": "gte", "value": n, "within_days": days}
+        if i % 7 == 3:
+            behaviour = {"touchpoints": {"kind": kind}, "op": "eq", "value": 0, "within_days": days}
+        condition = extra[i % len(extra)]
+        out.append(
+            (
+                f"bench {i:02d}: {kind} {behaviour['op']} {behaviour['value']} in {days} d",
+                {"all": [behaviour, condition]},
+            )
+        )
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(port: int) -> subprocess.Popen:
+    """gunicorn as core_api_bench.py runs it: 2 workers x 2 threads."""
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "plumbline.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--threads",
+        "2",
+        "--log-level",
+        "warning",
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, start_new_session=True)
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def start_worker() -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "plumbline.cli", "worker", "--no-reload"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+class Api:
+    """One keep-alive connection to the server per thread."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port, self.headers = (
+            port,
+            {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        self.local = threading.local()
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        conn = getattr(self.local, "conn", None)
+        if conn is None:
+            conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            conn.request(
+                method, path, body=json.dumps(body) if body is not None else None, headers=self.headers
+            )
+            response = conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException):
+            self.local.conn = None
+            raise
+        return response.status, json.loads(data) if data else None
+
+
+def names_segment(data: Any, segment_id: int) -> bool:
+    """Whether an answer of GET /api/v1/contacts/{id}/segments lists the segment (a list of segments, or of
+    memberships naming theirs, or a page of either)."""
+    if isinstance(data, dict):
+        if data.get("id") == segment_id and ("name" in data or "kind" in data):
+            return True
+        if data.get("segment") == segment_id or data.get("segment_id") == segment_id:
+            return True
+        return any(names_segment(v, segment_id) for v in data.values() if isinstance(v, dict | list))
+    if isinstance(data, list):
+        return any(names_segment(v, segment_id) for v in data)
+    return False
+
+
+def ensure_segments(api: Api, count: int, limit: float) -> Segment:
+    """The bench's dynamic segments, created through POST /api/v1/segments when missing, each fully evaluated
+    before the stream starts (waits up to `limit` seconds). The probe segment."""
+    wanted = bench_segments(count)
+    have = set(Segment.objects.filter(name__in=[name for name, _ in wanted]).values_list("name", flat=True))
+    started = time.perf_counter()
+    for name, predicate in wanted:
+        if name not in have:
+            status, data = api.call(
+                "POST", "/api/v1/segments", {"name": name, "kind": "dynamic", "predicate": predicate}
+            )
+            if status not in (200, 201):
+                raise SystemExit(f"POST /api/v1/segments {name!r} -> {status}: {data}")
+    dynamic = Segment.objects.filter(kind=Kind.DYNAMIC)
+    deadline = time.monotonic() + limit
+    while dynamic.filter(evaluated_at__isnull=True).exists():
+        if time.monotonic() > deadline:
+            raise SystemExit(
+                f"{dynamic.filter(evaluated_at__isnull=True).count()} segments were not evaluated "
+                f"within {limit:.0f} s"
+            )
+        time.sleep(2)
+    print(
+        f"{dynamic.count()} dynamic segments defined and evaluated ({time.perf_counter() - started:.0f} s); "
+        f"load {load():.2f}",
+        flush=True,
+    )
+    return Segment.objects.get(name=PROBE)
+
+
+def skip_backlog() -> None:
+    """Move every consumer's cursor to the feed's head (a scratch database's backlog, e.g. the events of the
+    first `score --all`, which would keep the worker busy before the stream)."""
+    top = head()
+    for consumer in registry.consumers():
+        ConsumerCursor.objects.update_or_create(name=consumer.name, defaults={"position": top})
+
+
+def pick_contacts(probe: Segment, count: int, seed: int) -> list[int]:
+    """Contacts outside the probe segment (no page view in the last day), in random order."""
+    inside = set(Membership.objects.filter(segment=probe).values_list("contact_id", flat=True))
+    ids = [pk for pk in Contact.objects.values_list("pk", flat=True) if pk not in inside]
+    if len(ids) < count:
+        raise SystemExit(f"needs {count:,} contacts outside the probe segment, the database has {len(ids):,}")
+    random.Random(seed).shuffle(ids)
+    return ids[:count]
+
+
+class Watch(threading.Thread):
+    """Polls the probe segment's new membership rows (by id, every `interval` s) on its own connection and notes
+    when each contact's row was first seen: what the API reads, without the HTTP."""
+
+    def __init__(self, segment_id: int, interval: float) -> None:
+        super().__init__(daemon=True)
+        self.segment_id, self.interval = segment_id, interval
+        self.seen: dict[int, dt.datetime] = {}
+        self.done = threading.Event()
+        with connection.cursor() as cur:
+            cur.execute("SELECT coalesce(max(id), 0) FROM segments_membership")
+            self.mark = cur.fetchone()[0]
+
+    def run(self) -> None:
+        db = settings.DATABASES["default"]
+        with psycopg.connect(
+            host=db["HOST"],
+            port=db["PORT"] or 5432,
+            user=db["USER"],
+            password=db["PASSWORD"],
+            dbname=db["NAME"],
+            autocommit=True,
+        ) as conn:
+            while not self.done.is_set():
+                rows = conn.execute(
+                    "SELECT id, contact_id FROM segments_membership WHERE id > %s AND segment_id = %s",
+                    [self.mark, self.segment_id],
+                ).fetchall()
+                now = timezone.now()
+                for pk, contact_id in rows:
+                    self.mark = max(self.mark, pk)
+                    self.seen.setdefault(contact_id, now)
+                time.sleep(self.interval)
+
+
+def poll_api(
+    api: Api,
+    contact_id: int,
+    segment_id: int,
+    committed: dict[int, dt.datetime],
+    limit: float,
+    interval: float,
+) -> dt.datetime | None:
+    """When GET /api/v1/contacts/{id}/segments first lists the segment (polled every `interval` s)."""
+    while contact_id not in committed:
+        time.sleep(0.005)
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        status, data = api.call("GET", f"/api/v1/contacts/{contact_id}/segments")
+        now = timezone.now()
+        if status != 200:
+            raise SystemExit(f"GET /api/v1/contacts/{contact_id}/segments -> {status}: {data}")
+        if names_segment(data, segment_id):
+            return now
+        time.sleep(interval)
+    return None
+
+
+def stream(contacts: list[int], *, rate: float, batch: int, committed: dict[int, dt.datetime]) -> float:
+    """One page view per contact at `rate` a second, `batch` a transaction; notes each one's commit time."""
+    interval = batch / rate
+    started = time.monotonic()
+    for n, start in enumerate(range(0, len(contacts), batch)):
+        wait = started + n * interval - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        chunk = contacts[start : start + batch]
+        now = timezone.now().isoformat()
+        do_record_touchpoints(
+            items=[
+                {"contact_id": pk, "kind": "page_view", "channel": "seo", "occurred_at": now} for pk in chunk
+            ]
+        )  # one transaction: committed when it returns
+        done = timezone.now()
+        committed.update(dict.fromkeys(chunk, done))
+    return time.monotonic() - started
+
+
+def summary(name: str, seconds: list[float]) -> dict[str, float]:
+    figures = {
+        "n": len(seconds),
+        "p50": percentile(seconds, 50),
+        "p95": percentile(seconds, 95),
+        "p99": percentile(seconds, 99),
+        "max": max(seconds, default=float("nan")),
+    }
+    print(
+        f"  {name:<34} n={figures['n']:>6,}  p50 {figures['p50']:6.3f} s  p95 {figures['p95']:6.3f} s  "
+        f"p99 {figures['p99']:6.3f} s  max {figures['max']:6.3f} s"
+    )
+    return figures
+
+
+def incremental(args: argparse.Namespace) -> None:
+    """`--segments` dynamic segments (bench_segments, made through the API and evaluated first); gunicorn and one
+    `plumbline worker` (the feed's consumers, segments.membership among them); then `--rate` page views a second
+    for `--seconds`, each for a different contact outside the probe segment (so each one makes its contact enter
+    it), recorded through do_record_touchpoints (what the batch endpoint calls), `--batch` a transaction. Latency
+    per touchpoint from its commit to the contact's membership row being visible (polled every 20 ms on its own
+    connection: what the API reads), and for one contact in `--api-sample`, to GET
+    /api/v1/contacts/{id}/segments listing the probe segment (polled every 50 ms). The rest of the feed's
+    consumers (rescoring, routing, webhooks) run in the same worker, as in production."""
+    if connection.vendor != "postgresql":
+        raise SystemExit("the incremental bench runs on PostgreSQL (DATABASE_URL=postgres://...)")
+    admin = User.objects.filter(username="admin").first()
+    if admin is None:
+        raise SystemExit("load the demo company first: plumbline demo --contacts N")
+    _, token = do_create_api_token(user=admin, name="segments bench")
+    port = free_port()
+    server = start_server(port)
+    api = Api(port, token)
+    worker = None
+    try:
+        if args.skip_backlog:
+            skip_backlog()
+        worker = start_worker()
+        probe = ensure_segments(api, args.segments, args.evaluate_limit)
+        lag = [(c.name, c.lag) for c in consumer_status() if c.lag]
+        print(f"consumers behind at the start: {lag or 'none'}; load {load():.2f}", flush=True)
+        contacts = pick_contacts(probe, int(args.rate * args.seconds), args.seed)
+        committed: dict[int, dt.datetime] = {}
+        watch = Watch(probe.pk, 0.02)
+        watch.start()
+        sampled = contacts[:: args.api_sample]
+        limit = args.seconds + args.drain
+        with ThreadPoolExecutor(max_workers=args.api_threads) as pool:
+            futures = {pk: pool.submit(poll_api, api, pk, probe.pk, committed, limit, 0.05) for pk in sampled}
+            began_load = load()
+            took = stream(contacts, rate=args.rate, batch=args.batch, committed=committed)
+            sent = len(committed) / took
+            print(
+                f"sent {len(committed):,} page views in {took:.1f} s ({sent:,.0f}/s), {args.batch} a transaction; "
+                f"load {began_load:.2f} at the start, {load():.2f} at the end",
+                flush=True,
+            )
+            deadline = time.monotonic() + args.drain
+            while len(watch.seen.keys() & committed.keys()) < len(committed) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            watch.done.set()
+            seen_api = {pk: f.result() for pk, f in futures.items()}
+    finally:
+        if worker is not None:
+            stop(worker)
+        stop(server)
+    end_load = load()
+    db = summary(
+        "commit -> membership row visible",
+        [(watch.seen[pk] - at).total_seconds() for pk, at in committed.items() if pk in watch.seen],
+    )
+    via_api = summary(
+        "commit -> listed by the API",
+        [(at - committed[pk]).total_seconds() for pk, at in seen_api.items() if at is not None],
+    )
+    missing = len(committed) - len(watch.seen.keys() & committed.keys())
+    if missing:
+        print(f"  {missing:,} contacts had not entered the probe segment {args.drain:.0f} s after the stream")
+    print(
+        json.dumps(
+            {
+                "bench": "segments.incremental",
+                "segments": args.segments,
+                "sent": len(committed),
+                "sent_per_s": round(sent),
+                "batch": args.batch,
+                "db": db,
+                "api": via_api,
+                "missing": missing,
+                "load": [began_load, end_load],
+            }
+        )
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -375,8 +749,23 @@ def main() -> None:
     )
     p_preview = sub.add_parser("preview", help="Count + 20 members of partial predicates.")
     p_preview.add_argument("--runs", type=int, default=30)
+    p_inc = sub.add_parser("incremental", help="Touchpoint committed -> membership visible, under a stream.")
+    p_inc.add_argument("--rate", type=float, default=1000.0, help="Page views a second (default 1,000).")
+    p_inc.add_argument("--seconds", type=float, default=30.0)
+    p_inc.add_argument("--batch", type=int, default=50, help="Touchpoints a transaction (default 50).")
+    p_inc.add_argument("--segments", type=int, default=50, help="Dynamic segments defined (default 50).")
+    p_inc.add_argument("--api-sample", type=int, default=100, help="Poll the API for one contact in N (100).")
+    p_inc.add_argument("--api-threads", type=int, default=8)
+    p_inc.add_argument("--drain", type=float, default=120.0)
+    p_inc.add_argument("--evaluate-limit", type=float, default=1800.0)
+    p_inc.add_argument("--seed", type=int, default=13)
+    p_inc.add_argument(
+        "--skip-backlog",
+        action="store_true",
+        help="Move every consumer's cursor to the feed's head first (a scratch database's backlog).",
+    )
     args = parser.parse_args()
-    {"full": full, "preview": preview}[args.what](args)
+    {"full": full, "preview": preview, "incremental": incremental}[args.what](args)
 
 
 if __name__ == "__main__":
