@@ -33,6 +33,7 @@ demo: install
 	$(BIN)/plumbline migrate --noinput -v 0
 	$(BIN)/plumbline demo --if-empty --duplicates 30
 	$(BIN)/plumbline score --all --no-progress
+	$(BIN)/plumbline segments refresh --all
 	$(BIN)/plumbline contacts duplicates --scan --limit 0
 	$(BIN)/plumbline collectstatic --noinput -v 0
 	$(BIN)/plumbline serve --host $(HOST) --port $(PORT) --with-worker

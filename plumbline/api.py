@@ -148,6 +148,7 @@ def _mount() -> None:
     from plumbline.marketing.api import router as marketing_router
     from plumbline.playbook.api import router as playbook_router
     from plumbline.scoring.api import router as scoring_router
+    from plumbline.segments.api import router as segments_router
     from plumbline.tracking.api import router as tracking_router
     from plumbline.webforms.api import router as webforms_router
     from plumbline.webhooks.api import router as webhooks_router
@@ -168,6 +169,7 @@ def _mount() -> None:
     api.add_router("/", webhooks_router)
     api.add_router("/", webforms_router)
     api.add_router("/", tracking_router)
+    api.add_router("/", segments_router)
 
 
 _mount()

@@ -67,6 +67,10 @@ NOT_YET_ACCEPTING = {
     "PATCH /api/v1/forms/{form_id}": "the same rules on `fields` as POST /forms",
     "POST /api/v1/flows": "`definition` must be a flow whose branches and rules name its own steps and choices",
     "PATCH /api/v1/flows/{flow_id}": "the same rules on `definition` as POST /flows",
+    "POST /api/v1/segments": "`predicate` must be a valid predicate (plumbline.segments.predicate.schema: fields, "
+                             "operators per type, values); a static list takes none",
+    "PATCH /api/v1/segments/{segment_id}": "the same rules on `predicate` as POST /segments",
+    "POST /api/v1/segments/preview": "the same rules on `predicate` as POST /segments",
 }
 
 

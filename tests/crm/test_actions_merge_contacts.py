@@ -214,7 +214,9 @@ def test_every_table_that_belongs_to_a_contact_is_moved_by_a_merge():
     assert sorted(rel.related_model._meta.label_lower for rel in related_tables()) == [
         "consent.consententry", "crm.activity", "crm.dealcontact", "crm.lifecycletransition", "handoff.assignment",
         "marketing.touchpoint",
-        "playbook.objection", "scoring.scorehistory", "tracking.hit", "tracking.visitor",
+        "playbook.objection", "scoring.scorehistory",
+        "segments.membership", "segments.membershipchange",  # one membership per segment: segments' merge step
+        "tracking.hit", "tracking.visitor",
         "webforms.flowanswer", "webforms.submission",
     ]
 

@@ -22,7 +22,7 @@ from plumbline.segments.predicate.compile import compile_predicate
 from plumbline.segments.predicate.dependencies import dependencies
 from plumbline.segments.predicate.evaluate import evaluate
 from plumbline.segments.predicate.schema import PredicateInvalid, parse
-from tests.segments.conftest import NOW, _score, days_ago
+from tests.segments.conftest import IDS, NOW, _score, days_ago, deal, member
 
 
 def both(data: dict, contacts: list[Contact], now: dt.datetime = NOW) -> set[str]:
@@ -212,12 +212,16 @@ _VALUES = {
     "custom.note": st.sampled_from(["big", "SMALL", "call back", "b", "_", "%"]),
     "lifecycle_changed_at": st.builds(lambda d: {"days_ago": d}, st.sampled_from([-1, 0, 2, 5, 30])),
     "score.last_event_at": st.builds(lambda d: {"days_ago": d}, st.sampled_from([0, 2, 10, 30])),
+    "company.custom.tier": st.sampled_from(["gold", "silver"]),
+    "company.custom.arr": st.sampled_from([0, 120000, 5e5]),
+    "company.custom.partner": st.booleans(),
 }
 _TYPES = {"first_name": "text", "last_name": "text", "email": "text", "lifecycle_stage": "choice",
           "company.industry": "text", "company.employees": "number", "score.fit_grade": "choice",
           "score.engagement": "number", "score.predictive": "number", "custom.plan": "choice",
           "custom.seats": "number", "custom.renews": "date", "custom.vip": "boolean", "custom.note": "text",
-          "lifecycle_changed_at": "datetime", "score.last_event_at": "datetime"}
+          "lifecycle_changed_at": "datetime", "score.last_event_at": "datetime", "company.custom.tier": "choice",
+          "company.custom.arr": "number", "company.custom.partner": "boolean"}
 _OPS = {"text": ["eq", "neq", "in", "not_in", "contains", "starts_with", "is_set", "is_not_set"],
         "choice": ["eq", "neq", "in", "not_in", "is_set", "is_not_set"],
         "number": ["eq", "neq", "in", "not_in", "lt", "lte", "gt", "gte", "between", "is_set", "is_not_set"],
@@ -242,8 +246,11 @@ def field_conditions(draw):
 
 
 touchpoint_conditions = st.fixed_dictionaries(
-    {"touchpoints": st.fixed_dictionaries({}, optional={"kind": st.sampled_from(["page_view", "email_click"]),
-                                                        "channel": st.sampled_from(["seo", "email"])}),
+    {"touchpoints": st.fixed_dictionaries({}, optional={
+        "kind": st.sampled_from(["page_view", "email_click"]), "channel": st.sampled_from(["seo", "email"]),
+        "content": st.sampled_from(["/pricing", "/PRICING", "/blog/a", "demo form"]),
+        "content_starts_with": st.sampled_from(["/", "/BLOG", "/pr", "_", "%"]),
+        "source": st.sampled_from(["google", "News"]), "medium": st.just("cpc")}),
      "op": st.sampled_from(["gte", "lte", "eq", "gt", "lt"]), "value": st.integers(0, 3)},
     optional={"within_days": st.sampled_from([1, 7, 14, 30])})
 consent_conditions = st.fixed_dictionaries(
@@ -253,7 +260,19 @@ consent_conditions = st.fixed_dictionaries(
 lifecycle_conditions = st.fixed_dictionaries(
     {"lifecycle": st.fixed_dictionaries({"became": st.sampled_from(["mql", "sql", "customer"])})},
     optional={"within_days": st.sampled_from([5, 30])})
-leaves = st.one_of(field_conditions(), touchpoint_conditions, consent_conditions, lifecycle_conditions)
+# Segment and stage ids exist only once the world is made: the strategies name them and draw the id at run time.
+segment_conditions = st.fixed_dictionaries({"segment": st.sampled_from(["vip", "empty"]).map(lambda k: IDS[k]),
+                                            "op": st.sampled_from(["member", "not_member"])})
+deal_conditions = st.fixed_dictionaries(
+    {"deals": st.fixed_dictionaries({}, optional={
+        "via": st.sampled_from(["contact", "company"]), "status": st.sampled_from(["open", "won", "lost"]),
+        "stage": st.sampled_from(["Talk", "Proposal", "Won", "Lost"]) | st.just("Won").map(lambda n: IDS["stages"][n].pk),
+        "pipeline": st.just("pipeline").map(lambda k: IDS[k]),
+        "min_amount": st.sampled_from([0, 500, 5000, 12000]), "max_amount": st.sampled_from([500, 4999.5, 12000])})
+        .filter(lambda f: f.get("min_amount", 0) <= f.get("max_amount", 10**9))},
+    optional={"op": st.sampled_from(["gte", "lte", "eq", "gt", "lt"]), "value": st.integers(0, 2)})
+leaves = st.one_of(field_conditions(), touchpoint_conditions, consent_conditions, lifecycle_conditions,
+                   segment_conditions, deal_conditions)
 predicates = st.recursive(
     leaves,
     lambda children: st.one_of(st.fixed_dictionaries({"any": st.lists(children, min_size=1, max_size=3)}),
@@ -290,7 +309,13 @@ contacts_data = st.lists(st.fixed_dictionaries({
                                    st.sampled_from([None, 0.5]), st.sampled_from([None, 0, 2, 30])),
     # Days before NOW; 1, 7, 14 and 30 sit exactly on the windows' edges, -1 is after NOW.
     "touchpoints": st.lists(st.tuples(st.sampled_from(["page_view", "email_click"]), st.sampled_from(["seo", "email"]),
-                                      st.sampled_from([-1, 1, 7, 14, 30, 100]), st.booleans()), max_size=4),
+                                      st.sampled_from([-1, 1, 7, 14, 30, 100]), st.booleans(),
+                                      st.sampled_from(["", "/pricing", "/Pricing", "/blog/a", "x_y"]),
+                                      st.sampled_from(["", "google", "NEWS"])), max_size=4),
+    "vip": st.booleans(),
+    # (stage, amount, on the contact's company or on none)
+    "deals": st.lists(st.tuples(st.sampled_from(["Talk", "Proposal", "Won", "Lost"]),
+                                st.sampled_from([0, 500, 4999.5, 12000]), st.booleans()), max_size=2),
     "became": st.none() | st.tuples(st.sampled_from(["mql", "sql"]), st.sampled_from([5, 30, 31])),
     "consent": st.lists(st.tuples(st.sampled_from([None, "newsletter", "product"]), st.booleans(),
                                   st.sampled_from([3, 20])), max_size=3),
@@ -312,8 +337,12 @@ def _make(world: dict, rows: list[dict], tag: int) -> list[Contact]:
         if row["touchpoints"]:
             do_record_touchpoints(items=[
                 {"contact_id": contact.pk, "kind": kind, "channel": channel, "occurred_at": days_ago(days),
-                 "campaign_id": world["campaign"].pk if with_campaign else None}
-                for kind, channel, days, with_campaign in row["touchpoints"]])
+                 "campaign_id": world["campaign"].pk if with_campaign else None, "content": content, "source": source}
+                for kind, channel, days, with_campaign, content, source in row["touchpoints"]])
+        if row["vip"]:
+            member(world["vip"], contact)
+        for stage, amount, on_company in row["deals"]:
+            deal(f"Deal {tag}-{i}", stage, amount, [contact], company if on_company else None)
         for sub, granted, days in row["consent"]:  # equal times: the ledger's id decides the order
             do_record_consent(contact=contact, channel="email", subscription=sub, granted=granted,
                               basis="consent", source="form", at=days_ago(days))

@@ -12,7 +12,7 @@ from plumbline.segments.predicate.schema import PredicateInvalid
 from tests.segments.conftest import NOW
 
 
-def test_preview_counts_and_samples_newest_first_without_writing(world):
+def test_preview_counts_and_samples_newest_first_without_writing(people):
     result = queries.preview({"field": "lifecycle_stage", "op": "in", "value": ["mql", "customer"]}, now=NOW)
 
     assert result.count == 2
@@ -20,14 +20,14 @@ def test_preview_counts_and_samples_newest_first_without_writing(world):
     assert Segment.objects.count() == 0 and Membership.objects.count() == 0
 
 
-def test_preview_sample_is_capped(world):
+def test_preview_sample_is_capped(people):
     result = queries.preview({"field": "email", "op": "contains", "value": "."}, now=NOW, sample=1)
 
     assert result.count == 3
     assert [c.email for c in result.sample] == ["cat@three.test"]
 
 
-def test_preview_of_a_bad_predicate_names_the_path(world):
+def test_preview_of_a_bad_predicate_names_the_path(people):
     with pytest.raises(PredicateInvalid) as exc:
         queries.preview({"all": [{"field": "lifecycle_stage", "op": "gt", "value": "mql"}]})
 
@@ -46,8 +46,8 @@ def test_trend_carries_the_last_count_forward(db):
     ]
 
 
-def test_members_and_segments_of_a_contact(world):
-    ann, bob = world["ann"], world["bob"]
+def test_members_and_segments_of_a_contact(people):
+    ann, bob = people["ann"], people["bob"]
     segment = Segment.objects.create(name="Hand", kind="static")
     Membership.objects.create(segment=segment, contact=ann, since=NOW - dt.timedelta(days=1))
     Membership.objects.create(segment=segment, contact=bob, since=NOW)

@@ -9,6 +9,7 @@ could make NULL, so `not`, neq, not_in and is_not_set are plain negations, true 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
@@ -24,22 +25,27 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Lower
 
 from plumbline.consent.models import ConsentEntry, Status
-from plumbline.crm.models import Contact, LifecycleTransition
+from plumbline.crm.models import Contact, Deal, DealContact, LifecycleTransition
 from plumbline.marketing.models import Touchpoint
+from plumbline.segments.models import Membership
 from plumbline.segments.predicate.evaluate import fold
 from plumbline.segments.predicate.schema import (
+    BOOLEAN,
     MOMENT,
     NUMBER,
     TEXT,
     AllOf,
     AnyOf,
     ConsentCondition,
+    DealCount,
     FieldCondition,
     FieldSpec,
     LifecycleCondition,
     Not,
     Predicate,
+    SegmentCondition,
     TouchpointCount,
+    TouchpointFilter,
     custom_specs,
     known_spec,
 )
@@ -47,9 +53,12 @@ from plumbline.segments.predicate.schema import (
 _NEGATED = {"neq": "eq", "not_in": "in", "is_not_set": "is_set"}
 
 
+_CUSTOM_COLUMN = {"custom": "custom", "company_custom": "company__custom"}
+
+
 def _expression(spec: FieldSpec) -> Any:
-    if spec.source == "custom":
-        text = KeyTextTransform(spec.attr, "custom")
+    if spec.source in _CUSTOM_COLUMN:
+        text = KeyTextTransform(spec.attr, _CUSTOM_COLUMN[spec.source])
         if spec.type == NUMBER:
             return Cast(text, FloatField())
         text = Cast(text, CharField())  # a plain string, not a JSON value, for the lookups below
@@ -74,13 +83,15 @@ def _field(node: FieldCondition, custom: dict[str, FieldSpec], now: dt.datetime)
     spec = known_spec(node.field, custom)
     op, value = node.op, node.value
     qs = Contact.objects.annotate(_v=_expression(spec))
+    json_bool = spec.source in _CUSTOM_COLUMN and spec.type == BOOLEAN
+    key = f"{_CUSTOM_COLUMN.get(spec.source)}__{spec.attr}"
     if op == "is_set":
         where = Q(_v__isnull=False) & ~Q(_v="") if spec.type not in (NUMBER, MOMENT) else Q(_v__isnull=False)
-        if spec.source == "custom" and spec.type == "boolean":
-            where = Q(custom__has_key=spec.attr) & (Q(**{f"custom__{spec.attr}": True})
-                                                    | Q(**{f"custom__{spec.attr}": False}))
-    elif spec.source == "custom" and spec.type == "boolean":
-        where = Q(**{f"custom__{spec.attr}": value})
+        if json_bool:
+            where = (Q(**{f"{_CUSTOM_COLUMN[spec.source]}__has_key": spec.attr})
+                     & (Q(**{key: True}) | Q(**{key: False})))
+    elif json_bool:
+        where = Q(**{key: value})
     elif op == "eq":
         where = Q(_v=_norm(spec, now, value))
     elif op == "in":
@@ -111,17 +122,61 @@ def _touchpoints(node: TouchpointCount, now: dt.datetime) -> Q:
     for name in ("kind", "channel", "campaign"):
         if getattr(f, name) is not None:
             match &= Q(**{name if name != "campaign" else "campaign_id": getattr(f, name)})
+    # Texts compare case-insensitively, as text fields do: lower() on both sides.
+    texts = {name: getattr(f, name) for name in TouchpointFilter.TEXTS if getattr(f, name) is not None}
+    if f.content_starts_with is not None:
+        texts["content__startswith"] = f.content_starts_with
+    rows = Touchpoint.objects.annotate(**{f"_{name.partition('__')[0]}": Lower(name.partition("__")[0])
+                                          for name in texts})
+    match &= Q(**{f"_{name}": fold(value) for name, value in texts.items()})
 
     def at_least(n: int) -> Q:
         if n <= 0:
             return Q(pk__isnull=False)  # every contact: a two-valued TRUE
-        having = (Touchpoint.objects.filter(match).order_by().values("contact_id")
+        having = (rows.filter(match).order_by().values("contact_id")
                   .annotate(n=Count("pk")).filter(n__gte=n).values("contact_id"))
         return Q(pk__in=having)
 
-    n = node.value
+    return _counted(at_least, node.op, node.value)
+
+
+def _counted(at_least: Any, op: str, n: int) -> Q:
+    """A count condition from its "at least n" sets."""
     return {"gte": lambda: at_least(n), "gt": lambda: at_least(n + 1), "lt": lambda: ~at_least(n),
-            "lte": lambda: ~at_least(n + 1), "eq": lambda: at_least(n) & ~at_least(n + 1)}[node.op]()
+            "lte": lambda: ~at_least(n + 1), "eq": lambda: at_least(n) & ~at_least(n + 1)}[op]()
+
+
+def _deals(node: DealCount) -> Q:
+    """Like touchpoints: "at least n" sets over the contact's deal roles, or over its company's deals."""
+    f = node.deals
+    match = Q()
+    for name, column in (("status", "status"), ("pipeline", "pipeline_id")):
+        if getattr(f, name) is not None:
+            match &= Q(**{column: getattr(f, name)})
+    if f.stage is not None:
+        match &= Q(stage_id=f.stage) if isinstance(f.stage, int) else Q(stage__name=f.stage)
+    if f.min_amount is not None:
+        match &= Q(amount__gte=Decimal(str(f.min_amount)))
+    if f.max_amount is not None:
+        match &= Q(amount__lte=Decimal(str(f.max_amount)))
+
+    def at_least(n: int) -> Q:
+        if n <= 0:
+            return Q(pk__isnull=False)
+        if f.via == "contact":
+            having = (DealContact.objects.filter(deal__in=Deal.objects.filter(match)).order_by().values("contact_id")
+                      .annotate(n=Count("pk")).filter(n__gte=n).values("contact_id"))
+            return Q(pk__in=having)
+        companies = (Deal.objects.filter(match, company_id__isnull=False).order_by().values("company_id")
+                     .annotate(n=Count("pk")).filter(n__gte=n).values("company_id"))
+        return Q(pk__in=Contact.objects.filter(company_id__in=companies).values("pk"))
+
+    return _counted(at_least, node.op, node.value)
+
+
+def _segment(node: SegmentCondition) -> Q:
+    member = Q(pk__in=Membership.objects.filter(segment_id=node.segment).values("contact_id"))
+    return member if node.op == "member" else ~member
 
 
 def _lifecycle(node: LifecycleCondition, now: dt.datetime) -> Q:
@@ -178,6 +233,10 @@ def compile_node(node: Any, now: dt.datetime, custom: dict[str, FieldSpec]) -> Q
         return _lifecycle(node, now)
     if isinstance(node, ConsentCondition):
         return _consent(node)
+    if isinstance(node, SegmentCondition):
+        return _segment(node)
+    if isinstance(node, DealCount):
+        return _deals(node)
     raise TypeError(f"not a predicate node: {node!r}")
 
 

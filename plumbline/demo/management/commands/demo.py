@@ -15,6 +15,7 @@ from plumbline.core.progress import ProgressBar
 from plumbline.demo.capture import SITE_NAME, install_assets, load_capture, site_available
 from plumbline.demo.duplicates import plant_duplicates
 from plumbline.demo.generator import DEMO_PASSWORD, DEMO_USERS, demo_users_exist, load_demo
+from plumbline.demo.segments import load_segments
 from plumbline.tracking.models import Site
 
 
@@ -57,6 +58,7 @@ class Command(BaseCommand):
         planted = plant_duplicates(opts["duplicates"], seed=opts["seed"], as_of=as_of)
         do_record_field_consent(source=Source.IMPORT)  # the company's consent history came with its contacts
         capture = load_capture(as_of=as_of, seed=opts["seed"])
+        segments = load_segments(seed=opts["seed"])
         seconds = time.monotonic() - started
         self.stdout.write(
             f"Loaded Northwind Analytics in {seconds:.1f}s: {totals.companies:,} companies, {totals.contacts:,} contacts, "
@@ -67,7 +69,8 @@ class Command(BaseCommand):
             f"{totals.objections:,} objections, {totals.messaging_items} messaging items."
             + (f" Planted {planted} duplicate contacts for the duplicates page." if planted else "")
             + f" Website capture: {capture.hits} page views, {capture.submissions} form submissions, "
-            f"{capture.confirmed} confirmed subscriptions."
+            f"{capture.confirmed} confirmed subscriptions. Segments: {segments.segments} (run `plumbline segments "
+            "refresh --all` after scoring)."
         )
         self._logins()
 

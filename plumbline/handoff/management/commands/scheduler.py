@@ -1,5 +1,6 @@
 """`plumbline scheduler`: queue periodic work (SLA checks every minute; nightly, a rescore for decay and what
-the apps registered in plumbline.worker.schedule, such as the scan for duplicate contacts)."""
+the apps registered in plumbline.worker.schedule, such as the scan for duplicate contacts; and the apps' other
+periodic work registered there, such as segments' hourly re-evaluation of time windows)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 from plumbline.core.backoff import TRANSIENT_DB_ERRORS, Backoff, drop_connections
 from plumbline.handoff.tasks import check_slas
 from plumbline.scoring.tasks import rescore_all
-from plumbline.worker.schedule import queue_nightly
+from plumbline.worker.schedule import queue_nightly, queue_periodic
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class Scheduler:
         if self.clock() >= self.next_sla:
             check_slas.enqueue()
             self.next_sla = self.clock() + self.sla_interval
+        queue_periodic(now)
         if now.hour == self.rescore_hour and self.last_rescore != now.date():
             rescore_all.enqueue()
             queue_nightly()
