@@ -54,19 +54,25 @@ django.setup()
 import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import Count, Exists, OuterRef, Q  # noqa: E402
+from django.db.models.functions import Lower  # noqa: E402
+from django.db.models.lookups import Contains, Exact  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from plumbline.accounts.actions import do_create_api_token  # noqa: E402
 from plumbline.accounts.models import User  # noqa: E402
-from plumbline.crm.models import Contact  # noqa: E402
+from plumbline.crm.models import Company, Contact  # noqa: E402
 from plumbline.events import registry  # noqa: E402
 from plumbline.events.models import ConsumerCursor  # noqa: E402
 from plumbline.events.queries import consumer_status  # noqa: E402
 from plumbline.events.runner import head  # noqa: E402
 from plumbline.marketing.actions import do_record_touchpoints  # noqa: E402
+from plumbline.marketing.models import Touchpoint  # noqa: E402
+from plumbline.scoring.models import ContactScore  # noqa: E402
 from plumbline.segments.models import Kind, Membership, Segment  # noqa: E402
 from plumbline.segments.predicate.compile import compile_predicate  # noqa: E402
 from plumbline.segments.predicate.schema import parse  # noqa: E402
+from plumbline.segments.queries import Preview  # noqa: E402
 from plumbline.segments.queries import preview as segments_preview  # noqa: E402
 
 # ---- the predicates ----
@@ -123,6 +129,49 @@ FULL: dict[str, tuple[dict[str, Any], str]] = {
                c.id IN (SELECT contact_id FROM tp WHERE kind = 'demo_request' AND occurred_at BETWEEN $d30 AND $now)
                OR c.id IN (SELECT contact_id FROM tp WHERE kind = 'pricing_view' AND occurred_at BETWEEN $d14 AND $now
                            GROUP BY contact_id HAVING count(*) >= 2))""",
+    ),
+}
+
+# The same predicates in the SQL shape proposed for compile.py (seg-lang's; measured here, outside the package, with
+# `full --shape proposed`): touchpoint counts as COUNT(*) (so PostgreSQL can answer them from the touchpoint_kind_time
+# index alone; COUNT(id) reads every row), "at least 1" as a plain IN without GROUP BY, "none" as NOT EXISTS (an
+# anti-join), contact fields compared on the contact row itself and score fields in a subquery over the scores
+# alone (today both are `id IN (SELECT id FROM crm_contact ...)`, which joins the contacts a second time).
+
+
+def _touched(kind: str, days: int, now: dt.datetime) -> Any:
+    return Touchpoint.objects.filter(
+        kind=kind, occurred_at__gte=now - dt.timedelta(days=days), occurred_at__lte=now
+    )
+
+
+def _at_least(kind: str, days: int, n: int, now: dt.datetime) -> Q:
+    rows = _touched(kind, days, now)
+    if n == 1:
+        return Q(pk__in=rows.values("contact_id"))
+    grouped = (
+        rows.order_by().values("contact_id").annotate(n=Count("*")).filter(n__gte=n).values("contact_id")
+    )
+    return Q(pk__in=grouped)
+
+
+def _none(kind: str, days: int, now: dt.datetime) -> Q:
+    return ~Q(Exists(_touched(kind, days, now).filter(contact=OuterRef("pk"))))
+
+
+PROPOSED: dict[str, Any] = {
+    "engaged_fit": lambda now: (
+        _at_least("page_view", 14, 3, now)
+        & Q(pk__in=ContactScore.objects.filter(fit_grade__in=["A", "B"]).values("contact_id"))
+    ),
+    "mql_sql_email_consent": lambda now: (
+        Q(lifecycle_stage__in=["mql", "sql"])
+        & compile_predicate(parse({"consent": {"channel": "email"}, "op": "granted"}), now)
+    ),
+    "leads_no_click_90d": lambda now: Q(lifecycle_stage__in=["lead", "mql"]) & _none("email_click", 90, now),
+    "ready_to_buy": lambda now: (
+        ~Q(lifecycle_stage__in=["customer", "disqualified"])
+        & (_at_least("demo_request", 30, 1, now) | _at_least("pricing_view", 14, 2, now))
     ),
 }
 
@@ -274,19 +323,30 @@ def duck_sql(sql: str, now: dt.datetime) -> str:
 # ---- full evaluation ----
 
 
+def session(statements: list[str]) -> None:
+    """Settings for this run's connection only (e.g. `SET jit = off`), to measure what a setting would change."""
+    with connection.cursor() as cur:
+        for statement in statements:
+            cur.execute(statement)
+
+
 def full(args: argparse.Namespace) -> None:
     duck = duck_copy(Path(args.duck))
     now = timezone.now()
+    session(args.session)
     print(
-        f"full evaluation on {connection.vendor}, {Contact.objects.count():,} contacts, median of {args.runs}; "
-        f"load {load():.2f}",
+        f"full evaluation on {connection.vendor}, {Contact.objects.count():,} contacts, median of {args.runs}, "
+        f"{args.shape} SQL, session {args.session or 'as configured'}; load {load():.2f}",
         flush=True,
     )
     results = {}
     for name, (predicate, hand) in FULL.items():
         if args.only and name not in args.only:
             continue
-        compile_s, qs = timed(lambda p=predicate: queryset(p, now))
+        if args.shape == "proposed":
+            compile_s, qs = timed(lambda n=name: Contact.objects.filter(PROPOSED[n](now)))
+        else:
+            compile_s, qs = timed(lambda p=predicate: queryset(p, now))
         count_s, count = median_of(qs.count, args.runs)
         ids_s, ids = median_of(lambda q=qs: list(q.order_by().values_list("pk", flat=True)), args.runs)
         sql = duck_sql(hand, now)
@@ -321,31 +381,62 @@ def full(args: argparse.Namespace) -> None:
                 print("\n".join("      " + r[0] for r in cur.fetchall()))
     print(
         json.dumps(
-            {"bench": "segments.full", "vendor": connection.vendor, "runs": args.runs, "results": results}
+            {
+                "bench": "segments.full",
+                "vendor": connection.vendor,
+                "runs": args.runs,
+                "shape": args.shape,
+                "session": args.session,
+                "results": results,
+            }
         )
     )
 
 
 # ---- preview ----
 
+# The preview's predicates in the proposed shape (see PROPOSED).
+PREVIEW_PROPOSED: dict[str, Any] = {
+    "stage": lambda now: Q(lifecycle_stage__in=["mql"]),
+    "stage+fit": lambda now: (
+        Q(lifecycle_stage__in=["mql"])
+        & Q(pk__in=ContactScore.objects.filter(fit_grade="A").values("contact_id"))
+    ),
+    "industry": lambda now: Q(company__in=Company.objects.filter(Exact(Lower("industry"), "software"))),
+    "email_contains": lambda now: Q(Contains(Lower("email"), "gmail")),
+    "page_views_14d": lambda now: _at_least("page_view", 14, 3, now),
+    "page_views_14d+fit": PROPOSED["engaged_fit"],
+}
+
+
+def proposed_preview(name: str, now: dt.datetime) -> Any:
+    """What segments.queries.preview does, on the proposed shape's Q."""
+    qs = Contact.objects.filter(PREVIEW_PROPOSED[name](now))
+    count = qs.count()
+    sample = list(qs.select_related("company", "owner").order_by("-created_at", "-pk")[:20]) if count else []
+    return Preview(count=count, sample=sample)
+
 
 def preview(args: argparse.Namespace) -> None:
     now = timezone.now()
+    session(args.session)
 
-    def run(predicate: dict[str, Any], now: dt.datetime) -> Any:
-        return segments_preview(predicate, now=now)
+    def run(name: str, now: dt.datetime) -> Any:
+        if args.shape == "proposed":
+            return proposed_preview(name, now)
+        return segments_preview(PREVIEW[name], now=now)
 
     print(
-        f"preview on {connection.vendor}, {Contact.objects.count():,} contacts, {args.runs} rounds; "
-        f"load {load():.2f}",
+        f"preview on {connection.vendor}, {Contact.objects.count():,} contacts, {args.runs} rounds, "
+        f"{args.shape} SQL, session {args.session or 'as configured'}; load {load():.2f}",
         flush=True,
     )
-    counts = {name: run(predicate, now).count for name, predicate in PREVIEW.items()}  # one warm-up each
+    counts = {name: run(name, now).count for name in PREVIEW}  # one warm-up each
     seconds: dict[str, list[float]] = {name: [] for name in PREVIEW}
     loads = []
     for _ in range(args.runs):
-        for name, predicate in PREVIEW.items():
-            took, _ = timed(lambda p=predicate: run(p, now))
+        for name in PREVIEW:
+            took, _ = timed(lambda n=name: run(n, now))
             seconds[name].append(took)
         loads.append(load())
     every = [s for values in seconds.values() for s in values]
@@ -371,6 +462,8 @@ def preview(args: argparse.Namespace) -> None:
             {
                 "bench": "segments.preview",
                 "vendor": connection.vendor,
+                "shape": args.shape,
+                "session": args.session,
                 "runs": args.runs,
                 "results": results,
                 "all": total,
@@ -747,8 +840,21 @@ def main() -> None:
     p_full.add_argument(
         "--explain", action="store_true", help="Print PostgreSQL's EXPLAIN ANALYZE of each count."
     )
+    p_full.add_argument(
+        "--shape",
+        choices=["compiled", "proposed"],
+        default="compiled",
+        help="compile_predicate's SQL (default) or the shape proposed for it (PROPOSED).",
+    )
+    p_full.add_argument(
+        "--session", action="append", default=[], help="A statement run first, e.g. 'SET jit = off'."
+    )
     p_preview = sub.add_parser("preview", help="Count + 20 members of partial predicates.")
     p_preview.add_argument("--runs", type=int, default=30)
+    p_preview.add_argument("--shape", choices=["compiled", "proposed"], default="compiled")
+    p_preview.add_argument(
+        "--session", action="append", default=[], help="A statement run first, e.g. 'SET jit = off'."
+    )
     p_inc = sub.add_parser("incremental", help="Touchpoint committed -> membership visible, under a stream.")
     p_inc.add_argument("--rate", type=float, default=1000.0, help="Page views a second (default 1,000).")
     p_inc.add_argument("--seconds", type=float, default=30.0)
