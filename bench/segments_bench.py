@@ -58,6 +58,8 @@ from django.db.models import Count, Exists, OuterRef, Q  # noqa: E402
 from django.db.models.functions import Lower  # noqa: E402
 from django.db.models.lookups import Contains, Exact  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from django_tasks_db.compat import TaskResultStatus  # noqa: E402
+from django_tasks_db.models import DBTaskResult  # noqa: E402
 
 from plumbline.accounts.actions import do_create_api_token  # noqa: E402
 from plumbline.accounts.models import User  # noqa: E402
@@ -580,33 +582,31 @@ class Api:
         self.local = threading.local()
 
     def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        conn = getattr(self.local, "conn", None)
-        if conn is None:
-            conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        try:
-            conn.request(
-                method, path, body=json.dumps(body) if body is not None else None, headers=self.headers
-            )
-            response = conn.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException):
-            self.local.conn = None
-            raise
-        return response.status, json.loads(data) if data else None
+        """One request; a kept-alive connection the server has closed meanwhile is opened again once."""
+        for attempt in (1, 2):
+            conn = getattr(self.local, "conn", None)
+            if conn is None:
+                conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            try:
+                conn.request(
+                    method, path, body=json.dumps(body) if body is not None else None, headers=self.headers
+                )
+                response = conn.getresponse()
+                data = response.read()
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                self.local.conn = None
+                if attempt == 2:
+                    raise
+                continue
+            return response.status, json.loads(data) if data else None
+        raise AssertionError("unreachable")
 
 
 def names_segment(data: Any, segment_id: int) -> bool:
-    """Whether an answer of GET /api/v1/contacts/{id}/segments lists the segment (a list of segments, or of
-    memberships naming theirs, or a page of either)."""
-    if isinstance(data, dict):
-        if data.get("id") == segment_id and ("name" in data or "kind" in data):
-            return True
-        if data.get("segment") == segment_id or data.get("segment_id") == segment_id:
-            return True
-        return any(names_segment(v, segment_id) for v in data.values() if isinstance(v, dict | list))
-    if isinstance(data, list):
-        return any(names_segment(v, segment_id) for v in data)
-    return False
+    """Whether an answer of GET /api/v1/contacts/{id}/segments lists the segment among the contact's memberships
+    now (its `history` lists past entries and exits too)."""
+    return any(m.get("segment_id") == segment_id for m in (data or {}).get("memberships", []))
 
 
 def ensure_segments(api: Api, count: int, limit: float) -> Segment:
@@ -692,17 +692,9 @@ class Watch(threading.Thread):
                 time.sleep(self.interval)
 
 
-def poll_api(
-    api: Api,
-    contact_id: int,
-    segment_id: int,
-    committed: dict[int, dt.datetime],
-    limit: float,
-    interval: float,
-) -> dt.datetime | None:
-    """When GET /api/v1/contacts/{id}/segments first lists the segment (polled every `interval` s)."""
-    while contact_id not in committed:
-        time.sleep(0.005)
+def poll_api(api: Api, contact_id: int, segment_id: int, limit: float, interval: float) -> dt.datetime | None:
+    """When GET /api/v1/contacts/{id}/segments first lists the segment (polled every `interval` s from the
+    touchpoint's commit)."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         status, data = api.call("GET", f"/api/v1/contacts/{contact_id}/segments")
@@ -715,8 +707,11 @@ def poll_api(
     return None
 
 
-def stream(contacts: list[int], *, rate: float, batch: int, committed: dict[int, dt.datetime]) -> float:
-    """One page view per contact at `rate` a second, `batch` a transaction; notes each one's commit time."""
+def stream(
+    contacts: list[int], *, rate: float, batch: int, committed: dict[int, dt.datetime], on_commit: Any
+) -> float:
+    """One page view per contact at `rate` a second, `batch` a transaction; notes each one's commit time and
+    hands each committed chunk to `on_commit`."""
     interval = batch / rate
     started = time.monotonic()
     for n, start in enumerate(range(0, len(contacts), batch)):
@@ -732,7 +727,25 @@ def stream(contacts: list[int], *, rate: float, batch: int, committed: dict[int,
         )  # one transaction: committed when it returns
         done = timezone.now()
         committed.update(dict.fromkeys(chunk, done))
+        on_commit(chunk)
     return time.monotonic() - started
+
+
+def wait_for_quiet(limit: float) -> None:
+    """Until no task waits or runs (the worker's first tick queues the hourly refresh of every segment with a time
+    window, and big segments' first evaluations are queued) and no consumer of the feed is behind (the first
+    evaluations write their entries as events)."""
+    deadline = time.monotonic() + limit
+    while True:
+        due = Q(run_after__isnull=True) | Q(run_after__lte=timezone.now())  # not tasks scheduled for later
+        busy = DBTaskResult.objects.filter(due, status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
+        tasks = list(busy.values_list("task_path", flat=True)[:5])
+        lag = [(c.name, c.lag) for c in consumer_status() if c.lag]
+        if not tasks and not lag:
+            return
+        if time.monotonic() > deadline:
+            raise SystemExit(f"still busy after {limit:.0f} s: tasks {tasks}, consumers behind {lag}")
+        time.sleep(2)
 
 
 def summary(name: str, seconds: list[float]) -> dict[str, float]:
@@ -768,24 +781,34 @@ def incremental(args: argparse.Namespace) -> None:
     port = free_port()
     server = start_server(port)
     api = Api(port, token)
-    worker = None
+    workers: list[subprocess.Popen] = []
     try:
         if args.skip_backlog:
             skip_backlog()
-        worker = start_worker()
+        workers = [start_worker() for _ in range(args.workers)]
         probe = ensure_segments(api, args.segments, args.evaluate_limit)
-        lag = [(c.name, c.lag) for c in consumer_status() if c.lag]
-        print(f"consumers behind at the start: {lag or 'none'}; load {load():.2f}", flush=True)
+        started = time.perf_counter()
+        wait_for_quiet(args.evaluate_limit)
+        print(
+            f"no task waiting and the feed's consumers caught up ({time.perf_counter() - started:.0f} s); load {load():.2f}",
+            flush=True,
+        )
         contacts = pick_contacts(probe, int(args.rate * args.seconds), args.seed)
         committed: dict[int, dt.datetime] = {}
         watch = Watch(probe.pk, 0.02)
         watch.start()
-        sampled = contacts[:: args.api_sample]
-        limit = args.seconds + args.drain
+        sampled = set(contacts[:: args.api_sample])
+        futures = {}
         with ThreadPoolExecutor(max_workers=args.api_threads) as pool:
-            futures = {pk: pool.submit(poll_api, api, pk, probe.pk, committed, limit, 0.05) for pk in sampled}
+
+            def on_commit(chunk: list[int]) -> None:
+                for pk in sampled.intersection(chunk):
+                    futures[pk] = pool.submit(poll_api, api, pk, probe.pk, args.seconds + args.drain, 0.05)
+
             began_load = load()
-            took = stream(contacts, rate=args.rate, batch=args.batch, committed=committed)
+            took = stream(
+                contacts, rate=args.rate, batch=args.batch, committed=committed, on_commit=on_commit
+            )
             sent = len(committed) / took
             print(
                 f"sent {len(committed):,} page views in {took:.1f} s ({sent:,.0f}/s), {args.batch} a transaction; "
@@ -798,7 +821,7 @@ def incremental(args: argparse.Namespace) -> None:
             watch.done.set()
             seen_api = {pk: f.result() for pk, f in futures.items()}
     finally:
-        if worker is not None:
+        for worker in workers:
             stop(worker)
         stop(server)
     end_load = load()
@@ -818,6 +841,7 @@ def incremental(args: argparse.Namespace) -> None:
             {
                 "bench": "segments.incremental",
                 "segments": args.segments,
+                "workers": args.workers,
                 "sent": len(committed),
                 "sent_per_s": round(sent),
                 "batch": args.batch,
@@ -861,7 +885,8 @@ def main() -> None:
     p_inc.add_argument("--batch", type=int, default=50, help="Touchpoints a transaction (default 50).")
     p_inc.add_argument("--segments", type=int, default=50, help="Dynamic segments defined (default 50).")
     p_inc.add_argument("--api-sample", type=int, default=100, help="Poll the API for one contact in N (100).")
-    p_inc.add_argument("--api-threads", type=int, default=8)
+    p_inc.add_argument("--api-threads", type=int, default=32)
+    p_inc.add_argument("--workers", type=int, default=1, help="`plumbline worker` processes (default 1).")
     p_inc.add_argument("--drain", type=float, default=120.0)
     p_inc.add_argument("--evaluate-limit", type=float, default=1800.0)
     p_inc.add_argument("--seed", type=int, default=13)
