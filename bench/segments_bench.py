@@ -141,14 +141,15 @@ FULL: dict[str, tuple[dict[str, Any], str]] = {
 # alone (today both are `id IN (SELECT id FROM crm_contact ...)`, which joins the contacts a second time).
 
 
-def _touched(kind: str, days: int, now: dt.datetime) -> Any:
-    return Touchpoint.objects.filter(
+def _touched(kind: str, days: int, now: dt.datetime, ids: list[int] | None = None) -> Any:
+    rows = Touchpoint.objects.filter(
         kind=kind, occurred_at__gte=now - dt.timedelta(days=days), occurred_at__lte=now
     )
+    return rows if ids is None else rows.filter(contact_id__in=ids)
 
 
-def _at_least(kind: str, days: int, n: int, now: dt.datetime) -> Q:
-    rows = _touched(kind, days, now)
+def _at_least(kind: str, days: int, n: int, now: dt.datetime, ids: list[int] | None = None) -> Q:
+    rows = _touched(kind, days, now, ids)
     if n == 1:
         return Q(pk__in=rows.values("contact_id"))
     grouped = (
@@ -393,6 +394,55 @@ def full(args: argparse.Namespace) -> None:
             }
         )
     )
+
+
+# ---- evaluation for a few contacts ----
+
+
+def candidates(args: argparse.Namespace) -> None:
+    """What the feed consumer and a refresh ask for each chunk of contacts (segments.evaluation.reconcile):
+    `Contact.objects.filter(pk__in=ids).filter(q)`, for `--contacts` random contacts, with the compiled Q beside
+    the same count with the contacts' ids also inside the touchpoint subquery (the shape proposed for a compile
+    that knows its candidates), median of `--runs`."""
+    now = timezone.now()
+    session(args.session)
+    top = Contact.objects.order_by("-pk").values_list("pk", flat=True).first()
+    ids = sorted(random.Random(args.seed).sample(range(1, top + 1), args.contacts))
+    print(f"{args.contacts} contacts on {connection.vendor}; load {load():.2f}", flush=True)
+    shapes = {
+        "engaged_fit": lambda: (
+            _at_least("page_view", 14, 3, now, ids)
+            & Q(
+                pk__in=ContactScore.objects.filter(fit_grade__in=["A", "B"], contact_id__in=ids).values(
+                    "contact_id"
+                )
+            )
+        ),
+        "probe (page view in 1 day)": lambda: _at_least("page_view", 1, 1, now, ids),
+    }
+    compiled_q = {"engaged_fit": FULL["engaged_fit"][0], "probe (page view in 1 day)": PROBE_PREDICATE}
+    results = {}
+    for name, shape in shapes.items():
+        q = compile_predicate(parse(compiled_q[name]), now)
+        old_s, old = median_of(
+            lambda q=q: sorted(Contact.objects.filter(pk__in=ids).filter(q).values_list("pk", flat=True)),
+            args.runs,
+        )
+        new_s, new = median_of(
+            lambda shape=shape: sorted(
+                Contact.objects.filter(pk__in=ids).filter(shape()).values_list("pk", flat=True)
+            ),
+            args.runs,
+        )
+        if old != new:
+            print(f"  !! {name}: the two shapes disagree ({len(old)} and {len(new)} contacts)")
+        results[name] = {"compiled_s": old_s, "restricted_s": new_s, "matched": len(old), "load": load()}
+        print(
+            f"  {name:<28} {len(old):>3} of {len(ids)} match  compiled {old_s * 1000:8.1f} ms  "
+            f"ids inside the subquery {new_s * 1000:7.1f} ms  load {load():.2f}",
+            flush=True,
+        )
+    print(json.dumps({"bench": "segments.candidates", "contacts": args.contacts, "results": results}))
 
 
 # ---- preview ----
@@ -922,6 +972,11 @@ def main() -> None:
     p_preview.add_argument(
         "--session", action="append", default=[], help="A statement run first, e.g. 'SET jit = off'."
     )
+    p_cand = sub.add_parser("candidates", help="A predicate for a few contacts, as the feed consumer asks.")
+    p_cand.add_argument("--contacts", type=int, default=50)
+    p_cand.add_argument("--runs", type=int, default=5)
+    p_cand.add_argument("--seed", type=int, default=5)
+    p_cand.add_argument("--session", action="append", default=[])
     p_inc = sub.add_parser("incremental", help="Touchpoint committed -> membership visible, under a stream.")
     p_inc.add_argument("--rate", type=float, default=1000.0, help="Page views a second (default 1,000).")
     p_inc.add_argument("--seconds", type=float, default=30.0)
@@ -944,7 +999,7 @@ def main() -> None:
         help="Move every consumer's cursor to the feed's head first (a scratch database's backlog).",
     )
     args = parser.parse_args()
-    {"full": full, "preview": preview, "incremental": incremental}[args.what](args)
+    {"full": full, "preview": preview, "candidates": candidates, "incremental": incremental}[args.what](args)
 
 
 if __name__ == "__main__":
