@@ -785,18 +785,19 @@ class Watch(threading.Thread):
                 time.sleep(self.interval)
 
 
-def poll_api(api: Api, contact_id: int, segment_id: int, limit: float, interval: float) -> dt.datetime | None:
+def poll_api(
+    api: Api, contact_id: int, segment_id: int, stop: threading.Event, interval: float
+) -> dt.datetime | None:
     """When GET /api/v1/contacts/{id}/segments first lists the segment (polled every `interval` s from the
-    touchpoint's commit)."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
+    touchpoint's commit until `stop` is set)."""
+    while not stop.is_set():
         status, data = api.call("GET", f"/api/v1/contacts/{contact_id}/segments")
         now = timezone.now()
         if status != 200:
             raise SystemExit(f"GET /api/v1/contacts/{contact_id}/segments -> {status}: {data}")
         if names_segment(data, segment_id):
             return now
-        time.sleep(interval)
+        stop.wait(interval)
     return None
 
 
@@ -892,11 +893,12 @@ def incremental(args: argparse.Namespace) -> None:
         watch.start()
         sampled = set(contacts[:: args.api_sample])
         futures = {}
+        stop = threading.Event()
         with ThreadPoolExecutor(max_workers=args.api_threads) as pool:
 
             def on_commit(chunk: list[int]) -> None:
                 for pk in sampled.intersection(chunk):
-                    futures[pk] = pool.submit(poll_api, api, pk, probe.pk, args.seconds + args.drain, 0.05)
+                    futures[pk] = pool.submit(poll_api, api, pk, probe.pk, stop, 0.05)
 
             began_load = load()
             took = stream(
@@ -912,6 +914,7 @@ def incremental(args: argparse.Namespace) -> None:
             while len(watch.seen.keys() & committed.keys()) < len(committed) and time.monotonic() < deadline:
                 time.sleep(0.5)
             watch.done.set()
+            stop.set()  # pollers still waiting give up; those never started return None at once
             seen_api = {pk: f.result() for pk, f in futures.items()}
     finally:
         for worker in workers:
