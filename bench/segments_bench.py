@@ -893,12 +893,12 @@ def incremental(args: argparse.Namespace) -> None:
         watch.start()
         sampled = set(contacts[:: args.api_sample])
         futures = {}
-        stop = threading.Event()
+        give_up = threading.Event()
         with ThreadPoolExecutor(max_workers=args.api_threads) as pool:
 
             def on_commit(chunk: list[int]) -> None:
                 for pk in sampled.intersection(chunk):
-                    futures[pk] = pool.submit(poll_api, api, pk, probe.pk, stop, 0.05)
+                    futures[pk] = pool.submit(poll_api, api, pk, probe.pk, give_up, 0.05)
 
             began_load = load()
             took = stream(
@@ -914,7 +914,7 @@ def incremental(args: argparse.Namespace) -> None:
             while len(watch.seen.keys() & committed.keys()) < len(committed) and time.monotonic() < deadline:
                 time.sleep(0.5)
             watch.done.set()
-            stop.set()  # pollers still waiting give up; those never started return None at once
+            give_up.set()  # pollers still waiting give up; those never started return None at once
             seen_api = {pk: f.result() for pk, f in futures.items()}
     finally:
         for worker in workers:
