@@ -2,8 +2,9 @@
 and PostgreSQL (`Contact.objects.filter(compile_predicate(p, now))`). Its semantics are evaluate.py's (see that
 module's docstring); the property test in tests/segments checks the two agree.
 
-Every leaf compiles to a two-valued condition (`pk IN (subquery)` or EXISTS), never to a bare comparison that SQL
-could make NULL, so `not`, neq, not_in and is_not_set are plain negations, true on missing values.
+Every leaf compiles to a two-valued condition (`pk IN (subquery)`, EXISTS, or a comparison on the contact's own row
+ANDed with its column's IS NOT NULL), never to a bare comparison that SQL could make NULL, so `not`, neq, not_in and
+is_not_set are plain negations, true on missing values.
 
 `contacts` restricts the evaluation to a few contacts (the feed consumer's and a refresh's chunks): every subquery
 then reads only those contacts' rows, instead of aggregating a whole table for every chunk. The Q it gives is then
@@ -30,10 +31,22 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KeyTextTransform, compile_json_path
 from django.db.models.functions import Cast, Lower
+from django.db.models.lookups import (
+    Contains,
+    Exact,
+    GreaterThan,
+    GreaterThanOrEqual,
+    In,
+    IsNull,
+    LessThan,
+    LessThanOrEqual,
+    StartsWith,
+)
 
 from plumbline.consent.models import ConsentEntry, Status
 from plumbline.crm.models import Contact, Deal, DealContact, LifecycleTransition
 from plumbline.marketing.models import Touchpoint
+from plumbline.scoring.models import ContactScore
 from plumbline.segments.models import Membership
 from plumbline.segments.predicate.evaluate import fold
 from plumbline.segments.predicate.schema import (
@@ -78,7 +91,13 @@ def _among(qs: QuerySet, contacts: Among, column: str = "contact_id") -> QuerySe
     return qs if contacts is None else qs.filter(**{f"{column}__in": contacts})
 
 
+_LOOKUPS = {"exact": Exact, "in": In, "contains": Contains, "startswith": StartsWith, "gt": GreaterThan,
+            "gte": GreaterThanOrEqual, "lt": LessThan, "lte": LessThanOrEqual, "isnull": IsNull}
+
+
 def _expression(spec: FieldSpec) -> Any:
+    if spec.source == "score":  # on ContactScore's own row
+        return Lower(spec.attr) if spec.type == TEXT else F(spec.attr)
     if spec.source in _CUSTOM_COLUMN:
         text = KeyTextTransform(spec.attr, _CUSTOM_COLUMN[spec.source])
         if spec.type == NUMBER:
@@ -100,32 +119,45 @@ def _norm(spec: FieldSpec, now: dt.datetime, value: Any) -> Any:
 
 
 def _field(node: FieldCondition, custom: dict[str, FieldSpec], now: dt.datetime, contacts: Among) -> Q:
+    """A contact column is compared on the contact's row (its IS NOT NULL keeps the comparison two-valued), a score
+    on ContactScore's rows (`pk IN` their contact ids), anything else through `pk IN (SELECT id FROM contacts ...)`."""
     if node.op in _NEGATED:
         return ~_field(node.model_copy(update={"op": _NEGATED[node.op]}), custom, now, contacts)
     spec = known_spec(node.field, custom)
     op, value = node.op, node.value
-    qs = _among(Contact.objects, contacts, "pk").annotate(_v=_expression(spec))
+    direct = spec.source == "contact"
+    expression = _expression(spec)
+
+    def on(lookup: str, operand: Any) -> Q:
+        return Q(_LOOKUPS[lookup](expression, operand)) if direct else Q(**{f"_v__{lookup}": operand})
+
     json_bool = spec.source in _CUSTOM_COLUMN and spec.type == BOOLEAN
     key = f"{_CUSTOM_COLUMN.get(spec.source)}__{spec.attr}"
     if op == "is_set":
-        where = Q(_v__isnull=False) & ~Q(_v="") if spec.type not in (NUMBER, MOMENT) else Q(_v__isnull=False)
+        where = on("isnull", False) & ~on("exact", "") if spec.type not in (NUMBER, MOMENT) else on("isnull", False)
         if json_bool:
             where = (Q(**{f"{_CUSTOM_COLUMN[spec.source]}__has_key": spec.attr})
                      & (Q(**{key: True}) | Q(**{key: False})))
     elif json_bool:
         where = Q(**{key: value})
     elif op == "eq":
-        where = Q(_v=_norm(spec, now, value))
+        where = on("exact", _norm(spec, now, value))
     elif op == "in":
-        where = Q(_v__in=[_norm(spec, now, x) for x in value])
+        where = on("in", [_norm(spec, now, x) for x in value])
     elif op == "contains":
-        where = Q(_v__contains=_norm(spec, now, value))
+        where = on("contains", _norm(spec, now, value))
     elif op == "starts_with":
-        where = Q(_v__startswith=_norm(spec, now, value))
+        where = on("startswith", _norm(spec, now, value))
     elif op == "between":
-        where = Q(_v__gte=_norm(spec, now, value[0]), _v__lte=_norm(spec, now, value[1]))
+        where = on("gte", _norm(spec, now, value[0])) & on("lte", _norm(spec, now, value[1]))
     else:
-        where = Q(**{f"_v__{op}": _norm(spec, now, value)})
+        where = on(op, _norm(spec, now, value))
+    if direct:
+        return where & Q(**{f"{spec.attr}__isnull": False})
+    if spec.source == "score":
+        scores = _among(ContactScore.objects, contacts).annotate(_v=expression)
+        return Q(pk__in=scores.filter(where).values("contact_id"))
+    qs = _among(Contact.objects, contacts, "pk").annotate(_v=expression)
     return Q(pk__in=qs.filter(where).values("pk"))
 
 
