@@ -120,6 +120,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # One test database per test process, so parallel runs on one server don't drop each other's database.
     DATABASES["default"]["TEST"] = {"NAME": envstr("TEST_DB_NAME", "") or f"test_plumbline_{os.getpid()}"}
+if DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    # JIT compiling took 1.3-2.9 s of each segment count over touchpoints (docs/benchmarks.md, "Segments"); off
+    # unless the URL's `?options=` says otherwise.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -168,7 +168,7 @@ def reconcile(
             locked = _locked(segment)
             if locked is None or locked.kind != Kind.DYNAMIC or locked.predicate is None:
                 return entered, left
-            q = compile_predicate(compiled(locked, custom).predicate, now, custom=custom)
+            q = compile_predicate(compiled(locked, custom).predicate, now, custom=custom, contacts=chunk)
             matched = set(Contact.objects.filter(pk__in=chunk).filter(q).values_list("pk", flat=True))
             members = set(
                 Membership.objects.filter(segment=locked, contact_id__in=chunk).values_list(

@@ -333,6 +333,27 @@ def test_sql_and_per_contact_evaluators_agree(crowd):
     assert 0 in sizes and len(crowd) in sizes and len(sizes) >= 10, sorted(sizes)
 
 
+def test_restricted_to_a_few_contacts_the_sql_evaluator_selects_the_same_of_them(crowd):
+    """compile_predicate(..., contacts=ids) reads only those contacts' rows; among them it selects what the whole
+    population's Q selects."""
+    ids = sorted(c.pk for c in crowd)
+
+    @settings(max_examples=100, derandomize=True, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(predicates, st.sets(st.sampled_from(ids), min_size=1, max_size=6))
+    def agree(data, chosen):
+        p, chosen = parse(data), sorted(chosen)
+        whole = set(Contact.objects.filter(compile_predicate(p, NOW)).values_list("pk", flat=True))
+        restricted = set(Contact.objects.filter(pk__in=chosen).filter(compile_predicate(p, NOW, contacts=chosen))
+                         .values_list("pk", flat=True))
+        assert restricted == whole & set(chosen), data
+        sizes.add(len(restricted))
+
+    sizes: set[int] = set()
+    agree()
+    assert 0 in sizes and len(sizes) >= 4, sorted(sizes)
+
+
 # ---- the same property with contacts hypothesis makes too (each example's contacts rolled back after it) ----
 
 contacts_data = st.lists(st.fixed_dictionaries({

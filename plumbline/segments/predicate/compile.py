@@ -2,13 +2,19 @@
 and PostgreSQL (`Contact.objects.filter(compile_predicate(p, now))`). Its semantics are evaluate.py's (see that
 module's docstring); the property test in tests/segments checks the two agree.
 
-Every leaf compiles to a two-valued condition (`pk IN (subquery)` or EXISTS), never to a bare comparison that SQL
-could make NULL, so `not`, neq, not_in and is_not_set are plain negations, true on missing values.
+Every leaf compiles to a two-valued condition (`pk IN (subquery)`, EXISTS, or a comparison on the contact's own row
+ANDed with its column's IS NOT NULL), never to a bare comparison that SQL could make NULL, so `not`, neq, not_in and
+is_not_set are plain negations, true on missing values.
+
+`contacts` restricts the evaluation to a few contacts (the feed consumer's and a refresh's chunks): every subquery
+then reads only those contacts' rows, instead of aggregating a whole table for every chunk. The Q it gives is then
+right for those contacts only (use it as `Contact.objects.filter(pk__in=ids).filter(q)`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -25,10 +31,22 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KeyTextTransform, compile_json_path
 from django.db.models.functions import Cast, Lower
+from django.db.models.lookups import (
+    Contains,
+    Exact,
+    GreaterThan,
+    GreaterThanOrEqual,
+    In,
+    IsNull,
+    LessThan,
+    LessThanOrEqual,
+    StartsWith,
+)
 
 from plumbline.consent.models import ConsentEntry, Status
 from plumbline.crm.models import Contact, Deal, DealContact, LifecycleTransition
 from plumbline.marketing.models import Touchpoint
+from plumbline.scoring.models import ContactScore
 from plumbline.segments.models import Membership
 from plumbline.segments.predicate.evaluate import fold
 from plumbline.segments.predicate.schema import (
@@ -65,8 +83,21 @@ _NEGATED = {"neq": "eq", "not_in": "in", "is_not_set": "is_set"}
 
 _CUSTOM_COLUMN = {"custom": "custom", "company_custom": "company__custom"}
 
+Among = Sequence[int] | None  # the contacts an evaluation is restricted to, or None for all
+
+
+def _among(qs: QuerySet, contacts: Among, column: str = "contact_id") -> QuerySet:
+    """The rows of those contacts only (all rows when `contacts` is None)."""
+    return qs if contacts is None else qs.filter(**{f"{column}__in": contacts})
+
+
+_LOOKUPS = {"exact": Exact, "in": In, "contains": Contains, "startswith": StartsWith, "gt": GreaterThan,
+            "gte": GreaterThanOrEqual, "lt": LessThan, "lte": LessThanOrEqual, "isnull": IsNull}
+
 
 def _expression(spec: FieldSpec) -> Any:
+    if spec.source == "score":  # on ContactScore's own row
+        return Lower(spec.attr) if spec.type == TEXT else F(spec.attr)
     if spec.source in _CUSTOM_COLUMN:
         text = KeyTextTransform(spec.attr, _CUSTOM_COLUMN[spec.source])
         if spec.type == NUMBER:
@@ -87,33 +118,46 @@ def _norm(spec: FieldSpec, now: dt.datetime, value: Any) -> Any:
     return value
 
 
-def _field(node: FieldCondition, custom: dict[str, FieldSpec], now: dt.datetime) -> Q:
+def _field(node: FieldCondition, custom: dict[str, FieldSpec], now: dt.datetime, contacts: Among) -> Q:
+    """A contact column is compared on the contact's row (its IS NOT NULL keeps the comparison two-valued), a score
+    on ContactScore's rows (`pk IN` their contact ids), anything else through `pk IN (SELECT id FROM contacts ...)`."""
     if node.op in _NEGATED:
-        return ~_field(node.model_copy(update={"op": _NEGATED[node.op]}), custom, now)
+        return ~_field(node.model_copy(update={"op": _NEGATED[node.op]}), custom, now, contacts)
     spec = known_spec(node.field, custom)
     op, value = node.op, node.value
-    qs = Contact.objects.annotate(_v=_expression(spec))
+    direct = spec.source == "contact"
+    expression = _expression(spec)
+
+    def on(lookup: str, operand: Any) -> Q:
+        return Q(_LOOKUPS[lookup](expression, operand)) if direct else Q(**{f"_v__{lookup}": operand})
+
     json_bool = spec.source in _CUSTOM_COLUMN and spec.type == BOOLEAN
     key = f"{_CUSTOM_COLUMN.get(spec.source)}__{spec.attr}"
     if op == "is_set":
-        where = Q(_v__isnull=False) & ~Q(_v="") if spec.type not in (NUMBER, MOMENT) else Q(_v__isnull=False)
+        where = on("isnull", False) & ~on("exact", "") if spec.type not in (NUMBER, MOMENT) else on("isnull", False)
         if json_bool:
             where = (Q(**{f"{_CUSTOM_COLUMN[spec.source]}__has_key": spec.attr})
                      & (Q(**{key: True}) | Q(**{key: False})))
     elif json_bool:
         where = Q(**{key: value})
     elif op == "eq":
-        where = Q(_v=_norm(spec, now, value))
+        where = on("exact", _norm(spec, now, value))
     elif op == "in":
-        where = Q(_v__in=[_norm(spec, now, x) for x in value])
+        where = on("in", [_norm(spec, now, x) for x in value])
     elif op == "contains":
-        where = Q(_v__contains=_norm(spec, now, value))
+        where = on("contains", _norm(spec, now, value))
     elif op == "starts_with":
-        where = Q(_v__startswith=_norm(spec, now, value))
+        where = on("startswith", _norm(spec, now, value))
     elif op == "between":
-        where = Q(_v__gte=_norm(spec, now, value[0]), _v__lte=_norm(spec, now, value[1]))
+        where = on("gte", _norm(spec, now, value[0])) & on("lte", _norm(spec, now, value[1]))
     else:
-        where = Q(**{f"_v__{op}": _norm(spec, now, value)})
+        where = on(op, _norm(spec, now, value))
+    if direct:
+        return where & Q(**{f"{spec.attr}__isnull": False})
+    if spec.source == "score":
+        scores = _among(ContactScore.objects, contacts).annotate(_v=expression)
+        return Q(pk__in=scores.filter(where).values("contact_id"))
+    qs = _among(Contact.objects, contacts, "pk").annotate(_v=expression)
     return Q(pk__in=qs.filter(where).values("pk"))
 
 
@@ -123,7 +167,7 @@ def _window(field: str, now: dt.datetime, days: int | None) -> Q:
     return Q(**{f"{field}__gte": now - dt.timedelta(days=days), f"{field}__lte": now})
 
 
-def _touchpoints(node: TouchpointCount, now: dt.datetime) -> Q:
+def _touchpoints(node: TouchpointCount, now: dt.datetime, contacts: Among) -> Q:
     """Counts become "at least n" sets (one GROUP BY ... HAVING over the touchpoints, served by the (contact,
     occurred_at) index) and their negations, so a count of zero needs no row: lt n is not gte n, eq n is gte n and
     not gte n + 1."""
@@ -136,27 +180,38 @@ def _touchpoints(node: TouchpointCount, now: dt.datetime) -> Q:
     texts = {name: getattr(f, name) for name in TouchpointFilter.TEXTS if getattr(f, name) is not None}
     if f.content_starts_with is not None:
         texts["content__startswith"] = f.content_starts_with
-    rows = Touchpoint.objects.annotate(**{f"_{name.partition('__')[0]}": Lower(name.partition("__")[0])
+    rows = _among(Touchpoint.objects, contacts).annotate(**{f"_{name.partition('__')[0]}": Lower(name.partition("__")[0])
                                           for name in texts})
     match &= Q(**{f"_{name}": fold(value) for name, value in texts.items()})
+    matching = rows.filter(match)
 
+    # COUNT(*), not COUNT(id): PostgreSQL can then count from the (kind, occurred_at, contact) index alone. "At
+    # least 1" needs no grouping, and its negation is an anti-join (NOT EXISTS) rather than a NOT IN over a group.
     def at_least(n: int) -> Q:
         if n <= 0:
             return Q(pk__isnull=False)  # every contact: a two-valued TRUE
-        having = (rows.filter(match).order_by().values("contact_id")
-                  .annotate(n=Count("pk")).filter(n__gte=n).values("contact_id"))
+        if n == 1:
+            return Q(pk__in=matching.values("contact_id"))  # contact_id is never NULL: two-valued
+        having = (matching.order_by().values("contact_id")
+                  .annotate(n=Count("*")).filter(n__gte=n).values("contact_id"))
         return Q(pk__in=having)
 
-    return _counted(at_least, node.op, node.value)
+    def fewer_than(n: int) -> Q:
+        if n == 1:
+            return ~Q(Exists(matching.filter(contact=OuterRef("pk"))))
+        return ~at_least(n)
+
+    return _counted(at_least, node.op, node.value, fewer_than)
 
 
-def _counted(at_least: Any, op: str, n: int) -> Q:
-    """A count condition from its "at least n" sets."""
-    return {"gte": lambda: at_least(n), "gt": lambda: at_least(n + 1), "lt": lambda: ~at_least(n),
-            "lte": lambda: ~at_least(n + 1), "eq": lambda: at_least(n) & ~at_least(n + 1)}[op]()
+def _counted(at_least: Any, op: str, n: int, fewer_than: Any = None) -> Q:
+    """A count condition from its "at least n" sets (and "fewer than n", their negations, when given)."""
+    fewer = fewer_than or (lambda m: ~at_least(m))
+    return {"gte": lambda: at_least(n), "gt": lambda: at_least(n + 1), "lt": lambda: fewer(n),
+            "lte": lambda: fewer(n + 1), "eq": lambda: at_least(n) & fewer(n + 1)}[op]()
 
 
-def _deals(node: DealCount) -> Q:
+def _deals(node: DealCount, contacts: Among) -> Q:
     """Like touchpoints: "at least n" sets over the contact's deal roles, or over its company's deals."""
     f = node.deals
     match = Q()
@@ -174,23 +229,26 @@ def _deals(node: DealCount) -> Q:
         if n <= 0:
             return Q(pk__isnull=False)
         if f.via == "contact":
-            having = (DealContact.objects.filter(deal__in=Deal.objects.filter(match)).order_by().values("contact_id")
+            having = (_among(DealContact.objects, contacts).filter(deal__in=Deal.objects.filter(match)).order_by().values("contact_id")
                       .annotate(n=Count("pk")).filter(n__gte=n).values("contact_id"))
             return Q(pk__in=having)
-        companies = (Deal.objects.filter(match, company_id__isnull=False).order_by().values("company_id")
+        deals = Deal.objects.filter(match, company_id__isnull=False)
+        if contacts is not None:
+            deals = deals.filter(company_id__in=Contact.objects.filter(pk__in=contacts).values("company_id"))
+        companies = (deals.order_by().values("company_id")
                      .annotate(n=Count("pk")).filter(n__gte=n).values("company_id"))
-        return Q(pk__in=Contact.objects.filter(company_id__in=companies).values("pk"))
+        return Q(pk__in=_among(Contact.objects, contacts, "pk").filter(company_id__in=companies).values("pk"))
 
     return _counted(at_least, node.op, node.value)
 
 
-def _segment(node: SegmentCondition) -> Q:
-    member = Q(pk__in=Membership.objects.filter(segment_id=node.segment).values("contact_id"))
+def _segment(node: SegmentCondition, contacts: Among) -> Q:
+    member = Q(pk__in=_among(Membership.objects, contacts).filter(segment_id=node.segment).values("contact_id"))
     return member if node.op == "member" else ~member
 
 
-def _lifecycle(node: LifecycleCondition, now: dt.datetime) -> Q:
-    return Q(Exists(LifecycleTransition.objects.filter(
+def _lifecycle(node: LifecycleCondition, now: dt.datetime, contacts: Among) -> Q:
+    return Q(Exists(_among(LifecycleTransition.objects, contacts).filter(
         Q(contact=OuterRef("pk"), to_stage=node.lifecycle.became) & _window("occurred_at", now, node.within_days))))
 
 
@@ -200,16 +258,18 @@ def _later_than(outer: str = "") -> Q:
             | Q(occurred_at=OuterRef(f"{outer}occurred_at"), pk__gt=OuterRef(f"{outer}pk")))
 
 
-def _consent(node: ConsentCondition) -> Q:
+def _consent(node: ConsentCondition, contacts: Among) -> Q:
     channel, code = node.consent.channel, node.consent.subscription
     rows = ConsentEntry.objects.filter(contact=OuterRef("contact"), channel=channel)
     if code is None:
-        latest = ConsentEntry.objects.filter(contact=OuterRef("pk"), channel=channel, subscription__isnull=True,
+        latest = _among(ConsentEntry.objects, contacts).filter(contact=OuterRef("pk"), channel=channel,
+                                                              subscription__isnull=True,
                                              status=Status.GRANTED).filter(
             ~Exists(rows.filter(_later_than(), subscription__isnull=True)))
         granted = Q(Exists(latest))
     else:
-        own = ConsentEntry.objects.filter(contact=OuterRef("pk"), channel=channel, subscription__code=code,
+        own = _among(ConsentEntry.objects, contacts).filter(contact=OuterRef("pk"), channel=channel,
+                                                            subscription__code=code,
                                           status=Status.GRANTED).filter(
             ~Exists(rows.filter(_later_than(), subscription_id=OuterRef("subscription_id"))))
         # A channel-wide withdrawal after the grant that is still the channel's latest channel-wide row.
@@ -245,26 +305,27 @@ class AnswerType(Func):
                 f"ELSE JSONB_TYPEOF({sql} -> %s) END)", (*params, self.key, *params, self.key, *params, self.key))
 
 
-def _latest_submissions(slug: str) -> QuerySet[Submission]:
+def _latest_submissions(slug: str, contacts: Among) -> QuerySet[Submission]:
     """Each contact's latest submission of the form, by (submitted_at, id)."""
     later = Submission.objects.filter(contact_id=OuterRef("contact_id"), form_id=OuterRef("form_id")).filter(
         Q(submitted_at__gt=OuterRef("submitted_at")) | Q(submitted_at=OuterRef("submitted_at"), pk__gt=OuterRef("pk")))
-    return Submission.objects.filter(form__slug=slug, contact_id__isnull=False).filter(~Exists(later))
+    return _among(Submission.objects, contacts).filter(form__slug=slug, contact_id__isnull=False).filter(
+        ~Exists(later))
 
 
-def _form(node: FormCondition, now: dt.datetime, forms: dict[str, FormSpec]) -> Q:
+def _form(node: FormCondition, now: dt.datetime, forms: dict[str, FormSpec], contacts: Among) -> Q:
     """Contacts whose submissions (never NULL: a submission without a contact is left out) match: `pk IN` sets,
     so the negations are two-valued."""
     slug = known_form(node.form.form, forms).slug
     if node.op in SUBMISSION_OPS:
-        sent = Q(pk__in=Submission.objects.filter(_window("submitted_at", now, node.within_days), form__slug=slug,
+        sent = Q(pk__in=_among(Submission.objects, contacts).filter(_window("submitted_at", now, node.within_days), form__slug=slug,
                                                   contact_id__isnull=False).values("contact_id"))
         return sent if node.op == "submitted" else ~sent
     if node.op in _NEGATED:
-        return ~_form(node.model_copy(update={"op": _NEGATED[node.op]}), now, forms)
+        return ~_form(node.model_copy(update={"op": _NEGATED[node.op]}), now, forms, contacts)
     spec = known_answer(slug, node.form.field or "", forms)
     op, value = node.op, node.value
-    rows = _latest_submissions(slug).annotate(_t=AnswerType("answers", spec.key))
+    rows = _latest_submissions(slug, contacts).annotate(_t=AnswerType("answers", spec.key))
     if spec.type == BOOLEAN:
         where = Q(_t__in=("true", "false")) if op == "is_set" else Q(_t="true" if value else "false")
     else:
@@ -282,43 +343,47 @@ def _form(node: FormCondition, now: dt.datetime, forms: dict[str, FormSpec]) -> 
 
 
 def compile_node(node: Any, now: dt.datetime, custom: dict[str, FieldSpec],
-                 forms: dict[str, FormSpec] | None = None) -> Q:
-    """The node's Q; `forms` (schema.form_specs()) is read when a form condition needs it and it is not given."""
+                 forms: dict[str, FormSpec] | None = None, contacts: Among = None) -> Q:
+    """The node's Q; `forms` (schema.form_specs()) is read when a form condition needs it and it is not given;
+    `contacts`, see the module's docstring."""
     if isinstance(node, AnyOf):
         q = Q()
         for child in node.any:
-            q = compile_node(child, now, custom, forms) if not q else q | compile_node(child, now, custom, forms)
+            q = (compile_node(child, now, custom, forms, contacts) if not q
+                 else q | compile_node(child, now, custom, forms, contacts))
         return q
     if isinstance(node, AllOf):
         q = Q()
         for child in node.all:
-            q &= compile_node(child, now, custom, forms)
+            q &= compile_node(child, now, custom, forms, contacts)
         return q
     if isinstance(node, Not):
-        return ~compile_node(node.not_, now, custom, forms)
+        return ~compile_node(node.not_, now, custom, forms, contacts)
     if isinstance(node, FormCondition):
-        return _form(node, now, forms if forms is not None else form_specs())
+        return _form(node, now, forms if forms is not None else form_specs(), contacts)
     if isinstance(node, FieldCondition):
-        return _field(node, custom, now)
+        return _field(node, custom, now, contacts)
     if isinstance(node, TouchpointCount):
-        return _touchpoints(node, now)
+        return _touchpoints(node, now, contacts)
     if isinstance(node, LifecycleCondition):
-        return _lifecycle(node, now)
+        return _lifecycle(node, now, contacts)
     if isinstance(node, ConsentCondition):
-        return _consent(node)
+        return _consent(node, contacts)
     if isinstance(node, SegmentCondition):
-        return _segment(node)
+        return _segment(node, contacts)
     if isinstance(node, DealCount):
-        return _deals(node)
+        return _deals(node, contacts)
     raise TypeError(f"not a predicate node: {node!r}")
 
 
 def compile_predicate(predicate: Predicate | Any, now: dt.datetime, *, custom: dict[str, FieldSpec] | None = None,
-                      forms: dict[str, FormSpec] | None = None) -> Q:
+                      forms: dict[str, FormSpec] | None = None, contacts: Sequence[int] | None = None) -> Q:
     """The Q over Contact that selects exactly the contacts `evaluate(predicate, contact, now)` accepts.
     `custom` (schema.custom_specs()) is read from crm when not given; `forms` (schema.form_specs()) from webforms
-    when not given and a form condition needs it."""
+    when not given and a form condition needs it. With `contacts`, the Q is right for those contacts only, and reads
+    only their rows (see the module's docstring)."""
     node = predicate.root if isinstance(predicate, Predicate) else predicate
     if forms is None and any(isinstance(leaf, FormCondition) for leaf in leaves(node)):
         forms = form_specs()
-    return compile_node(node, now, custom if custom is not None else custom_specs(), forms)
+    return compile_node(node, now, custom if custom is not None else custom_specs(), forms,
+                        None if contacts is None else list(contacts))
