@@ -27,7 +27,7 @@ from plumbline.events.registry import consumer
 from plumbline.events.runner import FeedEvent
 from plumbline.segments.evaluation import reconcile
 from plumbline.segments.models import Kind, Membership, Segment
-from plumbline.segments.predicate.schema import PredicateInvalid, custom_specs
+from plumbline.segments.predicate.schema import PredicateInvalid, TouchpointCount, custom_specs, leaves
 from plumbline.segments.references import Compiled, compiled, evaluation_order
 
 logger = logging.getLogger("plumbline.segments")
@@ -70,13 +70,37 @@ def contacts_of(event: FeedEvent) -> list[int]:
     return []
 
 
+# score.changed's payload pairs ([before, after]) for the score fields a predicate names; engagement is rounded in
+# the payload, so only fit and grade can tell a segment for sure that nothing it reads moved.
+SCORE_PAIRS = {"fit_score": "fit", "fit_grade": "grade"}
+
+
 def _key(event: FeedEvent) -> tuple:
-    """What decides whether an event can change a segment: its kind, the fields it changed, the segment it names."""
+    """What decides whether an event can change a segment: its kind, the fields it changed, the segment it names,
+    a new touchpoint's kind, channel and campaign, the score fields that moved."""
     if event.kind == "contact.updated":
         return (event.kind, tuple(sorted(event.payload.get("fields", ()))))
     if event.kind in SEGMENT_KINDS:
         return (event.kind, event.payload.get("segment"))
+    if event.kind == "touchpoint.recorded" and "kind" in event.payload:
+        p = event.payload
+        return (event.kind, (p["kind"], p.get("channel"), p.get("campaign_id")))
+    if event.kind == "score.changed" and all(isinstance(event.payload.get(k), list) for k in SCORE_PAIRS.values()):
+        pairs = event.payload
+        return (event.kind, tuple(sorted(f for f, k in SCORE_PAIRS.items() if pairs[k][0] != pairs[k][1])))
     return (event.kind, None)
+
+
+def _counts_touchpoint(rule: Compiled, touchpoint: tuple) -> bool:
+    """Whether one of the rule's touchpoint counts can count a touchpoint of this kind, channel and campaign."""
+    kind, channel, campaign = touchpoint
+    for leaf in leaves(rule.predicate.root):
+        if isinstance(leaf, TouchpointCount):
+            f = leaf.touchpoints
+            if ((f.kind is None or f.kind == kind) and (f.channel is None or f.channel == channel)
+                    and (f.campaign is None or f.campaign == campaign)):
+                return True
+    return False
 
 
 def group(events: Iterable[FeedEvent], *, with_segments: bool) -> dict[tuple, set[int]]:
@@ -108,6 +132,10 @@ def _interested(rule: Compiled, key: tuple) -> bool:
     kind, detail = key
     if kind in SEGMENT_KINDS:
         return detail in rule.segments
+    if kind == "touchpoint.recorded" and detail is not None:
+        return rule.deps.affected_by(kind) and _counts_touchpoint(rule, detail)
+    if kind == "score.changed" and detail is not None and rule.deps.score_fields <= set(SCORE_PAIRS):
+        return rule.deps.affected_by(kind) and bool(rule.deps.score_fields & set(detail))
     return rule.deps.affected_by(kind, list(detail) if kind == "contact.updated" else None)
 
 

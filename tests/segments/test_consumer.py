@@ -11,12 +11,13 @@ from plumbline.crm.actions import do_create_contact, do_merge_contacts
 from plumbline.crm.actions.contacts import do_change_lifecycle
 from plumbline.events.actions import do_replay
 from plumbline.events.models import ConsumerCursor, Event
-from plumbline.events.runner import drain
+from plumbline.events.runner import FeedEvent, drain
 from plumbline.marketing.actions import do_delete_touchpoint, do_record_touchpoints
 from plumbline.marketing.models import Touchpoint
 from plumbline.segments.actions import do_add_to_list, do_create_segment, do_remove_from_list
-from plumbline.segments.consumers import membership
+from plumbline.segments.consumers import _interested, _key, membership
 from plumbline.segments.models import Membership, MembershipChange
+from plumbline.segments.references import compiled
 from plumbline.segments.tasks import refresh_relative
 
 HAND_RAISERS = {"touchpoints": {"kind": "demo_request"}, "op": "gte", "value": 1, "within_days": 30}
@@ -190,3 +191,33 @@ def test_a_chain_of_segments_settles_in_one_pass_in_dependency_order(users, peop
     assert _members(mqls) == ["bob@two.test"]
     assert _members(not_mqls) == ["ann@one.test", "cat@three.test"]
     assert MembershipChange.objects.filter(segment=not_mqls, entered=False).count() == 1
+
+
+def _event(kind: str, payload: dict) -> FeedEvent:
+    return FeedEvent(1, kind, "contact", 1, payload, timezone.now(), timezone.now(), None)
+
+
+def test_a_touchpoint_only_wakes_the_segments_that_count_its_kind_channel_and_campaign(users, hand_raisers):
+    by_channel = do_create_segment(by=users["marketing"], name="Paid page views", kind="dynamic", predicate={
+        "touchpoints": {"kind": "page_view", "channel": "paid_search"}, "op": "gte", "value": 2})
+    page_view = _event("touchpoint.recorded", {"kind": "page_view", "channel": "seo", "contact_id": 1})
+    paid_view = _event("touchpoint.recorded", {"kind": "page_view", "channel": "paid_search", "contact_id": 1})
+    demo = _event("touchpoint.recorded", {"kind": "demo_request", "channel": "direct", "contact_id": 1})
+    old_shape = _event("touchpoint.recorded", {"contact_id": 1})  # no kind in the payload: every reader wakes
+
+    woken = {name: [_interested(compiled(s), _key(e)) for e in (page_view, paid_view, demo, old_shape)]
+             for name, s in (("hand-raisers", hand_raisers), ("paid", by_channel))}
+
+    assert woken == {"hand-raisers": [False, False, True, True], "paid": [False, True, False, True]}
+
+
+def test_a_score_change_wakes_a_fit_segment_only_when_fit_or_grade_moved(users):
+    fit = do_create_segment(by=users["marketing"], name="Grade A", kind="dynamic",
+                            predicate={"field": "score.fit_grade", "op": "eq", "value": "A"})
+    engaged = do_create_segment(by=users["marketing"], name="Engaged", kind="dynamic",
+                                predicate={"field": "score.engagement", "op": "gte", "value": 50})
+    engagement_only = _event("score.changed", {"fit": [40, 40], "grade": ["B", "B"], "engagement": [3, 4]})
+    regraded = _event("score.changed", {"fit": [40, 65], "grade": ["B", "A"], "engagement": [3, 3]})
+
+    assert [_interested(compiled(fit), _key(e)) for e in (engagement_only, regraded)] == [False, True]
+    assert [_interested(compiled(engaged), _key(e)) for e in (engagement_only, regraded)] == [True, True]
