@@ -19,7 +19,7 @@ def test_every_app_registers_its_resources_at_startup():
     # Then the table holds every resource of the apps, and nothing else
     assert sorted(permissions.resources()) == [
         "activity", "campaign", "company", "consent", "contact", "deal", "definitions", "form", "framework",
-        "import", "messaging", "model", "objection", "pipeline", "privacy", "site", "submission",
+        "import", "messaging", "model", "objection", "pipeline", "privacy", "segment", "site", "submission",
         "subscription_type", "touchpoint", "user", "webhook",
     ]
 
