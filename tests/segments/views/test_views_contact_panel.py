@@ -12,25 +12,9 @@ from django.utils import timezone
 
 from plumbline.segments.actions import do_remove_from_list
 from plumbline.segments.models import Membership
-from tests.segments.pages import People, dynamic, make_people, messages_of, signed_in, static, text
+from tests.segments.pages import dynamic, messages_of, static, text
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people(db) -> People:
-    return make_people()
-
-
-@pytest.fixture
-def client_for(users):
-    """A signed-in test client for one of the fixture users, by username."""
-    return lambda username: signed_in(users[username])
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def panel(html: str) -> str:

@@ -23,34 +23,15 @@ from plumbline.segments.predicate.explain import describe
 from plumbline.segments.views import MEMBERS_PER_PAGE
 from tests.segments.pages import (
     LEADS,
-    People,
     all_tables,
     dynamic,
-    make_people,
     rows,
-    signed_in,
     static,
     text,
 )
 from tests.ui.test_reads_never_write import WRITES
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people(db) -> People:
-    return make_people()
-
-
-@pytest.fixture
-def client_for(users):
-    """A signed-in test client for one of the fixture users, by username."""
-    return lambda username: signed_in(users[username])
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def since(moment) -> str:

@@ -14,25 +14,9 @@ from django_tasks_db.models import DBTaskResult
 from plumbline.crm.actions import do_change_lifecycle, do_create_contact
 from plumbline.segments import actions
 from plumbline.segments.models import Membership, MembershipChange, Segment
-from tests.segments.pages import People, dynamic, make_people, messages_of, signed_in, static
+from tests.segments.pages import dynamic, messages_of, static
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people(db) -> People:
-    return make_people()
-
-
-@pytest.fixture
-def client_for(users):
-    """A signed-in test client for one of the fixture users, by username."""
-    return lambda username: signed_in(users[username])
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def member_emails(segment: Segment) -> list[str]:

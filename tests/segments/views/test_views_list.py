@@ -14,7 +14,7 @@ from plumbline.segments import queries
 from plumbline.segments.actions import do_create_segment, do_refresh_segment, do_snapshot, do_update_segment
 from plumbline.segments.models import Segment
 from plumbline.segments.views import SEGMENTS_PER_PAGE, TREND_DAYS, _listing, trends
-from tests.segments.pages import LEADS, People, dynamic, make_people, rows, signed_in, static
+from tests.segments.pages import LEADS, dynamic, rows, static
 
 pytestmark = pytest.mark.django_db
 
@@ -27,22 +27,6 @@ def stamp(moment: dt.datetime) -> str:
 
 def names(html: str) -> list[str]:
     return re.findall(r'<a href="/segments/\d+/">([^<]+)</a>', html)
-
-
-@pytest.fixture
-def people(db) -> People:
-    return make_people()
-
-
-@pytest.fixture
-def client_for(users):
-    """A signed-in test client for one of the fixture users, by username."""
-    return lambda username: signed_in(users[username])
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def test_the_list_shows_each_segment_with_its_kind_members_and_owner(people, users, client_for):
